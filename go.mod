@@ -1,0 +1,3 @@
+module github.com/longctx/longctx
+
+go 1.26
