@@ -239,7 +239,7 @@ func TestCorruptFiles(t *testing.T) {
 		{"unknown type", append(newHeader(3, 1, 0).str("t").u32(1).u64(32).u32(200).u64(0).b, pad...), "unknown tensor type 200"},
 		{"partial block", append(newHeader(3, 1, 0).str("t").u32(1).u64(33).u32(uint32(tensor.Q8_0)).u64(0).b, pad...), "block size"},
 		{"misaligned offset", append(newHeader(3, 1, 0).str("t").u32(1).u64(4).u32(0).u64(3).b, pad...), "not a multiple of the alignment"},
-		{"data past end", append(newHeader(3, 1, 0).str("t").u32(1).u64(1 << 20).u32(0).u64(0).b, pad...), "past the end"},
+		{"data past end", append(newHeader(3, 1, 0).str("t").u32(1).u64(1<<20).u32(0).u64(0).b, pad...), "past the end"},
 		{"truncated fixture", valid[:len(valid)-100], "past the end"},
 		{"truncated header", valid[:5000], "cannot fit"},
 	}
