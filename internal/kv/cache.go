@@ -1,0 +1,58 @@
+package kv
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/longctx/longctx/internal/tensor"
+)
+
+// Cache stores keys and values per layer and computes causal attention.
+type Cache interface {
+	// Store writes keys and values for n consecutive positions starting at
+	// pos in layer. k and v hold n rows of KVDim() floats (keys already
+	// rotated).
+	Store(layer, pos int, k, v []float32, n int) error
+	// Attend computes, for n queries at positions pos..pos+n-1, each head's
+	// softmax(scale·q·Kᵀ)·V over positions 0..(own position), with grouped
+	// query heads sharing a KV head. q and out hold n rows of nHead·headDim.
+	Attend(layer, pos int, q []float32, n, nHead int, scale float32, out []float32) error
+	// Len is the number of positions stored (one past the highest).
+	Len() int
+	// Truncate forgets every position from n on.
+	Truncate(n int)
+	// Capacity is the most positions the cache can hold.
+	Capacity() int
+	// Bytes is the memory the cache holds.
+	Bytes() int64
+}
+
+// Shape is the geometry of a cache.
+type Shape struct {
+	Layers   int
+	Ctx      int // positions
+	KVHeads  int
+	HeadDim  int
+	ElemType tensor.Type // F32 or F16
+}
+
+// KVDim is the width of one position's keys (and values) in a layer.
+func (s Shape) KVDim() int { return s.KVHeads * s.HeadDim }
+
+// Bytes is what a contiguous cache of this shape holds.
+func (s Shape) Bytes() int64 {
+	return 2 * int64(s.Layers) * int64(s.Ctx) * int64(s.KVDim()) * int64(s.ElemType.TypeSize())
+}
+
+func (s Shape) validate() error {
+	if s.Layers <= 0 || s.Ctx <= 0 || s.KVHeads <= 0 || s.HeadDim <= 0 {
+		return fmt.Errorf("kv: bad cache shape %+v", s)
+	}
+	if s.ElemType != tensor.F32 && s.ElemType != tensor.F16 {
+		return fmt.Errorf("kv: cache element type %s not supported (want f32 or f16)", s.ElemType)
+	}
+	if s.Bytes() < 0 || s.Bytes() > math.MaxInt64/4 {
+		return fmt.Errorf("kv: cache of %d positions overflows", s.Ctx)
+	}
+	return nil
+}

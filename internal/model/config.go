@@ -1,0 +1,207 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/longctx/longctx/internal/gguf"
+)
+
+// RopeMode says which dimensions RoPE rotates together.
+type RopeMode int
+
+const (
+	// RopeNorm rotates adjacent pairs (x[2i], x[2i+1]) (llama).
+	RopeNorm RopeMode = iota
+	// RopeNeox rotates halves (x[i], x[i+d/2]) (qwen2, qwen3).
+	RopeNeox
+)
+
+func (m RopeMode) String() string {
+	if m == RopeNeox {
+		return "neox"
+	}
+	return "norm"
+}
+
+// RopeScaling describes how positions are stretched beyond training length.
+type RopeScaling struct {
+	Type        string  // "none", "linear", "yarn"
+	Factor      float32 // context extension factor (freq_scale = 1/Factor)
+	OrigCtx     int     // context length the model was trained at
+	ExtFactor   float32 // YaRN ramp mix (1 for yarn, 0 otherwise)
+	AttnFactor  float32 // YaRN magnitude scale
+	BetaFast    float32
+	BetaSlow    float32
+	FreqFactors []float32 // llama3-style per-dimension divisors (rope_freqs.weight)
+}
+
+// Config holds the hyper-parameters of a model.
+type Config struct {
+	Arch       string
+	Vocab      int
+	Embd       int
+	Layers     int
+	Heads      int
+	KVHeads    int
+	HeadDim    int // key and value head width
+	FFN        int
+	CtxTrain   int
+	RMSEps     float32
+	RopeBase   float32
+	RopeDims   int
+	RopeMode   RopeMode
+	Rope       RopeScaling
+	QKVBias    bool // qwen2
+	QKNorm     bool // qwen3
+	TiedOutput bool
+}
+
+// Supported lists the architectures this package runs.
+var Supported = []string{"llama", "qwen2", "qwen3"}
+
+func readConfig(f *gguf.File) (Config, error) {
+	var c Config
+	arch, ok := f.String("general.architecture")
+	if !ok {
+		return c, fmt.Errorf("general.architecture is missing")
+	}
+	c.Arch = arch
+	switch arch {
+	case "llama":
+		c.RopeMode = RopeNorm
+	case "qwen2":
+		c.RopeMode, c.QKVBias = RopeNeox, true
+	case "qwen3":
+		c.RopeMode, c.QKNorm = RopeNeox, true
+	default:
+		return c, fmt.Errorf("unsupported architecture %q (supported: %v)", arch, Supported)
+	}
+	var err error
+	req := func(key string, dst *int, lo, hi int) {
+		if err != nil {
+			return
+		}
+		v, ok := f.Get(arch + "." + key)
+		if !ok {
+			err = fmt.Errorf("%s.%s is missing", arch, key)
+			return
+		}
+		x, ok := v.Uint()
+		if !ok || x < uint64(lo) || x > uint64(hi) {
+			err = fmt.Errorf("%s.%s = %s, want an integer in %d..%d", arch, key, v, lo, hi)
+			return
+		}
+		*dst = int(x)
+	}
+	opt := func(key string, dst *int, def, lo, hi int) {
+		if f.Has(arch + "." + key) {
+			req(key, dst, lo, hi)
+		} else {
+			*dst = def
+		}
+	}
+	const big = 1 << 20
+	req("embedding_length", &c.Embd, 1, big)
+	req("block_count", &c.Layers, 1, 4096)
+	req("feed_forward_length", &c.FFN, 1, big)
+	req("attention.head_count", &c.Heads, 1, 4096)
+	opt("attention.head_count_kv", &c.KVHeads, c.Heads, 1, 4096)
+	opt("context_length", &c.CtxTrain, 4096, 1, 1<<30)
+	if err != nil {
+		return c, err
+	}
+	var keyLen, valLen int
+	opt("attention.key_length", &keyLen, c.Embd/c.Heads, 1, big)
+	opt("attention.value_length", &valLen, c.Embd/c.Heads, 1, big)
+	if err != nil {
+		return c, err
+	}
+	if keyLen != valLen {
+		return c, fmt.Errorf("key_length %d != value_length %d is not supported", keyLen, valLen)
+	}
+	c.HeadDim = keyLen
+	if c.Heads%c.KVHeads != 0 {
+		return c, fmt.Errorf("%d attention heads are not a multiple of %d KV heads", c.Heads, c.KVHeads)
+	}
+	opt("rope.dimension_count", &c.RopeDims, c.HeadDim, 2, c.HeadDim)
+	if err != nil {
+		return c, err
+	}
+	if c.RopeDims%2 != 0 {
+		return c, fmt.Errorf("rope.dimension_count %d is odd", c.RopeDims)
+	}
+
+	optF := func(key string, def float64) (float32, error) {
+		v, ok := f.Get(arch + "." + key)
+		if !ok {
+			return float32(def), nil
+		}
+		x, ok := v.Float()
+		if !ok || math.IsNaN(x) || math.IsInf(x, 0) {
+			return 0, fmt.Errorf("%s.%s = %s is not a finite number", arch, key, v)
+		}
+		return float32(x), nil
+	}
+	if c.RMSEps, err = optF("attention.layer_norm_rms_epsilon", 1e-5); err != nil {
+		return c, err
+	}
+	if c.RopeBase, err = optF("rope.freq_base", 10000); err != nil {
+		return c, err
+	}
+	if c.RMSEps <= 0 || c.RopeBase <= 1 {
+		return c, fmt.Errorf("bad rms epsilon %g or rope base %g", c.RMSEps, c.RopeBase)
+	}
+	if err := c.readRopeScaling(f, optF); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func (c *Config) readRopeScaling(f *gguf.File, optF func(string, float64) (float32, error)) error {
+	r := &c.Rope
+	r.Type = "none"
+	if s, ok := f.String(c.Arch + ".rope.scaling.type"); ok {
+		r.Type = s
+	}
+	var err error
+	if r.Factor, err = optF("rope.scaling.factor", 0); err != nil {
+		return err
+	}
+	if r.Factor == 0 {
+		// Older files give linear scaling as rope.scale_linear.
+		if r.Factor, err = optF("rope.scale_linear", 0); err != nil {
+			return err
+		}
+		if r.Factor != 0 && r.Type == "none" {
+			r.Type = "linear"
+		}
+	}
+	orig, ok := f.Uint(c.Arch + ".rope.scaling.original_context_length")
+	r.OrigCtx = c.CtxTrain
+	if ok && orig > 0 && orig < 1<<30 {
+		r.OrigCtx = int(orig)
+	}
+	if r.AttnFactor, err = optF("rope.scaling.attn_factor", 1); err != nil {
+		return err
+	}
+	if r.BetaFast, err = optF("rope.scaling.yarn_beta_fast", 32); err != nil {
+		return err
+	}
+	if r.BetaSlow, err = optF("rope.scaling.yarn_beta_slow", 1); err != nil {
+		return err
+	}
+	switch r.Type {
+	case "none", "":
+		r.Type, r.Factor = "none", 1
+	case "linear":
+	case "yarn":
+		r.ExtFactor = 1
+	default:
+		return fmt.Errorf("%s.rope.scaling.type %q is not supported (none, linear, yarn)", c.Arch, r.Type)
+	}
+	if r.Factor <= 0 {
+		r.Factor = 1
+	}
+	return nil
+}

@@ -1,0 +1,163 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/longctx/longctx/internal/kv"
+	"github.com/longctx/longctx/internal/tensor"
+)
+
+// NewCache allocates a contiguous KV cache for ctx positions with keys and
+// values stored as elem (tensor.F32 or tensor.F16).
+func (m *Model) NewCache(ctx int, elem tensor.Type) (*kv.Contiguous, error) {
+	c := m.Config
+	return kv.NewContiguous(kv.Shape{Layers: c.Layers, Ctx: ctx, KVHeads: c.KVHeads, HeadDim: c.HeadDim, ElemType: elem})
+}
+
+// Forward runs tokens at positions pos..pos+len(tokens)-1, storing their
+// keys and values in cache (which must already hold positions 0..pos-1).
+// It returns the logits of the last token, or of every token (row-major
+// [len(tokens)][Vocab]) when all is set.
+func (m *Model) Forward(tokens []int32, pos int, cache kv.Cache, all bool) ([]float32, error) {
+	c := &m.Config
+	n := len(tokens)
+	if n == 0 {
+		return nil, errors.New("model: no tokens to run")
+	}
+	if pos < 0 || pos > cache.Len() {
+		return nil, fmt.Errorf("model: position %d but the cache holds %d", pos, cache.Len())
+	}
+	if pos+n > cache.Capacity() {
+		return nil, fmt.Errorf("model: %d tokens at position %d exceed the context of %d tokens", n, pos, cache.Capacity())
+	}
+	for i, t := range tokens {
+		if t < 0 || int(t) >= c.Vocab {
+			return nil, fmt.Errorf("model: token %d (at index %d) is outside the vocabulary of %d", t, i, c.Vocab)
+		}
+	}
+	E, qDim, kvDim := c.Embd, c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	x := make([]float32, n*E)
+	h := make([]float32, n*E)
+	q := make([]float32, n*qDim)
+	k := make([]float32, n*kvDim)
+	v := make([]float32, n*kvDim)
+	att := make([]float32, n*qDim)
+	gate := make([]float32, n*c.FFN)
+	up := make([]float32, n*c.FFN)
+	cs := make([]float32, n*c.RopeDims)
+
+	rb, _ := m.Embedding.Type.RowBytes(int64(E))
+	for i, t := range tokens {
+		row := m.Embedding.Data[int64(t)*rb : (int64(t)+1)*rb]
+		if err := tensor.Dequantize(m.Embedding.Type, row, x[i*E:(i+1)*E]); err != nil {
+			return nil, fmt.Errorf("model: embedding of token %d: %w", t, err)
+		}
+		m.rope.cosSin(pos+i, cs[i*c.RopeDims:(i+1)*c.RopeDims])
+	}
+	scale := float32(1 / math.Sqrt(float64(c.HeadDim)))
+
+	for li := range m.Layers {
+		ly := &m.Layers[li]
+		rmsNorm(h, x, ly.AttnNorm, E, c.RMSEps)
+		if err := matmul(q, &ly.Q, h, n); err != nil {
+			return nil, err
+		}
+		if err := matmul(k, &ly.K, h, n); err != nil {
+			return nil, err
+		}
+		if err := matmul(v, &ly.V, h, n); err != nil {
+			return nil, err
+		}
+		if c.QKVBias {
+			addBias(q, ly.QBias)
+			addBias(k, ly.KBias)
+			addBias(v, ly.VBias)
+		}
+		if c.QKNorm {
+			rmsNorm(q, q, ly.QNorm, c.HeadDim, c.RMSEps)
+			rmsNorm(k, k, ly.KNorm, c.HeadDim, c.RMSEps)
+		}
+		for i := 0; i < n; i++ {
+			r := cs[i*c.RopeDims : (i+1)*c.RopeDims]
+			m.rope.apply(q[i*qDim:(i+1)*qDim], c.Heads, c.HeadDim, r)
+			m.rope.apply(k[i*kvDim:(i+1)*kvDim], c.KVHeads, c.HeadDim, r)
+		}
+		if err := cache.Store(li, pos, k, v, n); err != nil {
+			return nil, err
+		}
+		if err := cache.Attend(li, pos, q, n, c.Heads, scale, att); err != nil {
+			return nil, err
+		}
+		if err := matmul(h, &ly.O, att, n); err != nil {
+			return nil, err
+		}
+		addInPlace(x, h)
+
+		rmsNorm(h, x, ly.FFNNorm, E, c.RMSEps)
+		if err := matmul(gate, &ly.Gate, h, n); err != nil {
+			return nil, err
+		}
+		if err := matmul(up, &ly.Up, h, n); err != nil {
+			return nil, err
+		}
+		for i, g := range gate {
+			gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
+		}
+		if err := matmul(h, &ly.Down, gate, n); err != nil {
+			return nil, err
+		}
+		addInPlace(x, h)
+	}
+
+	if !all {
+		x = x[(n-1)*E:]
+		n = 1
+	}
+	rmsNorm(x, x, m.OutNorm, E, c.RMSEps)
+	logits := make([]float32, n*c.Vocab)
+	if err := matmul(logits, &m.Output, x, n); err != nil {
+		return nil, err
+	}
+	return logits, nil
+}
+
+func matmul(dst []float32, w *Weight, x []float32, n int) error {
+	if err := tensor.MatMul(dst, w.Data, w.Type, w.Rows, w.Cols, x, n); err != nil {
+		return fmt.Errorf("model: %s: %w", w.Name, err)
+	}
+	return nil
+}
+
+// rmsNorm normalises each width-wide row of x into dst and multiplies by
+// weight. The sum of squares is accumulated in float64 as ggml does.
+func rmsNorm(dst, x, weight []float32, width int, eps float32) {
+	for off := 0; off < len(x); off += width {
+		row := x[off : off+width]
+		var sum float64
+		for _, v := range row {
+			sum += float64(v) * float64(v)
+		}
+		mean := float32(sum / float64(width))
+		s := 1 / float32(math.Sqrt(float64(mean+eps)))
+		out := dst[off : off+width]
+		for i, v := range row {
+			out[i] = v * s * weight[i]
+		}
+	}
+}
+
+func addBias(x, b []float32) {
+	for off := 0; off < len(x); off += len(b) {
+		for i, v := range b {
+			x[off+i] += v
+		}
+	}
+}
+
+func addInPlace(x, y []float32) {
+	for i, v := range y {
+		x[i] += v
+	}
+}

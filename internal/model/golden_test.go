@@ -1,0 +1,257 @@
+package model
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/longctx/longctx/internal/gguf"
+	"github.com/longctx/longctx/internal/tensor"
+)
+
+const fixtures = "../../../shared/fixtures"
+
+func fixturePath(t testing.TB, rel string) string {
+	t.Helper()
+	p := filepath.Join(fixtures, rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("fixture %s missing (the shared/ folder must sit beside the repository): %v", p, err)
+	}
+	return p
+}
+
+func loadModel(t testing.TB, name string) *Model {
+	t.Helper()
+	f, err := gguf.Open(fixturePath(t, "gguf/"+name+".gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	m, err := Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// golden reads llama.cpp's logits and the token sequence they were made from.
+func golden(t testing.TB, name string) (tokens []int32, logits []float32) {
+	t.Helper()
+	meta, err := os.ReadFile(fixturePath(t, "golden/"+name+".meta.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(meta), "\n") {
+		if s, ok := strings.CutPrefix(line, "tokens: "); ok {
+			for _, f := range strings.Split(s, ",") {
+				id, err := strconv.Atoi(strings.TrimSpace(f))
+				if err != nil {
+					t.Fatalf("%s: bad token %q", name, f)
+				}
+				tokens = append(tokens, int32(id))
+			}
+		}
+	}
+	raw, err := os.ReadFile(fixturePath(t, "golden/"+name+".logits.f32"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logits = make([]float32, len(raw)/4)
+	for i := range logits {
+		logits[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	if len(logits) != len(tokens)*1000 {
+		t.Fatalf("%s: %d logits for %d tokens", name, len(logits), len(tokens))
+	}
+	return tokens, logits
+}
+
+// compare checks every position: max |diff| and cosine similarity.
+func compare(t *testing.T, got, want []float32, vocab int, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d logits, want %d", len(got), len(want))
+	}
+	worst, worstPos, minCos := 0.0, 0, 1.0
+	for p := 0; p < len(want)/vocab; p++ {
+		g, w := got[p*vocab:(p+1)*vocab], want[p*vocab:(p+1)*vocab]
+		var dot, gg, ww float64
+		for i := range g {
+			d := math.Abs(float64(g[i] - w[i]))
+			if d > worst || math.IsNaN(d) {
+				worst, worstPos = d, p
+			}
+			dot += float64(g[i]) * float64(w[i])
+			gg += float64(g[i]) * float64(g[i])
+			ww += float64(w[i]) * float64(w[i])
+		}
+		minCos = math.Min(minCos, dot/math.Sqrt(gg*ww))
+	}
+	t.Logf("max |diff| %.3g (position %d), min cosine %.7f", worst, worstPos, minCos)
+	if !(worst <= tol) {
+		t.Errorf("max |diff| %.3g at position %d exceeds %.3g", worst, worstPos, tol)
+	}
+	if !(minCos >= 0.9999) {
+		t.Errorf("min cosine %.7f below 0.9999", minCos)
+	}
+}
+
+var goldenTolerance = map[string]float64{
+	"tiny-f32": 1e-4, "tinyqwen2-f32": 1e-4,
+	"tiny-f16":  2e-3,
+	"tiny-q8_0": 0.03, "tiny-q4_0": 0.03, "tiny-q4_k_m": 0.03,
+	"tinyqwen2-q8_0": 0.03, "tinyqwen2-q4_k_m": 0.03,
+}
+
+func TestGoldenLogits(t *testing.T) {
+	for name, tol := range goldenTolerance {
+		m := loadModel(t, name)
+		for _, variant := range []string{"seqA.batch.kvf32", "seqA.batch.kvf16", "seqA.incr.kvf32", "seqB.batch.kvf32"} {
+			t.Run(name+"."+variant, func(t *testing.T) {
+				tokens, want := golden(t, name+"."+variant)
+				elem := tensor.F32
+				if strings.HasSuffix(variant, "kvf16") {
+					elem = tensor.F16
+				}
+				cache, err := m.NewCache(len(tokens), elem)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []float32
+				if strings.Contains(variant, "incr") {
+					for i, tok := range tokens {
+						l, err := m.Forward([]int32{tok}, i, cache, false)
+						if err != nil {
+							t.Fatal(err)
+						}
+						got = append(got, l...)
+					}
+				} else {
+					got, err = m.Forward(tokens, 0, cache, true)
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+				compare(t, got, want, m.Config.Vocab, tol)
+			})
+		}
+	}
+}
+
+// Token-by-token decoding and one batched prefill must agree to float
+// rounding, on every model.
+func TestIncrementalMatchesBatch(t *testing.T) {
+	m := loadModel(t, "tinyqwen2-q4_k_m")
+	tokens := []int32{1, 17, 400, 999, 3, 250, 42, 42, 7}
+	c1, _ := m.NewCache(16, tensor.F32)
+	batch, err := m.Forward(tokens, 0, c1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := m.NewCache(16, tensor.F32)
+	// Mixed chunk sizes exercise positions inside a batch.
+	var incr []float32
+	for pos, chunk := 0, 1; pos < len(tokens); chunk++ {
+		end := min(len(tokens), pos+chunk)
+		l, err := m.Forward(tokens[pos:end], pos, c2, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		incr = append(incr, l...)
+		pos = end
+	}
+	compare(t, incr, batch, m.Config.Vocab, 1e-5)
+}
+
+func TestForwardErrors(t *testing.T) {
+	m := loadModel(t, "tiny-q8_0")
+	cache, _ := m.NewCache(4, tensor.F32)
+	cases := []struct {
+		tokens []int32
+		pos    int
+		want   string
+	}{
+		{nil, 0, "no tokens"},
+		{[]int32{1000}, 0, "outside the vocabulary"},
+		{[]int32{-1}, 0, "outside the vocabulary"},
+		{[]int32{1, 2, 3, 4, 5}, 0, "exceed the context of 4"},
+		{[]int32{1}, 2, "cache holds 0"},
+	}
+	for _, c := range cases {
+		_, err := m.Forward(c.tokens, c.pos, cache, false)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Forward(%v, %d): err = %v, want %q", c.tokens, c.pos, err, c.want)
+		}
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	src, err := gguf.Open(fixturePath(t, "gguf/tiny-q8_0.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	// rebuild copies src with one metadata value set (nil drops it)
+	// and the named tensor dropped.
+	rebuild := func(key string, val *gguf.Value, dropTensor string) *gguf.File {
+		w := gguf.NewWriter()
+		found := false
+		for _, kv := range src.KVs {
+			if kv.Key == key {
+				found = true
+				if val == nil {
+					continue
+				}
+				kv.Value = *val
+			}
+			w.AddKV(kv.Key, kv.Value)
+		}
+		if !found && val != nil {
+			w.AddKV(key, *val)
+		}
+		for _, ti := range src.Tensors {
+			if ti.Name != dropTensor {
+				w.AddTensor(ti.Name, ti.Type, ti.Dims, ti.Data)
+			}
+		}
+		var sb strings.Builder
+		w.WriteTo(&sb)
+		f, err := gguf.Parse([]byte(sb.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	ptr := func(v gguf.Value) *gguf.Value { return &v }
+	cases := []struct {
+		key  string
+		val  *gguf.Value
+		drop string
+		want string
+	}{
+		{"general.architecture", ptr(gguf.String("gpt-j")), "", `unsupported architecture "gpt-j"`},
+		{"general.architecture", nil, "", "general.architecture is missing"},
+		{"llama.block_count", nil, "", "llama.block_count is missing"},
+		{"llama.attention.head_count", ptr(gguf.Uint32(0)), "", "head_count = 0"},
+		{"llama.attention.head_count_kv", ptr(gguf.Uint32(3)), "", "not a multiple of 3 KV heads"},
+		{"llama.embedding_length", ptr(gguf.String("x")), "", "want an integer"},
+		{"llama.rope.scaling.type", ptr(gguf.String("longrope")), "", `"longrope" is not supported`},
+		{"llama.vocab_size", ptr(gguf.Uint32(999)), "", "vocab_size 999"},
+		{"", nil, "blk.2.ffn_up.weight", "tensor blk.2.ffn_up.weight is missing"},
+		{"llama.feed_forward_length", ptr(gguf.Uint32(512)), "", "blk.0.ffn_gate.weight has shape [256 768], want [256 512]"},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprint(c.key, c.drop), func(t *testing.T) {
+			f := rebuild(c.key, c.val, c.drop)
+			_, err := Load(f)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want %q", err, c.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,85 @@
+package model
+
+import "math"
+
+// ropeTable computes the rotation angles for a position the way ggml does
+// (float32 angle stepped by a constant ratio per pair, optional YaRN ramp
+// and per-dimension frequency factors), so that rotated keys match
+// llama.cpp bit for bit in the common cases.
+type ropeTable struct {
+	dims       int
+	mode       RopeMode
+	thetaScale float32
+	freqScale  float32
+	extFactor  float32
+	attnFactor float32
+	corr       [2]float32
+	factors    []float32
+}
+
+func newRopeTable(c *Config) *ropeTable {
+	r := &ropeTable{
+		dims:       c.RopeDims,
+		mode:       c.RopeMode,
+		thetaScale: float32(math.Pow(float64(c.RopeBase), -2.0/float64(c.RopeDims))),
+		freqScale:  1 / c.Rope.Factor,
+		extFactor:  c.Rope.ExtFactor,
+		attnFactor: c.Rope.AttnFactor,
+		factors:    c.Rope.FreqFactors,
+	}
+	if r.extFactor != 0 {
+		r.corr = yarnCorrDims(c.RopeDims, c.Rope.OrigCtx, c.RopeBase, c.Rope.BetaFast, c.Rope.BetaSlow)
+	}
+	return r
+}
+
+// yarnCorrDims is the range of dimensions over which YaRN blends
+// interpolated and extrapolated frequencies.
+func yarnCorrDims(nDims, origCtx int, base, betaFast, betaSlow float32) [2]float32 {
+	dim := func(nRot float32) float64 {
+		return float64(nDims) * math.Log(float64(origCtx)/(float64(nRot)*2*math.Pi)) / (2 * math.Log(float64(base)))
+	}
+	lo := math.Max(0, math.Floor(dim(betaFast)))
+	hi := math.Min(float64(nDims-1), math.Ceil(dim(betaSlow)))
+	return [2]float32{float32(lo), float32(hi)}
+}
+
+// cosSin fills cs with dims/2 (cos, sin) pairs for position pos.
+func (r *ropeTable) cosSin(pos int, cs []float32) {
+	theta := float32(pos)
+	for i := 0; i < r.dims/2; i++ {
+		t := theta
+		if r.factors != nil {
+			t /= r.factors[i]
+		}
+		interp := r.freqScale * t
+		angle, mscale := interp, r.attnFactor
+		if r.extFactor != 0 {
+			y := (float32(i) - r.corr[0]) / max(0.001, r.corr[1]-r.corr[0])
+			ramp := (1 - min(1, max(0, y))) * r.extFactor
+			angle = interp*(1-ramp) + t*ramp
+			mscale *= 1 + 0.1*float32(math.Log(float64(1/r.freqScale)))
+		}
+		cs[2*i] = float32(math.Cos(float64(angle))) * mscale
+		cs[2*i+1] = float32(math.Sin(float64(angle))) * mscale
+		theta *= r.thetaScale
+	}
+}
+
+// apply rotates each head of width hd in x (nHeads heads) by cs.
+func (r *ropeTable) apply(x []float32, nHeads, hd int, cs []float32) {
+	half := r.dims / 2
+	for h := 0; h < nHeads; h++ {
+		v := x[h*hd : (h+1)*hd]
+		for i := 0; i < half; i++ {
+			c, s := cs[2*i], cs[2*i+1]
+			a, b := 2*i, 2*i+1
+			if r.mode == RopeNeox {
+				a, b = i, i+half
+			}
+			x0, x1 := v[a], v[b]
+			v[a] = x0*c - x1*s
+			v[b] = x0*s + x1*c
+		}
+	}
+}
