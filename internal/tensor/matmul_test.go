@@ -1,0 +1,143 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// TestMatMulMatchesVecDot checks that every output of MatMul is exactly the
+// VecDot of its weight row with the activation row quantized by
+// QuantizeActivations, for shapes on both the serial and the parallel path
+// (also with more goroutines than rows and than CPUs).
+func TestMatMulMatchesVecDot(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8))
+	r := rand.New(rand.NewPCG(6, 4))
+	shapes := []struct{ rows, cols, ntok int }{
+		{5, 256, 1},    // serial
+		{3, 4096, 30},  // parallel, fewer rows than goroutines
+		{301, 512, 3},  // parallel, rows not a multiple of the chunk
+		{64, 1024, 17}, // parallel over tokens too
+	}
+	for _, typ := range dotTypes {
+		for _, s := range shapes {
+			t.Run(fmt.Sprintf("%s/%dx%dx%d", typ, s.rows, s.cols, s.ntok), func(t *testing.T) {
+				w := randomWeights(r, typ, s.rows*s.cols)
+				x := make([]float32, s.ntok*s.cols)
+				for i := range x {
+					x[i] = float32(r.NormFloat64())
+				}
+				dst := make([]float32, s.ntok*s.rows)
+				if err := MatMul(dst, w, typ, s.rows, s.cols, x, s.ntok); err != nil {
+					t.Fatal(err)
+				}
+				at := VecDotType(typ)
+				wrb, _ := typ.RowBytes(int64(s.cols))
+				arb, _ := at.RowBytes(int64(s.cols))
+				a := make([]byte, arb)
+				for tok := 0; tok < s.ntok; tok++ {
+					if err := QuantizeActivations(at, x[tok*s.cols:(tok+1)*s.cols], a); err != nil {
+						t.Fatal(err)
+					}
+					for row := 0; row < s.rows; row++ {
+						want, err := VecDot(typ, s.cols, w[row*int(wrb):(row+1)*int(wrb)], a)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if got := dst[tok*s.rows+row]; math.Float32bits(got) != math.Float32bits(want) {
+							t.Fatalf("dst[%d][%d] = %g, want %g", tok, row, got, want)
+						}
+					}
+				}
+				if s.ntok == 1 {
+					vec := make([]float32, s.rows)
+					if err := MatVec(vec, w, typ, s.rows, s.cols, x); err != nil {
+						t.Fatal(err)
+					}
+					for i := range vec {
+						if vec[i] != dst[i] {
+							t.Fatalf("MatVec[%d] = %g, MatMul %g", i, vec[i], dst[i])
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestMatMulF32 checks MatMul on F32 weights against a plain float64 matrix
+// product.
+func TestMatMulF32(t *testing.T) {
+	const rows, cols, ntok = 7, 33, 2
+	wf := make([]float32, rows*cols)
+	x := make([]float32, ntok*cols)
+	for i := range wf {
+		wf[i] = float32(i%11) - 5
+	}
+	for i := range x {
+		x[i] = float32(i%7) * 0.5
+	}
+	w := make([]byte, 4*len(wf))
+	if err := Quantize(F32, wf, w); err != nil {
+		t.Fatal(err)
+	}
+	dst := make([]float32, ntok*rows)
+	if err := MatMul(dst, w, F32, rows, cols, x, ntok); err != nil {
+		t.Fatal(err)
+	}
+	for tok := 0; tok < ntok; tok++ {
+		for row := 0; row < rows; row++ {
+			var want float64
+			for c := 0; c < cols; c++ {
+				want += float64(wf[row*cols+c]) * float64(x[tok*cols+c])
+			}
+			if got := dst[tok*rows+row]; float64(got) != want {
+				t.Errorf("dst[%d][%d] = %g, want %g", tok, row, got, want)
+			}
+		}
+	}
+}
+
+func TestMatMulErrors(t *testing.T) {
+	const rows, cols, ntok = 4, 64, 2
+	w := make([]byte, rows*2*q8_0Bytes)
+	x := make([]float32, ntok*cols)
+	dst := make([]float32, ntok*rows)
+	if err := MatMul(dst, w, Q8_0, rows, cols, x, ntok); err != nil {
+		t.Fatalf("valid call: %v", err)
+	}
+	cases := []struct {
+		name       string
+		dst        []float32
+		w          []byte
+		typ        Type
+		rows, cols int
+		x          []float32
+		ntok       int
+	}{
+		{"short weights", dst, w[:len(w)-1], Q8_0, rows, cols, x, ntok},
+		{"long weights", dst, append(w, 0), Q8_0, rows, cols, x, ntok},
+		{"short activations", dst, w, Q8_0, rows, cols, x[:len(x)-1], ntok},
+		{"short dst", dst[:len(dst)-1], w, Q8_0, rows, cols, x, ntok},
+		{"cols not a whole block", dst, w, Q8_0, rows, 48, x, ntok},
+		{"negative rows", dst, w, Q8_0, -4, cols, x, ntok},
+		{"negative ntok", dst, w, Q8_0, rows, cols, x, -2},
+		{"no dot product", dst, w, Q8_K, rows, 256, x, ntok},
+		{"unknown type", dst, w, Type(50), rows, cols, x, ntok},
+		{"overflowing rows", dst, w, Q8_0, math.MaxInt / 2, cols, x, ntok},
+		{"overflowing tokens", dst, w, Q8_0, rows, cols, x, math.MaxInt / 8},
+	}
+	for _, c := range cases {
+		if err := MatMul(c.dst, c.w, c.typ, c.rows, c.cols, c.x, c.ntok); err == nil {
+			t.Errorf("%s: no error", c.name)
+		}
+	}
+	if err := MatMul(nil, nil, Q4_K, 0, 256, make([]float32, 256), 1); err != nil {
+		t.Errorf("zero rows: %v", err)
+	}
+	if err := MatMul(nil, make([]byte, 144), Q4_K, 1, 256, nil, 0); err != nil {
+		t.Errorf("zero tokens: %v", err)
+	}
+}
