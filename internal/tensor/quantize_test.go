@@ -229,7 +229,7 @@ func TestQuantizeErrors(t *testing.T) {
 		{"dequantize short src", Dequantize(Q8_0, make([]byte, 67), x)},
 		{"dequantize partial block", Dequantize(Q8_0, make([]byte, 34), x[:33])},
 		{"dequantize integer type", Dequantize(I8, make([]byte, 64), x)},
-		{"dequantize unknown type", Dequantize(Type(1 << 20), nil, nil)},
+		{"dequantize unknown type", Dequantize(Type(1<<20), nil, nil)},
 	}
 	for _, c := range cases {
 		if c.err == nil {
