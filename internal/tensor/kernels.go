@@ -58,8 +58,8 @@ var kernels = [maxType]typeKernels{
 	// Q8_1 has no dot product of its own in ggml: it only serves as the
 	// activation type of Q4_1 and Q5_1.
 	Q8_1: {dequantize: dequantizeQ8_1, quantize: quantizeQ8_1, quantizeActivations: quantizeQ8_1Activations},
-	Q2_K: {dequantize: dequantizeQ2K, vecDotType: Q8_K, vecDot: dotQ2KQ8K},
-	Q3_K: {dequantize: dequantizeQ3K, vecDotType: Q8_K, vecDot: dotQ3KQ8K},
+	Q2_K: {dequantize: dequantizeQ2K, quantize: quantizeQ2K, vecDotType: Q8_K, vecDot: dotQ2KQ8K},
+	Q3_K: {dequantize: dequantizeQ3K, quantize: quantizeQ3K, vecDotType: Q8_K, vecDot: dotQ3KQ8K},
 	Q4_K: {dequantize: dequantizeQ4K, quantize: quantizeQ4K, vecDotType: Q8_K, vecDot: dotQ4KQ8K},
 	Q5_K: {dequantize: dequantizeQ5K, quantize: quantizeQ5K, vecDotType: Q8_K, vecDot: dotQ5KQ8K},
 	Q6_K: {dequantize: dequantizeQ6K, quantize: quantizeQ6K, vecDotType: Q8_K, vecDot: dotQ6KQ8K},

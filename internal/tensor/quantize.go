@@ -10,8 +10,9 @@ import (
 // (quantize_row_*_ref in ggml-quants.c, which is what llama.cpp's quantize
 // tool runs when no importance matrix is given), so the bytes match the
 // model files llama.cpp writes. dst must hold exactly RowBytes(len(src))
-// bytes. Supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q4_K,
-// Q5_K, Q6_K, Q8_K.
+// bytes. Supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K,
+// Q3_K, Q4_K, Q5_K, Q6_K, Q8_K. (With an importance matrix llama.cpp runs
+// other quantizers, quantize_row_*_impl, which are not implemented here.)
 func Quantize(t Type, src []float32, dst []byte) error {
 	k := kernelsFor(t)
 	if k == nil || k.quantize == nil {

@@ -2,7 +2,7 @@ package tensor
 
 import "math"
 
-// Reference quantizers of the K-quants (quantize_row_q{4,5,6}_K_ref). The
+// Reference quantizers of the K-quants (quantize_row_q{2,3,4,5,6}_K_ref). The
 // float arithmetic is ggml's, operation for operation, with every product
 // that ggml adds to something rounded explicitly (float32(a*b)) so that Go
 // never fuses it into an FMA: the x86 build of ggml-base that writes model
@@ -312,5 +312,196 @@ func quantizeQ6K(src []float32, dst []byte) {
 				qh[32*h+l] = q1>>4 | (q2>>4)<<2 | (q3>>4)<<4 | (q4>>4)<<6
 			}
 		}
+	}
+}
+
+// makeQ3Quants is ggml's make_q3_quants with do_rmse: symmetric quantization
+// of x to L[i] in [0, 2*nmax) (value L[i]-nmax) starting from nmax/max, then
+// up to 5 passes that move single elements to the level that most improves
+// the x²-weighted fit. It returns the scale.
+func makeQ3Quants(nmax int, x []float32, L []int8) float32 {
+	amax, vmax := absMax(x)
+	if amax < groupMaxEps {
+		clear(L)
+		return 0
+	}
+	clamp := func(l int) int { return max(-nmax, min(nmax-1, l)) }
+	iscale := -float32(nmax) / vmax
+	var sumlx, suml2 float32
+	for i, v := range x {
+		l := clamp(nearestInt(iscale * v))
+		L[i] = int8(l)
+		w, fl := v*v, float32(l)
+		sumlx += float32(w * v * fl)
+		suml2 += float32(w * fl * fl)
+	}
+	for itry := 0; itry < 5; itry++ {
+		changed := false
+		for i, v := range x {
+			w, fl := v*v, float32(L[i])
+			slx := sumlx - float32(w*v*fl)
+			if slx <= 0 {
+				continue
+			}
+			sl2 := suml2 - float32(w*fl*fl)
+			newL := clamp(nearestInt(v * sl2 / slx))
+			if newL == int(L[i]) {
+				continue
+			}
+			fn := float32(newL)
+			slx += float32(w * v * fn)
+			sl2 += float32(w * fn * fn)
+			if sl2 > 0 && slx*slx*suml2 > sumlx*sumlx*sl2 {
+				L[i] = int8(newL)
+				sumlx, suml2 = slx, sl2
+				changed = true
+			}
+		}
+		if !changed {
+			break
+		}
+	}
+	for i := range L {
+		L[i] += int8(nmax)
+	}
+	if suml2 > 0 {
+		return sumlx / suml2
+	}
+	return 0
+}
+
+// quantizeQ2K is quantize_row_q2_K_ref: per 16 elements a scale and min
+// from makeQKX2Quants (weights |x|, absolute error), both quantized to 4 bits
+// against the super-block maxima, then the elements requantized to 2 bits.
+func quantizeQ2K(src []float32, dst []byte) {
+	var (
+		L       [QK_K]uint8
+		laux    [16]uint8
+		weights [16]float32
+		mins    [16]float32
+		scales  [16]float32
+	)
+	for b := 0; b < len(src)/QK_K; b++ {
+		x := src[b*QK_K : (b+1)*QK_K]
+		y := dst[b*q2KBytes : (b+1)*q2KBytes]
+		var maxScale, maxMin float32
+		for j := 0; j < 16; j++ {
+			xs := x[16*j : 16*j+16]
+			for l, v := range xs {
+				weights[l] = abs32(v)
+			}
+			scales[j], mins[j] = makeQKX2Quants(3, xs, weights[:], L[16*j:16*j+16], laux[:], -0.5, 0.1, 15, true)
+			if scales[j] > maxScale {
+				maxScale = scales[j]
+			}
+			if mins[j] > maxMin {
+				maxMin = mins[j]
+			}
+		}
+		sc := y[:16]
+		clear(sc)
+		if maxScale > 0 {
+			iscale := 15 / maxScale
+			for j := range sc {
+				sc[j] = uint8(nearestInt(iscale * scales[j]))
+			}
+			putF16(y, q2KD, maxScale/15)
+		} else {
+			putF16(y, q2KD, 0)
+		}
+		if maxMin > 0 {
+			iscale := 15 / maxMin
+			for j := range sc {
+				sc[j] |= uint8(nearestInt(iscale*mins[j]) << 4)
+			}
+			putF16(y, q2KD+2, maxMin/15)
+		} else {
+			putF16(y, q2KD+2, 0)
+		}
+		d, dmin := f16At(y, q2KD), f16At(y, q2KD+2)
+		for j := 0; j < 16; j++ {
+			dj := d * float32(sc[j]&0xf)
+			if dj == 0 {
+				continue
+			}
+			dm := float32(dmin * float32(sc[j]>>4)) // rounded: it is added below
+			for i, v := range x[16*j : 16*j+16] {
+				L[16*j+i] = uint8(max(0, min(3, nearestInt((v+dm)/dj))))
+			}
+		}
+		packQ2Bits(y[q2KQs:q2KQs+64], L[:])
+	}
+}
+
+// packQ2Bits stores 256 2-bit values: byte 32*h + l holds elements
+// 128*h + l + 32*g at bits 2g, g = 0..3 (the Q2_K and Q3_K layout).
+func packQ2Bits(qs []byte, L []uint8) {
+	for h := 0; h < 2; h++ {
+		for l := 0; l < 32; l++ {
+			j := 128*h + l
+			qs[32*h+l] = L[j] | L[j+32]<<2 | L[j+64]<<4 | L[j+96]<<6
+		}
+	}
+}
+
+// quantizeQ3K is quantize_row_q3_K_ref: per 16 elements a signed scale from
+// makeQ3Quants, the scales quantized to 6 bits against the one of largest
+// magnitude (which maps to -32), then the elements requantized to 3 bits,
+// the third bit going to hmask.
+func quantizeQ3K(src []float32, dst []byte) {
+	var (
+		L      [QK_K]int8
+		U      [QK_K]uint8
+		scales [16]float32
+	)
+	for b := 0; b < len(src)/QK_K; b++ {
+		x := src[b*QK_K : (b+1)*QK_K]
+		y := dst[b*q3KBytes : (b+1)*q3KBytes]
+		var maxScale, amax float32
+		for j := 0; j < 16; j++ {
+			scales[j] = makeQ3Quants(4, x[16*j:16*j+16], L[16*j:16*j+16])
+			if a := abs32(scales[j]); a > amax {
+				amax, maxScale = a, scales[j]
+			}
+		}
+		sc := y[q3KScales : q3KScales+12]
+		clear(sc)
+		if maxScale != 0 {
+			iscale := -32 / maxScale
+			for j := 0; j < 16; j++ {
+				l := max(-32, min(31, int(int8(nearestInt(iscale*scales[j]))))) + 32
+				if j < 8 {
+					sc[j] = byte(l & 0xf)
+				} else {
+					sc[j-8] |= byte(l&0xf) << 4
+				}
+				sc[8+j%4] |= byte(l>>4) << (2 * (j / 4))
+			}
+			putF16(y, q3KD, 1/iscale)
+		} else {
+			putF16(y, q3KD, 0)
+		}
+		d := f16At(y, q3KD)
+		s := scalesQ3K(sc)
+		for j := 0; j < 16; j++ {
+			dj := d * float32(s[j])
+			if dj == 0 {
+				continue
+			}
+			for i, v := range x[16*j : 16*j+16] {
+				L[16*j+i] = int8(max(-4, min(3, nearestInt(v/dj))) + 4)
+			}
+		}
+		// The third bit of element j goes to bit j/32 of hmask[j%32].
+		hm := y[:32]
+		clear(hm)
+		for j := range L {
+			U[j] = uint8(L[j])
+			if U[j] > 3 {
+				hm[j%32] |= 1 << (j / 32)
+				U[j] -= 4
+			}
+		}
+		packQ2Bits(y[q3KQs:q3KQs+64], U[:])
 	}
 }

@@ -88,6 +88,10 @@ func errorBound(t Type, x []float32) float64 {
 	case Q5_1:
 		d := (hi - lo) / 31
 		return slack * (0.5*d + 31*halfULP16(d) + halfULP16(lo))
+	case Q2_K:
+		return 0.4*(hi-lo) + 64*halfULP16(hi-lo)
+	case Q3_K:
+		return 0.25*amax + 64*halfULP16(amax)
 	case Q4_K:
 		return 0.1*(hi-lo) + 64*halfULP16(hi-lo)
 	case Q5_K:
@@ -98,7 +102,7 @@ func errorBound(t Type, x []float32) float64 {
 	panic("no bound for " + t.String())
 }
 
-var quantizeTypes = []Type{F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q4_K, Q5_K, Q6_K, Q8_K}
+var quantizeTypes = []Type{F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K}
 
 func TestQuantizeErrorBounds(t *testing.T) {
 	const n = 4096
@@ -146,7 +150,7 @@ func TestQuantizeGaussianRMS(t *testing.T) {
 	// Measured values are about 0.8x these limits.
 	limits := map[Type]float64{
 		F16: 2.6e-4, BF16: 2.1e-3, Q8_0: 0.0066, Q8_1: 0.0066, Q8_K: 0.009,
-		Q6_K: 0.022, Q5_1: 0.047, Q5_0: 0.053, Q5_K: 0.045, Q4_1: 0.098, Q4_0: 0.105, Q4_K: 0.09,
+		Q2_K: 0.37, Q3_K: 0.19, Q6_K: 0.022, Q5_1: 0.047, Q5_0: 0.053, Q5_K: 0.045, Q4_1: 0.098, Q4_0: 0.105, Q4_K: 0.09,
 	}
 	for typ, limit := range limits {
 		rb, _ := typ.RowBytes(n)
@@ -221,7 +225,6 @@ func TestQuantizeErrors(t *testing.T) {
 		{"long dst", Quantize(Q8_0, x, make([]byte, 69))},
 		{"partial block", Quantize(Q4_0, x[:40], make([]byte, 18))},
 		{"partial super-block", Quantize(Q4_K, x, make([]byte, 144))},
-		{"no quantizer (Q2_K)", Quantize(Q2_K, make([]float32, 256), make([]byte, 84))},
 		{"integer type", Quantize(I32, x, make([]byte, 256))},
 		{"unknown type", Quantize(Type(99), x, make([]byte, 256))},
 		{"activations of a weight type", QuantizeActivations(Q4_0, x, make([]byte, 36))},
