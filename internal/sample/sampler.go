@@ -111,6 +111,7 @@ type Sampler struct {
 	cands   []candidate
 	typical []typicalScore // typical sampling only
 	staged  []candidate    // typical sampling only
+	sortBuf []candidate    // top-p only
 
 	// penalty history: the window of accepted tokens (a ring when
 	// RepeatLastN > 0) and each token's count in it
@@ -143,6 +144,9 @@ func New(p Params, nVocab int) (*Sampler, error) {
 		if p.RepeatLastN > 0 {
 			s.history = make([]int32, 0, p.RepeatLastN)
 		}
+	}
+	if p.TopP < 1 {
+		s.sortBuf = make([]candidate, nVocab)
 	}
 	if p.TypicalP < 1 {
 		s.typical = make([]typicalScore, nVocab)
@@ -192,6 +196,9 @@ func (s *Sampler) Reset() {
 // vocabulary entry (a different length is a programming error and panics).
 // logits is not modified. NaN logits count as -Inf.
 func (s *Sampler) Sample(logits []float32) int32 {
+	if s.params.Temperature == 0 && !s.penaltiesOn() && len(logits) == s.nVocab {
+		return argmaxLogits(logits)
+	}
 	c, greedy := s.filter(logits)
 	if greedy {
 		return argmax(c)
@@ -229,7 +236,7 @@ func (s *Sampler) filter(logits []float32) (c []candidate, greedy bool) {
 		sorted = false
 	}
 	if s.params.TopP < 1 {
-		c = topP(c, s.params.TopP, sorted)
+		c = s.topP(c, s.params.TopP, sorted)
 	}
 	if s.params.MinP > 0 {
 		c = minP(c, s.params.MinP)
@@ -279,11 +286,27 @@ func argmax(c []candidate) int32 {
 	return c[best].id
 }
 
-func byLogitDesc(a, b candidate) int {
-	if r := cmp.Compare(b.logit, a.logit); r != 0 {
-		return r
+// byLogitDesc orders by logit, highest first, ties by token id. Logits are
+// never NaN here (Sample maps NaN to -Inf).
+// argmaxLogits is argmax straight on the caller's logits, skipping NaN.
+func argmaxLogits(logits []float32) int32 {
+	best := 0
+	for i, l := range logits {
+		if l > logits[best] || logits[best] != logits[best] {
+			best = i
+		}
 	}
-	return cmp.Compare(a.id, b.id)
+	return int32(best)
+}
+
+func byLogitDesc(a, b candidate) int {
+	switch {
+	case a.logit > b.logit:
+		return -1
+	case a.logit < b.logit:
+		return 1
+	}
+	return int(a.id - b.id)
 }
 
 // topK moves the k highest logits to the front, sorted descending, and
@@ -370,8 +393,9 @@ func (s *Sampler) typicalP(c []candidate, sorted bool) []candidate {
 
 // topP keeps the shortest prefix of the candidates, sorted by probability,
 // whose mass reaches p. Like llama.cpp, a large unsorted set is first tried
-// with only its best topPFirstTry sorted, which usually suffices.
-func topP(c []candidate, p float32, sorted bool) []candidate {
+// with only its best topPFirstTry sorted, which usually suffices; otherwise
+// it is radix-sorted.
+func (s *Sampler) topP(c []candidate, p float32, sorted bool) []candidate {
 	softmax(c)
 	if !sorted && len(c) > 4*topPFirstTry {
 		if n, ok := massPrefix(topK(c, topPFirstTry), p); ok {
@@ -379,10 +403,45 @@ func topP(c []candidate, p float32, sorted bool) []candidate {
 		}
 	}
 	if !sorted {
-		slices.SortFunc(c, byLogitDesc)
+		radixSortByLogitDesc(c, s.sortBuf[:len(c)])
 	}
 	n, _ := massPrefix(c, p)
 	return c[:n]
+}
+
+// radixSortByLogitDesc sorts c by logit, highest first, keeping the input
+// order among equal logits (LSD radix sort on the float bits, 8 bits a
+// pass). buf is scratch of c's length.
+func radixSortByLogitDesc(c, buf []candidate) {
+	key := func(l float32) uint32 {
+		if l == 0 {
+			l = 0 // -0 sorts with +0
+		}
+		b := math.Float32bits(l)
+		if b&0x80000000 != 0 {
+			b = ^b
+		} else {
+			b |= 0x80000000
+		}
+		return ^b // ascending key order = descending logits
+	}
+	src, dst := c, buf
+	for shift := 0; shift < 32; shift += 8 {
+		var pos [257]int
+		for _, x := range src {
+			pos[(key(x.logit)>>shift)&0xff+1]++
+		}
+		for i := 1; i < len(pos); i++ {
+			pos[i] += pos[i-1]
+		}
+		for _, x := range src {
+			d := (key(x.logit) >> shift) & 0xff
+			dst[pos[d]] = x
+			pos[d]++
+		}
+		src, dst = dst, src
+	}
+	// four passes: the result is back in c
 }
 
 const topPFirstTry = 256

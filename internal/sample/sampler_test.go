@@ -1,7 +1,9 @@
 package sample
 
 import (
+	"cmp"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -392,6 +394,33 @@ func TestTopPLargeVocabulary(t *testing.T) {
 	}
 }
 
+func TestRadixSortMatchesStableSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	c := make([]candidate, 5000)
+	for i := range c {
+		l := float32(r.NormFloat64() * 5)
+		switch i % 97 {
+		case 0:
+			l = float32(math.Inf(-1))
+		case 1:
+			l = float32(math.Copysign(0, -1))
+		case 2:
+			l = 0
+		case 3:
+			l = 1.5 // repeated values: ties keep input order
+		}
+		c[i] = candidate{id: int32(len(c) - i), logit: l}
+	}
+	want := slices.Clone(c)
+	slices.SortStableFunc(want, func(a, b candidate) int { return cmp.Compare(b.logit, a.logit) })
+	radixSortByLogitDesc(c, make([]candidate, len(c)))
+	for i := range c {
+		if c[i].id != want[i].id {
+			t.Fatalf("position %d: id %d (logit %v), want id %d (logit %v)", i, c[i].id, c[i].logit, want[i].id, want[i].logit)
+		}
+	}
+}
+
 func b2f(b bool) int {
 	if b {
 		return 1
@@ -437,7 +466,7 @@ func BenchmarkSample(b *testing.B) {
 		flat[i] = peaked[i] * 2
 	}
 	for i := range 8 {
-		peaked[i*9973] = 14 - float32(i)
+		peaked[i*9973] = 20 - float32(i)
 	}
 	topPOnly := DefaultParams(1)
 	topPOnly.TopK = 0
