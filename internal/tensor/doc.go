@@ -5,11 +5,14 @@
 // row-parallel matrix multiply built on them.
 //
 // The numerics follow llama.cpp (ggml/src/ggml-quants.c for layouts and
-// quantizers, ggml/src/ggml-cpu for what its x86 CPU backend does at run time):
-// integer arithmetic inside a block is exact and identical to ggml's, and the
-// float steps use the same operations in the same precision. Float summation
-// order across blocks follows ggml's generic (non-SIMD) C code, so results
-// agree with ggml's SIMD kernels to float rounding, not bit for bit.
+// quantizers, ggml/src/ggml-cpu for what its x86 CPU backend does at run
+// time). Quantizers and dequantizers reproduce ggml bit for bit: the float
+// operations are the same, in the same order and precision, and products are
+// rounded explicitly so Go never fuses them into FMAs. In the dot products the
+// integer arithmetic inside a block is exact and identical to ggml's; the
+// block scales are then applied and summed in float32 block by block (as in
+// ggml's generic C code), so results agree with ggml's SIMD kernels to float
+// rounding (about 1e-6 relative), not bit for bit.
 //
 // Per-type work goes through a table of small functions (see kernels.go), one
 // per (weight type, activation type) pair, so that architecture-specific

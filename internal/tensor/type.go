@@ -42,8 +42,8 @@ type typeInfo struct {
 }
 
 // Layout of every type a GGUF file may name. Types we can size but not
-// compute with (Q2_K, Q3_K, integers) are still listed so that files using
-// them can be inspected.
+// compute with (the integer types) are still listed so that files using them
+// can be inspected.
 var types = map[Type]typeInfo{
 	F32:  {"F32", 1, 4},
 	F16:  {"F16", 1, 2},
