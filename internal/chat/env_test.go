@@ -93,3 +93,21 @@ func TestStrftimeNowUsesClock(t *testing.T) {
 		t.Errorf("got %q, %v; want 31 Dec 1999", got, err)
 	}
 }
+
+func TestDateVars(t *testing.T) {
+	tpl, err := Parse(`{{ date_string }}|{{ datetime }}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tpl.Render(nil, Options{DateVars: true, Now: fixedClock})
+	if err != nil || got != "07 Mar 2025|Mar 07 2025" {
+		t.Errorf("got %q, %v", got, err)
+	}
+	got, err = tpl.Render(nil, Options{DateVars: true, Now: fixedClock, Vars: map[string]any{"date_string": "x"}})
+	if err != nil || got != "x|Mar 07 2025" {
+		t.Errorf("Vars override: got %q, %v", got, err)
+	}
+	if got, _ := tpl.Render(nil, Options{Now: fixedClock}); got != "|" {
+		t.Errorf("without DateVars: got %q, want undefined", got)
+	}
+}

@@ -41,7 +41,12 @@ type Options struct {
 	// Vars are further template variables (date_string, builtin_tools, ...),
 	// with the same value types as Message.Extra. They override the others.
 	Vars map[string]any
-	// Now is the clock behind strftime_now; nil means time.Now.
+	// DateVars defines date_string ("07 Mar 2025") and datetime
+	// ("Mar 07 2025") from the clock, as llama.cpp does for every template;
+	// transformers does not, so Llama 3.1's template then falls back to its
+	// built-in "26 Jul 2024". Vars override them.
+	DateVars bool
+	// Now is the clock behind strftime_now and DateVars; nil means time.Now.
 	Now func() time.Time
 }
 
@@ -178,6 +183,11 @@ func renderContext(msgs []Message, opts Options) (*exec.Context, **RaisedError, 
 			return nil, nil, errors.New("chat: tools: not a JSON array")
 		}
 		vars["tools"] = tools
+	}
+	if opts.DateVars {
+		t := now()
+		vars["date_string"] = t.Format("02 Jan 2006")
+		vars["datetime"] = t.Format("Jan 02 2006")
 	}
 	if opts.EnableThinking != nil {
 		vars["enable_thinking"] = *opts.EnableThinking

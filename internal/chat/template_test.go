@@ -104,12 +104,14 @@ func TestRenderGolden(t *testing.T) {
 		tools  string
 		think  *bool
 		vars   map[string]any
+		dates  bool
 		errMsg string // the RaisedError message expected instead of output
 	}
 	cases := []tc{
 		{golden: "llama3.1.sysuser", model: llama31, conv: "sysuser"},
 		{golden: "llama3.1.multiturn", model: llama31, conv: "multiturn"},
 		{golden: "llama3.1.nosystem", model: llama31, conv: "nosystem"},
+		{golden: "llama3.1.datevars", model: llama31, conv: "sysuser", dates: true},
 		{golden: "llama3.1.trim-date", model: llama31, conv: "untrimmed", vars: map[string]any{"date_string": "01 Jan 2030"}},
 		{golden: "llama3.2.sysuser", model: llama32, conv: "sysuser"},
 		{golden: "llama3.2.multiturn", model: llama32, conv: "multiturn"},
@@ -168,6 +170,7 @@ func TestRenderGolden(t *testing.T) {
 				EOSToken:            c.model.eos,
 				EnableThinking:      c.think,
 				Vars:                c.vars,
+				DateVars:            c.dates,
 				Now:                 fixedClock,
 			}
 			if c.tools != "" {
