@@ -1,0 +1,187 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const fixtures = "../../../shared/fixtures"
+
+func fixture(t *testing.T, rel string) string {
+	t.Helper()
+	p := filepath.Join(fixtures, rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("fixture %s missing (the shared/ folder must sit beside the repository): %v", p, err)
+	}
+	return p
+}
+
+// runMain runs a command line and returns its exit status and outputs.
+func runMain(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestLogitsCommandMatchesLlamaCpp(t *testing.T) {
+	m := fixture(t, "gguf/tiny-f32.gguf")
+	ids := make([]string, 32)
+	for i := range ids {
+		ids[i] = string(rune('0'+(i+1)/10)) + string(rune('0'+(i+1)%10))
+	}
+	code, out, stderr := runMain(t, "", "logits", "-m", m, "--tokens", strings.Join(ids, ","), "--all")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got struct {
+		NVocab int         `json:"n_vocab"`
+		Logits [][]float64 `json:"logits"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("output is not the promised JSON: %v", err)
+	}
+	raw, err := os.ReadFile(fixture(t, "golden/tiny-f32.seqA.batch.kvf32.logits.f32"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.NVocab != 1000 || len(got.Logits) != 32 {
+		t.Fatalf("n_vocab %d, %d rows", got.NVocab, len(got.Logits))
+	}
+	worst := 0.0
+	for p, row := range got.Logits {
+		for i, x := range row {
+			want := math.Float32frombits(binary.LittleEndian.Uint32(raw[4*(p*1000+i):]))
+			worst = math.Max(worst, math.Abs(x-float64(want)))
+		}
+	}
+	if worst > 1e-4 {
+		t.Errorf("max |diff| from llama.cpp %.3g", worst)
+	}
+	// Without --all only the last row.
+	_, out, _ = runMain(t, "", "logits", "-m", m, "--tokens", "1,2,3")
+	json.Unmarshal([]byte(out), &got)
+	if len(got.Logits) != 1 || len(got.Logits[0]) != 1000 {
+		t.Errorf("without --all: %d rows", len(got.Logits))
+	}
+}
+
+func TestTokenizeCommand(t *testing.T) {
+	vocab := fixture(t, "tokenizer/ggml-vocab-llama3.gguf")
+	cases := []struct {
+		args  []string
+		stdin string
+		want  string
+	}{
+		{nil, "Hello world", "[128000,9906,1917]"},
+		{[]string{"--add-special=false"}, "Hello world", "[9906,1917]"},
+		{[]string{"--add-special=false"}, "<|eot_id|>", "[27,91,68,354,851,91,29]"},
+		{[]string{"--add-special=false", "--parse-special"}, "<|eot_id|>", "[128009]"},
+		{nil, "", "[128000]"},
+	}
+	for _, c := range cases {
+		args := append([]string{"tokenize", "-m", vocab}, c.args...)
+		code, out, stderr := runMain(t, c.stdin, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		if strings.TrimSpace(out) != c.want {
+			t.Errorf("%v on %q: %s, want %s", c.args, c.stdin, strings.TrimSpace(out), c.want)
+		}
+	}
+	// -f reads a file.
+	p := filepath.Join(t.TempDir(), "in.txt")
+	os.WriteFile(p, []byte("Hello world"), 0o644)
+	if _, out, _ := runMain(t, "", "tokenize", "-m", vocab, "-f", p); strings.TrimSpace(out) != "[128000,9906,1917]" {
+		t.Errorf("-f: %s", out)
+	}
+}
+
+func TestRunCommand(t *testing.T) {
+	m := fixture(t, "gguf/tiny-q8_0.gguf")
+	code, out, stderr := runMain(t, "", "run", "-m", m, "-p", "hello world", "-n", "8", "--temp", "0")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if out == "" {
+		t.Error("no text generated")
+	}
+	for _, want := range []string{"prompt tokens", "prefill", "decode", "tok/s", "KV", "peak RSS"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("summary %q lacks %q", stderr, want)
+		}
+	}
+	// Greedy decoding is deterministic.
+	_, out2, _ := runMain(t, "", "run", "-m", m, "-p", "hello world", "-n", "8", "--temp", "0")
+	if out != out2 {
+		t.Errorf("greedy runs differ: %q vs %q", out, out2)
+	}
+	// Seeded sampling is reproducible.
+	_, s1, _ := runMain(t, "", "run", "-m", m, "-p", "hello", "-n", "8", "--seed", "7", "--temp", "1.5")
+	_, s2, _ := runMain(t, "", "run", "-m", m, "-p", "hello", "-n", "8", "--seed", "7", "--temp", "1.5")
+	if s1 != s2 {
+		t.Errorf("seeded runs differ: %q vs %q", s1, s2)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	m := fixture(t, "gguf/tiny-q8_0.gguf")
+	dir := t.TempDir()
+	trunc := filepath.Join(dir, "trunc.gguf")
+	b, _ := os.ReadFile(m)
+	os.WriteFile(trunc, b[:len(b)/2], 0o644)
+	notgguf := filepath.Join(dir, "x.gguf")
+	os.WriteFile(notgguf, []byte("hello, not a model"), 0o644)
+	long := strings.Repeat("word ", 3000)
+	cases := []struct {
+		stdin string
+		args  []string
+		code  int
+		want  string
+	}{
+		{"", []string{"frobnicate"}, 2, "unknown command"},
+		{"", []string{"run", "-m", m}, 2, "empty prompt"},
+		{"", []string{"run", "-p", "x"}, 2, "-m FILE is required"},
+		{"", []string{"run", "-m", m, "-p", "x", "-n", "-3"}, 2, "must not be negative"},
+		{"", []string{"run", "-m", m, "-p", "x", "--temp", "-1"}, 1, "temperature"},
+		{"", []string{"run", "-m", m, "-p", "x", "--kv-type", "q3"}, 2, "--kv-type"},
+		{"", []string{"run", "-m", m, "-p", long, "--ctx", "64"}, 1, "but the context is 64"},
+		{"", []string{"run", "-m", trunc, "-p", "x"}, 1, "past the end"},
+		{"", []string{"run", "-m", notgguf, "-p", "x"}, 1, "not a GGUF file"},
+		{"", []string{"run", "-m", filepath.Join(dir, "missing.gguf"), "-p", "x"}, 1, "no such file"},
+		{"", []string{"logits", "-m", m, "--tokens", "1,x"}, 2, `bad token id "x"`},
+		{"", []string{"logits", "-m", m, "--tokens", "1,5000"}, 1, "outside the vocabulary"},
+		{"", []string{"logits", "-m", m}, 2, "--tokens is empty"},
+		{"", []string{"tokenize", "-m", m, "--add-special=maybe"}, 2, "--add-special"},
+		{"\xff\xfe bad utf-8", []string{"tokenize", "-m", m}, 0, ""},
+		{"", []string{"info", "-m", notgguf}, 1, "not a GGUF file"},
+	}
+	for _, c := range cases {
+		code, _, stderr := runMain(t, c.stdin, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d mentioning %q", c.args, code, stderr, c.code, c.want)
+		}
+	}
+}
+
+func TestInfoCommand(t *testing.T) {
+	code, out, stderr := runMain(t, "", "info", "-m", fixture(t, "gguf/tiny-q4_k_m.gguf"), "--ctx", "1024")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"general.architecture", `"llama"`, "blk.3.ffn_down.weight", "Q6_K", "4 layers", "KV cache for 1024 tokens (F16) 2.00 MiB"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("info output lacks %q", want)
+		}
+	}
+	code, out, _ = runMain(t, "", "info", "-m", fixture(t, "tokenizer/ggml-vocab-gpt-2.gguf"))
+	if code != 0 || !strings.Contains(out, "no tensors") {
+		t.Errorf("vocab-only info: exit %d\n%s", code, out)
+	}
+}

@@ -1,0 +1,108 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/longctx/longctx/internal/chat"
+	"github.com/longctx/longctx/internal/sample"
+	"github.com/longctx/longctx/internal/tensor"
+)
+
+func open(t *testing.T) *Engine {
+	t.Helper()
+	p := filepath.Join("../../../shared/fixtures/gguf/tiny-q8_0.gguf")
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("fixture %s missing: %v", p, err)
+	}
+	e, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+func greedy() sample.Params {
+	p := sample.DefaultParams(1)
+	p.Temperature = 0
+	return p
+}
+
+func collect(t *testing.T, e *Engine, req Request) (string, Stats) {
+	t.Helper()
+	var sb strings.Builder
+	st, err := e.Generate(context.Background(), req, func(s string) error { sb.WriteString(s); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sb.String(), st
+}
+
+func TestGenerateStops(t *testing.T) {
+	e := open(t)
+	base := Request{Prompt: "hello world", MaxTokens: 12, KVType: tensor.F16, Sampling: greedy(), Ctx: 64}
+	full, st := collect(t, e, base)
+	if st.Generated != 12 || st.StopReason != "length" || st.PromptTokens == 0 || st.KVBytes <= 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	// The streamed text is exactly the decoded tokens; a stop string cut
+	// from it ends generation there, and the stop string is not emitted.
+	if len(full) < 4 {
+		t.Fatalf("generated text too short to test stops: %q", full)
+	}
+	stopAt := full[2:4]
+	req := base
+	req.Stop = []string{stopAt}
+	text, st := collect(t, e, req)
+	if st.StopReason != "stop" || strings.Contains(text, stopAt) || !strings.HasPrefix(full, text) {
+		t.Errorf("stop %q: got %q (reason %s) from %q", stopAt, text, st.StopReason, full)
+	}
+	// A context of prompt+3 positions holds 3 generated tokens; a fourth is
+	// sampled from the last position's logits and never stored.
+	req = base
+	req.MaxTokens = 0
+	req.Ctx = st.PromptTokens + 3
+	_, st = collect(t, e, req)
+	if st.StopReason != "context" || st.Generated != 4 {
+		t.Errorf("context full: %+v", st)
+	}
+}
+
+func TestGenerateErrors(t *testing.T) {
+	e := open(t)
+	ctx := context.Background()
+	emit := func(string) error { return nil }
+	cases := []struct {
+		req  Request
+		want string
+	}{
+		{Request{Prompt: ""}, "empty prompt"},
+		{Request{Prompt: strings.Repeat("hello ", 200), Ctx: 16, Sampling: greedy()}, "but the context is 16"},
+		{Request{Messages: []chat.Message{{Role: "user", Content: "hi"}}}, "no chat template"},
+		{Request{Prompt: "x", Sampling: sample.Params{Temperature: -1, TopP: 1, TypicalP: 1}}, "emperature"},
+	}
+	for _, c := range cases {
+		_, err := e.Generate(ctx, c.req, emit)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: err = %v, want %q", c.req, err, c.want)
+		}
+	}
+	// An emit error stops generation and is returned.
+	boom := errors.New("client went away")
+	_, err := e.Generate(ctx, Request{Prompt: "hi", MaxTokens: 5, Sampling: greedy()}, func(string) error { return boom })
+	if !errors.Is(err, boom) {
+		t.Errorf("emit error: %v", err)
+	}
+	// Cancellation stops without error.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	st, err := e.Generate(cctx, Request{Prompt: "hi", MaxTokens: 5, Sampling: greedy()}, emit)
+	if err != nil || st.StopReason != "cancelled" {
+		t.Errorf("cancelled: %+v %v", st, err)
+	}
+}
