@@ -1,0 +1,77 @@
+package target
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// RemoteTokenizer counts tokens with the server's /tokenize endpoint
+// (llama.cpp's server and vLLM have one; the count leaves out special
+// tokens the server would add, such as BOS).
+type RemoteTokenizer struct {
+	url, model string
+	client     *http.Client
+	timeout    time.Duration
+}
+
+// Tokenizer returns the server's tokenizer after checking that /tokenize
+// answers; an error means the caller must fall back to an estimate and say so.
+func (c *OpenAI) Tokenizer(ctx context.Context) (*RemoteTokenizer, error) {
+	t := &RemoteTokenizer{url: c.root + "/tokenize", model: c.cfg.Model, client: c.cfg.HTTPClient, timeout: c.cfg.Timeout}
+	n, err := t.count(ctx, "Hello world")
+	if err != nil {
+		return nil, err
+	}
+	if n <= 0 {
+		return nil, fmt.Errorf("target: %s counted %d tokens for a test text", t.url, n)
+	}
+	return t, nil
+}
+
+// Count returns the number of tokens of text.
+func (t *RemoteTokenizer) Count(text string) (int, error) {
+	return t.count(context.Background(), text)
+}
+
+func (t *RemoteTokenizer) count(ctx context.Context, text string) (int, error) {
+	// "content" is llama.cpp's field, "prompt" and "model" vLLM's.
+	body, _ := json.Marshal(map[string]any{"content": text, "prompt": text, "model": t.model})
+	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("target: tokenize: %w", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return 0, fmt.Errorf("target: tokenize: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("target: tokenize: HTTP %d: %s", resp.StatusCode, snippet(raw))
+	}
+	var r struct {
+		Count  *int              `json:"count"`
+		Tokens []json.RawMessage `json:"tokens"`
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return 0, fmt.Errorf("target: tokenize: malformed JSON: %v", err)
+	}
+	if r.Count != nil {
+		return *r.Count, nil
+	}
+	if r.Tokens == nil {
+		return 0, fmt.Errorf("target: tokenize: response has neither count nor tokens: %s", snippet(raw))
+	}
+	return len(r.Tokens), nil
+}
