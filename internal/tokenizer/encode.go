@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -74,62 +75,83 @@ type symbol struct {
 }
 
 // bigram is a candidate merge of symbols left and right (adjacent when
-// queued); it is stale once either side has changed size.
+// queued); it is stale once either side has changed size. Bigrams pop in
+// increasing key order: the priority (BPE: merge rank, lower first; SPM:
+// token score, higher first) in the high half, the left index in the low
+// half, so that ties go to the leftmost pair as in llama.cpp.
 type bigram struct {
-	left, right int32
-	size        int32   // combined byte length when queued
-	rank        int32   // BPE: merge rank, lower first
-	score       float32 // SPM: token score, higher first
+	key   uint64
+	right int32
+	size  int32 // combined byte length when queued
 }
 
-// bigramHeap is a binary heap ordered by less; ties go to the leftmost
-// pair, as in llama.cpp.
-type bigramHeap struct {
-	items []bigram
-	less  func(a, b *bigram) bool
+func (b bigram) left() int32 { return int32(uint32(b.key)) }
+
+// rank is the merge rank of a BPE bigram.
+func (b bigram) rank() int32 { return int32(b.key >> 32) }
+
+func bpeKey(rank, left int32) uint64 { return uint64(uint32(rank))<<32 | uint64(uint32(left)) }
+
+// spmKey orders higher scores first: the score's bits are mapped to an
+// unsigned value that increases with the float, then complemented.
+func spmKey(score float32, left int32) uint64 {
+	if score == 0 {
+		score = 0 // -0 ties with +0, as in a float comparison
+	}
+	b := math.Float32bits(score)
+	if b&0x80000000 != 0 {
+		b = ^b
+	} else {
+		b |= 0x80000000
+	}
+	return uint64(^b)<<32 | uint64(uint32(left))
 }
+
+// bigramHeap is a binary min-heap on bigram.key.
+type bigramHeap []bigram
 
 func (h *bigramHeap) push(x bigram) {
-	h.items = append(h.items, x)
-	i := len(h.items) - 1
+	*h = append(*h, x)
+	a := *h
+	i := len(a) - 1
 	for i > 0 {
 		p := (i - 1) / 2
-		if !h.less(&h.items[i], &h.items[p]) {
+		if x.key >= a[p].key {
 			break
 		}
-		h.items[i], h.items[p] = h.items[p], h.items[i]
+		a[i] = a[p]
 		i = p
 	}
+	a[i] = x
 }
 
 func (h *bigramHeap) pop() bigram {
-	top := h.items[0]
-	last := len(h.items) - 1
-	h.items[0] = h.items[last]
-	h.items = h.items[:last]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < last && h.less(&h.items[l], &h.items[m]) {
-			m = l
-		}
-		if r < last && h.less(&h.items[r], &h.items[m]) {
-			m = r
-		}
-		if m == i {
+	a := *h
+	top := a[0]
+	n := len(a) - 1
+	x := a[n]
+	a = a[:n]
+	*h = a
+	if n == 0 {
+		return top
+	}
+	i := 0
+	for {
+		c := 2*i + 1
+		if c >= n {
 			break
 		}
-		h.items[i], h.items[m] = h.items[m], h.items[i]
-		i = m
+		if c+1 < n && a[c+1].key < a[c].key {
+			c++
+		}
+		if x.key <= a[c].key {
+			break
+		}
+		a[i] = a[c]
+		i = c
 	}
+	a[i] = x
 	return top
-}
-
-func bpeLess(a, b *bigram) bool {
-	return a.rank < b.rank || (a.rank == b.rank && a.left < b.left)
-}
-
-func spmLess(a, b *bigram) bool {
-	return a.score > b.score || (a.score == b.score && a.left < b.left)
 }
 
 // bpeState holds scratch buffers reused across the fragments of a call.
@@ -193,25 +215,26 @@ func (t *Tokenizer) mergeWord(s *bpeState, word []byte, out []int32) []int32 {
 	s.syms = syms
 
 	h := &s.heap
-	h.items, h.less = h.items[:0], bpeLess
+	*h = (*h)[:0]
 	for i := 1; i < len(syms); i++ {
 		t.queueMerge(s, word, int32(i-1), int32(i))
 	}
-	for len(h.items) > 0 {
+	for len(*h) > 0 {
 		bg := h.pop()
-		l, r := &syms[bg.left], &syms[bg.right]
+		left := bg.left()
+		l, r := &syms[left], &syms[bg.right]
 		if l.n == 0 || r.n == 0 || l.n+r.n != bg.size {
 			continue
 		}
 		l.n += r.n
 		r.n = 0
-		l.id = t.mergeResult[bg.rank]
+		l.id = t.mergeResult[bg.rank()]
 		l.next = r.next
 		if l.next >= 0 {
-			syms[l.next].prev = bg.left
+			syms[l.next].prev = left
 		}
-		t.queueMerge(s, word, l.prev, bg.left)
-		t.queueMerge(s, word, bg.left, l.next)
+		t.queueMerge(s, word, l.prev, left)
+		t.queueMerge(s, word, left, l.next)
 	}
 
 	for i := int32(0); i >= 0; i = syms[i].next {
@@ -251,7 +274,7 @@ func (t *Tokenizer) queueMerge(s *bpeState, word []byte, l, r int32) {
 		}
 	}
 	if rank >= 0 {
-		s.heap.push(bigram{left: l, right: r, size: a.n + b.n, rank: rank})
+		s.heap.push(bigram{key: bpeKey(rank, l), right: r, size: a.n + b.n})
 	}
 }
 
@@ -277,13 +300,14 @@ func (t *Tokenizer) encodeSPM(s *spmState, text string, out []int32) ([]int32, e
 	s.syms = syms
 
 	h := &s.heap
-	h.items, h.less = h.items[:0], spmLess
+	*h = (*h)[:0]
 	for i := 1; i < len(syms); i++ {
 		t.queueSPM(s, text, int32(i-1), int32(i))
 	}
-	for len(h.items) > 0 {
+	for len(*h) > 0 {
 		bg := h.pop()
-		l, r := &syms[bg.left], &syms[bg.right]
+		left := bg.left()
+		l, r := &syms[left], &syms[bg.right]
 		if l.n == 0 || r.n == 0 || l.n+r.n != bg.size {
 			continue
 		}
@@ -291,10 +315,10 @@ func (t *Tokenizer) encodeSPM(s *spmState, text string, out []int32) ([]int32, e
 		r.n = 0
 		l.next = r.next
 		if l.next >= 0 {
-			syms[l.next].prev = bg.left
+			syms[l.next].prev = left
 		}
-		t.queueSPM(s, text, l.prev, bg.left)
-		t.queueSPM(s, text, bg.left, l.next)
+		t.queueSPM(s, text, l.prev, left)
+		t.queueSPM(s, text, left, l.next)
 	}
 
 	for i := int32(0); i >= 0; i = syms[i].next {
@@ -329,5 +353,5 @@ func (t *Tokenizer) queueSPM(s *spmState, text string, l, r int32) {
 	if t.scores != nil {
 		score = t.scores[id]
 	}
-	s.heap.push(bigram{left: l, right: r, size: a.n + b.n, score: score})
+	s.heap.push(bigram{key: spmKey(score, l), right: r, size: a.n + b.n})
 }

@@ -2,7 +2,9 @@ package tokenizer
 
 import (
 	"bytes"
+	"math"
 	"slices"
+	"sync"
 	"testing"
 	"unicode/utf8"
 )
@@ -140,9 +142,9 @@ func TestInvalidUTF8(t *testing.T) {
 	same := [][2]string{
 		{"a\xffb", "a\uFFFDb"},
 		{"x\x80", "x\uFFFD"},
-		{"caf\xc3", "caf\uFFFD"},        // truncated at the end
-		{"\xe4\xb8x", "\uFFFD\uFFFDx"},  // each byte of a broken sequence
-		{"a\xc0\x80b", "a\x00b"},        // overlong NUL
+		{"caf\xc3", "caf\uFFFD"},       // truncated at the end
+		{"\xe4\xb8x", "\uFFFD\uFFFDx"}, // each byte of a broken sequence
+		{"a\xc0\x80b", "a\x00b"},       // overlong NUL
 		{"\xf8\x88\x80\x80", "\uFFFD\uFFFD\uFFFD\uFFFD"},
 	}
 	for _, c := range same {
@@ -195,4 +197,55 @@ func TestCodepointFlags(t *testing.T) {
 			t.Errorf("flagsOf(%U) = %#x, want %#x", c.r, got, c.want)
 		}
 	}
+}
+
+func TestBigramOrder(t *testing.T) {
+	// Pop order: higher score first, equal scores (including -0 and +0)
+	// leftmost first; BPE: lower rank first, then leftmost.
+	var h bigramHeap
+	spm := []struct {
+		score float32
+		left  int32
+	}{{-1, 0}, {2.5, 7}, {0, 3}, {float32(math.Copysign(0, -1)), 1}, {-1e30, 2}, {2.5, 4}, {-0.5, 9}}
+	for _, b := range spm {
+		h.push(bigram{key: spmKey(b.score, b.left)})
+	}
+	var got []int32
+	for len(h) > 0 {
+		got = append(got, h.pop().left())
+	}
+	if want := []int32{4, 7, 1, 3, 9, 0, 2}; !slices.Equal(got, want) {
+		t.Errorf("spm order %v want %v", got, want)
+	}
+	for _, b := range [][2]int32{{5, 1}, {0, 9}, {5, 0}, {1 << 30, 2}, {0, 3}} {
+		h.push(bigram{key: bpeKey(b[0], b[1])})
+	}
+	got = got[:0]
+	for len(h) > 0 {
+		b := h.pop()
+		got = append(got, b.rank(), b.left())
+	}
+	if want := []int32{0, 3, 0, 9, 5, 0, 5, 1, 1 << 30, 2}; !slices.Equal(got, want) {
+		t.Errorf("bpe order %v want %v", got, want)
+	}
+}
+
+func TestConcurrentEncode(t *testing.T) {
+	tk := loadVocab(t, "ggml-vocab-qwen3.gguf")
+	texts := goldenTexts(t)
+	want := make([][]int32, len(texts))
+	for i, s := range texts {
+		want[i] = mustEncodeTB(t, tk, s, false, true)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Go(func() {
+			for i, s := range texts {
+				if got, err := tk.Encode(s, false, true); err != nil || !slices.Equal(got, want[i]) {
+					t.Errorf("concurrent Encode(%q) differs: %v", s, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

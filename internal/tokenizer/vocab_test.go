@@ -281,3 +281,29 @@ func TestFixtureSpecialTokens(t *testing.T) {
 		}
 	}
 }
+
+// A merge whose left side is not itself a token is still applied (llama.cpp
+// looks merges up by text), and a merged span that is not a token falls
+// back to the tokens of its single bytes.
+func TestBPEMergeThroughNonToken(t *testing.T) {
+	vocab := func(merges ...string) []kv {
+		return []kv{
+			{keyModel, gguf.String("gpt2")},
+			{keyPre, gguf.String("gpt-2")},
+			{keyTokens, gguf.StringArray([]string{"a", "b", "c", "acb"})},
+			{keyMerges, gguf.StringArray(merges)},
+		}
+	}
+	for _, tc := range []struct {
+		merges []string
+		want   []int32
+	}{
+		{[]string{"a c", "ac b"}, []int32{3}},
+		{[]string{"a c"}, []int32{0, 2, 1}},
+	} {
+		tk := mustTokenizer(t, vocab(tc.merges...))
+		if got := mustEncode(t, tk, "acb", false, false); !slices.Equal(got, tc.want) {
+			t.Errorf("merges %q: got %v want %v", tc.merges, got, tc.want)
+		}
+	}
+}
