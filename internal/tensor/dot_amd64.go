@@ -1,0 +1,99 @@
+//go:build amd64 && !purego
+
+package tensor
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
+
+// The AVX2 kernels take whole blocks: n elements for F32/F16 (a multiple of
+// 32; the wrappers finish the tail) and nb blocks for the quantized types.
+// Pointers are to the first byte of each row.
+
+//go:noescape
+func dotF32AVX2(w, a unsafe.Pointer, n int) float32
+
+//go:noescape
+func dotF16AVX2(w, a unsafe.Pointer, n int) float32
+
+//go:noescape
+func dotQ8_0AVX2(w, a unsafe.Pointer, nb int) float32
+
+//go:noescape
+func dotQ4_0AVX2(w, a unsafe.Pointer, nb int) float32
+
+//go:noescape
+func dotQ4KAVX2(w, a unsafe.Pointer, nb int) float32
+
+//go:noescape
+func dotQ6KAVX2(w, a unsafe.Pointer, nb int) float32
+
+// hasAVX2 reports whether the assembly kernels may run: AVX2 for the
+// integer dot products, FMA for accumulation and F16C for the f16 scales.
+var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
+
+func init() {
+	if !hasAVX2 {
+		return
+	}
+	kernels[F32].vecDot = dotF32F32AVX2
+	kernels[F16].vecDot = dotF16F16AVX2
+	kernels[Q8_0].vecDot = dotQ8_0Q8_0AVX2
+	kernels[Q4_0].vecDot = dotQ4_0Q8_0AVX2
+	kernels[Q4_K].vecDot = dotQ4KQ8KAVX2
+	kernels[Q6_K].vecDot = dotQ6KQ8KAVX2
+}
+
+func dotF32F32AVX2(n int, w, a []byte) float32 {
+	body := n &^ 31
+	var s float32
+	if body > 0 {
+		s = dotF32AVX2(unsafe.Pointer(&w[0]), unsafe.Pointer(&a[0]), body)
+	}
+	if body < n {
+		s += dotF32F32(n-body, w[4*body:], a[4*body:])
+	}
+	return s
+}
+
+func dotF16F16AVX2(n int, w, a []byte) float32 {
+	body := n &^ 31
+	var s float32
+	if body > 0 {
+		s = dotF16AVX2(unsafe.Pointer(&w[0]), unsafe.Pointer(&a[0]), body)
+	}
+	if body < n {
+		s += dotF16F16(n-body, w[2*body:], a[2*body:])
+	}
+	return s
+}
+
+func dotQ8_0Q8_0AVX2(n int, w, a []byte) float32 {
+	if n < qk32 {
+		return 0
+	}
+	return dotQ8_0AVX2(unsafe.Pointer(&w[0]), unsafe.Pointer(&a[0]), n/qk32)
+}
+
+func dotQ4_0Q8_0AVX2(n int, w, a []byte) float32 {
+	if n < qk32 {
+		return 0
+	}
+	return dotQ4_0AVX2(unsafe.Pointer(&w[0]), unsafe.Pointer(&a[0]), n/qk32)
+}
+
+func dotQ4KQ8KAVX2(n int, w, a []byte) float32 {
+	if n < QK_K {
+		return 0
+	}
+	return dotQ4KAVX2(unsafe.Pointer(&w[0]), unsafe.Pointer(&a[0]), n/QK_K)
+}
+
+func dotQ6KQ8KAVX2(n int, w, a []byte) float32 {
+	if n < QK_K {
+		return 0
+	}
+	return dotQ6KAVX2(unsafe.Pointer(&w[0]), unsafe.Pointer(&a[0]), n/QK_K)
+}

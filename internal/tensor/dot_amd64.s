@@ -1,0 +1,536 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Dot-product kernels for AVX2 + FMA + F16C. Integer block dots use the
+// sign trick (|x| as unsigned bytes times y carrying x's sign) so that
+// VPMADDUBSW can multiply signed int8 pairs; block sums become float32 and
+// are scaled and accumulated with FMA in 8 lanes, summed horizontally at the
+// end. The accumulation order differs from the reference, so results agree
+// with it to float rounding.
+
+// HSUM sums the 8 floats of Y0 into the low lane of X0.
+#define HSUM \
+	VEXTRACTF128 $1, Y0, X1 \
+	VADDPS       X1, X0, X0 \
+	VMOVHLPS     X0, X0, X1 \
+	VADDPS       X1, X0, X0 \
+	VMOVSHDUP    X0, X1     \
+	VADDSS       X1, X0, X0
+
+// func dotF32AVX2(w, a unsafe.Pointer, n int) float32
+// n is a positive multiple of 32.
+TEXT ·dotF32AVX2(SB), NOSPLIT, $0-28
+	MOVQ   w+0(FP), SI
+	MOVQ   a+8(FP), DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+f32loop:
+	VMOVUPS     0(SI), Y4
+	VMOVUPS     32(SI), Y5
+	VMOVUPS     64(SI), Y6
+	VMOVUPS     96(SI), Y7
+	VFMADD231PS 0(DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	VFMADD231PS 64(DI), Y6, Y2
+	VFMADD231PS 96(DI), Y7, Y3
+	ADDQ        $128, SI
+	ADDQ        $128, DI
+	SUBQ        $32, CX
+	JNZ         f32loop
+
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func dotF16AVX2(w, a unsafe.Pointer, n int) float32
+// n is a positive multiple of 32.
+TEXT ·dotF16AVX2(SB), NOSPLIT, $0-28
+	MOVQ   w+0(FP), SI
+	MOVQ   a+8(FP), DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+f16loop:
+	VCVTPH2PS   0(SI), Y4
+	VCVTPH2PS   16(SI), Y5
+	VCVTPH2PS   32(SI), Y6
+	VCVTPH2PS   48(SI), Y7
+	VCVTPH2PS   0(DI), Y8
+	VCVTPH2PS   16(DI), Y9
+	VCVTPH2PS   32(DI), Y10
+	VCVTPH2PS   48(DI), Y11
+	VFMADD231PS Y8, Y4, Y0
+	VFMADD231PS Y9, Y5, Y1
+	VFMADD231PS Y10, Y6, Y2
+	VFMADD231PS Y11, Y7, Y3
+	ADDQ        $64, SI
+	ADDQ        $64, DI
+	SUBQ        $32, CX
+	JNZ         f16loop
+
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func dotQ8_0AVX2(w, a unsafe.Pointer, nb int) float32
+// nb is the number of 32-element blocks (34-byte weight blocks, Q8_0 activations), > 0.
+TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-28
+	MOVQ        w+0(FP), SI
+	MOVQ        a+8(FP), DI
+	MOVQ        nb+16(FP), CX
+	VPCMPEQW    Y15, Y15, Y15
+	VPSRLW      $15, Y15, Y15 // int16 ones for VPMADDWD
+	VXORPS      Y0, Y0, Y0
+	VXORPS      Y6, Y6, Y6
+	CMPQ        CX, $2
+	JLT         dotQ8_0AVX2_tail
+
+dotQ8_0AVX2_loop2:
+	VMOVDQU      2(SI), Y1
+	VMOVDQU      2(DI), Y2
+	VPSIGNB      Y1, Y1, Y3
+	VPSIGNB      Y1, Y2, Y2
+	VPMADDUBSW   Y2, Y3, Y3
+	VPMADDWD     Y15, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 0(SI), X4
+	VCVTPH2PS    X4, Y4
+	VPBROADCASTW 0(DI), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       Y5, Y4, Y4
+	VFMADD231PS  Y4, Y3, Y0
+	VMOVDQU      36(SI), Y1
+	VMOVDQU      36(DI), Y2
+	VPSIGNB      Y1, Y1, Y3
+	VPSIGNB      Y1, Y2, Y2
+	VPMADDUBSW   Y2, Y3, Y3
+	VPMADDWD     Y15, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 34(SI), X4
+	VCVTPH2PS    X4, Y4
+	VPBROADCASTW 34(DI), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       Y5, Y4, Y4
+	VFMADD231PS  Y4, Y3, Y6
+	ADDQ        $68, SI
+	ADDQ        $68, DI
+	SUBQ        $2, CX
+	CMPQ        CX, $2
+	JGE         dotQ8_0AVX2_loop2
+
+dotQ8_0AVX2_tail:
+	TESTQ       CX, CX
+	JZ          dotQ8_0AVX2_done
+	VMOVDQU      2(SI), Y1
+	VMOVDQU      2(DI), Y2
+	VPSIGNB      Y1, Y1, Y3
+	VPSIGNB      Y1, Y2, Y2
+	VPMADDUBSW   Y2, Y3, Y3
+	VPMADDWD     Y15, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 0(SI), X4
+	VCVTPH2PS    X4, Y4
+	VPBROADCASTW 0(DI), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       Y5, Y4, Y4
+	VFMADD231PS  Y4, Y3, Y0
+
+dotQ8_0AVX2_done:
+	VADDPS      Y6, Y0, Y0
+	HSUM
+	VMOVSS      X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func dotQ4_0AVX2(w, a unsafe.Pointer, nb int) float32
+// nb is the number of 32-element blocks (18-byte weight blocks, Q8_0 activations), > 0.
+TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-28
+	MOVQ        w+0(FP), SI
+	MOVQ        a+8(FP), DI
+	MOVQ        nb+16(FP), CX
+	VPCMPEQW    Y15, Y15, Y15
+	VPSRLW      $15, Y15, Y15 // int16 ones for VPMADDWD
+	MOVL         $0x0f0f0f0f, AX
+	VMOVD        AX, X14
+	VPBROADCASTD X14, Y14
+	MOVL         $0x08080808, AX
+	VMOVD        AX, X13
+	VPBROADCASTD X13, Y13
+	VXORPS      Y0, Y0, Y0
+	VXORPS      Y6, Y6, Y6
+	CMPQ        CX, $2
+	JLT         dotQ4_0AVX2_tail
+
+dotQ4_0AVX2_loop2:
+	VMOVDQU      2(SI), X1
+	VPSRLW       $4, X1, X2
+	VINSERTI128  $1, X2, Y1, Y1
+	VPAND        Y14, Y1, Y1
+	VPSUBB       Y13, Y1, Y1
+	VMOVDQU      2(DI), Y2
+	VPSIGNB      Y1, Y1, Y3
+	VPSIGNB      Y1, Y2, Y2
+	VPMADDUBSW   Y2, Y3, Y3
+	VPMADDWD     Y15, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 0(SI), X4
+	VCVTPH2PS    X4, Y4
+	VPBROADCASTW 0(DI), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       Y5, Y4, Y4
+	VFMADD231PS  Y4, Y3, Y0
+	VMOVDQU      20(SI), X1
+	VPSRLW       $4, X1, X2
+	VINSERTI128  $1, X2, Y1, Y1
+	VPAND        Y14, Y1, Y1
+	VPSUBB       Y13, Y1, Y1
+	VMOVDQU      36(DI), Y2
+	VPSIGNB      Y1, Y1, Y3
+	VPSIGNB      Y1, Y2, Y2
+	VPMADDUBSW   Y2, Y3, Y3
+	VPMADDWD     Y15, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 18(SI), X4
+	VCVTPH2PS    X4, Y4
+	VPBROADCASTW 34(DI), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       Y5, Y4, Y4
+	VFMADD231PS  Y4, Y3, Y6
+	ADDQ        $36, SI
+	ADDQ        $68, DI
+	SUBQ        $2, CX
+	CMPQ        CX, $2
+	JGE         dotQ4_0AVX2_loop2
+
+dotQ4_0AVX2_tail:
+	TESTQ       CX, CX
+	JZ          dotQ4_0AVX2_done
+	VMOVDQU      2(SI), X1
+	VPSRLW       $4, X1, X2
+	VINSERTI128  $1, X2, Y1, Y1
+	VPAND        Y14, Y1, Y1
+	VPSUBB       Y13, Y1, Y1
+	VMOVDQU      2(DI), Y2
+	VPSIGNB      Y1, Y1, Y3
+	VPSIGNB      Y1, Y2, Y2
+	VPMADDUBSW   Y2, Y3, Y3
+	VPMADDWD     Y15, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 0(SI), X4
+	VCVTPH2PS    X4, Y4
+	VPBROADCASTW 0(DI), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       Y5, Y4, Y4
+	VFMADD231PS  Y4, Y3, Y0
+
+dotQ4_0AVX2_done:
+	VADDPS      Y6, Y0, Y0
+	HSUM
+	VMOVSS      X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func dotQ4KAVX2(w, a unsafe.Pointer, nb int) float32
+// nb is the number of 256-element super-blocks (Q4_K weights, Q8_K
+// activations), > 0. Per super-block the 6-bit scales and mins are unpacked
+// with integer ops into 8 bytes each; the quants times scales are summed in
+// int32 lanes, the mins through Q8_K's 16 bsums.
+TEXT ·dotQ4KAVX2(SB), NOSPLIT, $0-28
+	MOVQ         w+0(FP), SI
+	MOVQ         a+8(FP), DI
+	MOVQ         nb+16(FP), CX
+	MOVL         $0x0f0f0f0f, AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	VMOVDQU      q4kMinDup<>(SB), X14
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+
+q4kloop:
+	// scales: bytes 0-3 low 6 bits of a0; bytes 4-7 low nibbles of a2 with
+	// a0's top bits above. mins: the same from a1 and a2's high nibbles.
+	MOVL  4(SI), AX
+	MOVL  8(SI), BX
+	MOVL  12(SI), DX
+	MOVL  AX, R8
+	ANDL  $0x3f3f3f3f, R8
+	MOVL  DX, R9
+	ANDL  $0x0f0f0f0f, R9
+	SHRL  $6, AX
+	ANDL  $0x03030303, AX
+	SHLL  $4, AX
+	ORL   AX, R9
+	MOVL  BX, R10
+	ANDL  $0x3f3f3f3f, R10
+	SHRL  $4, DX
+	ANDL  $0x0f0f0f0f, DX
+	SHRL  $6, BX
+	ANDL  $0x03030303, BX
+	SHLL  $4, BX
+	ORL   BX, DX
+	SHLQ  $32, R9
+	ORQ   R9, R8
+	SHLQ  $32, DX
+	ORQ   DX, R10
+
+	VMOVQ        R8, X2
+	VPBROADCASTQ X2, Y2
+	VMOVQ        R10, X3
+	VPSHUFB      X14, X3, X3
+	VPMOVZXBW    X3, Y3
+	VPMADDWD     260(DI), Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VBROADCASTSS 0(DI), Y4
+	VPBROADCASTW 2(SI), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       Y4, Y5, Y5
+	VFMADD231PS  Y5, Y3, Y1
+	VPBROADCASTW 0(SI), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       Y4, Y5, Y4
+	VPXOR        Y6, Y6, Y6
+	VMOVDQU     16(SI), Y7
+	VPSRLW      $4, Y7, Y8
+	VPAND       Y15, Y7, Y7
+	VPAND       Y15, Y8, Y8
+	VPMADDUBSW  4(DI), Y7, Y7
+	VPMADDUBSW  36(DI), Y8, Y8
+	VPSHUFB     q4kScaleMask<>+0(SB), Y2, Y9
+	VPSHUFB     q4kScaleMask<>+32(SB), Y2, Y10
+	VPMADDWD    Y9, Y7, Y7
+	VPMADDWD    Y10, Y8, Y8
+	VPADDD      Y7, Y6, Y6
+	VPADDD      Y8, Y6, Y6
+	VMOVDQU     48(SI), Y7
+	VPSRLW      $4, Y7, Y8
+	VPAND       Y15, Y7, Y7
+	VPAND       Y15, Y8, Y8
+	VPMADDUBSW  68(DI), Y7, Y7
+	VPMADDUBSW  100(DI), Y8, Y8
+	VPSHUFB     q4kScaleMask<>+64(SB), Y2, Y9
+	VPSHUFB     q4kScaleMask<>+96(SB), Y2, Y10
+	VPMADDWD    Y9, Y7, Y7
+	VPMADDWD    Y10, Y8, Y8
+	VPADDD      Y7, Y6, Y6
+	VPADDD      Y8, Y6, Y6
+	VMOVDQU     80(SI), Y7
+	VPSRLW      $4, Y7, Y8
+	VPAND       Y15, Y7, Y7
+	VPAND       Y15, Y8, Y8
+	VPMADDUBSW  132(DI), Y7, Y7
+	VPMADDUBSW  164(DI), Y8, Y8
+	VPSHUFB     q4kScaleMask<>+128(SB), Y2, Y9
+	VPSHUFB     q4kScaleMask<>+160(SB), Y2, Y10
+	VPMADDWD    Y9, Y7, Y7
+	VPMADDWD    Y10, Y8, Y8
+	VPADDD      Y7, Y6, Y6
+	VPADDD      Y8, Y6, Y6
+	VMOVDQU     112(SI), Y7
+	VPSRLW      $4, Y7, Y8
+	VPAND       Y15, Y7, Y7
+	VPAND       Y15, Y8, Y8
+	VPMADDUBSW  196(DI), Y7, Y7
+	VPMADDUBSW  228(DI), Y8, Y8
+	VPSHUFB     q4kScaleMask<>+192(SB), Y2, Y9
+	VPSHUFB     q4kScaleMask<>+224(SB), Y2, Y10
+	VPMADDWD    Y9, Y7, Y7
+	VPMADDWD    Y10, Y8, Y8
+	VPADDD      Y7, Y6, Y6
+	VPADDD      Y8, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VFMADD231PS  Y4, Y6, Y0
+	ADDQ         $144, SI
+	ADDQ         $292, DI
+	DECQ         CX
+	JNZ          q4kloop
+
+	VSUBPS Y1, Y0, Y0
+	HSUM
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func dotQ6KAVX2(w, a unsafe.Pointer, nb int) float32
+// nb is the number of 256-element super-blocks (Q6_K weights, Q8_K
+// activations), > 0. The 6-bit quants are used unsigned (0..63); their
+// offset of 32 is removed once per super-block as 32*sum(scale*bsum).
+TEXT ·dotQ6KAVX2(SB), NOSPLIT, $0-28
+	MOVQ         w+0(FP), SI
+	MOVQ         a+8(FP), DI
+	MOVQ         nb+16(FP), CX
+	MOVL         $0x0f0f0f0f, AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	MOVL         $0x30303030, AX
+	VMOVD        AX, X14
+	VPBROADCASTD X14, Y14
+	VMOVDQU      q6kScaleDup<>(SB), X13
+	VXORPS       Y0, Y0, Y0
+
+q6kloop:
+	VPMOVSXBW    192(SI), Y3
+	VPMADDWD     260(DI), Y3, Y3
+	VPSLLD       $5, Y3, Y3
+	VPXOR        Y6, Y6, Y6
+	VMOVDQU      0(SI), Y7
+	VMOVDQU      32(SI), Y8
+	VMOVDQU      128(SI), Y10
+	VPAND        Y15, Y7, Y11
+	VPSLLW       $4, Y10, Y12
+	VPAND        Y14, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   4(DI), Y11, Y11
+	VPBROADCASTW 192(SI), X9
+	VPSHUFB      X13, X9, X9
+	VPMOVSXBW    X9, Y9
+	VPMADDWD     Y9, Y11, Y11
+	VPADDD       Y11, Y6, Y6
+	VPAND        Y15, Y8, Y11
+	VPSLLW       $2, Y10, Y12
+	VPAND        Y14, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   36(DI), Y11, Y11
+	VPBROADCASTW 194(SI), X9
+	VPSHUFB      X13, X9, X9
+	VPMOVSXBW    X9, Y9
+	VPMADDWD     Y9, Y11, Y11
+	VPADDD       Y11, Y6, Y6
+	VPSRLW       $4, Y7, Y11
+	VPAND        Y15, Y11, Y11
+	VPAND        Y14, Y10, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   68(DI), Y11, Y11
+	VPBROADCASTW 196(SI), X9
+	VPSHUFB      X13, X9, X9
+	VPMOVSXBW    X9, Y9
+	VPMADDWD     Y9, Y11, Y11
+	VPADDD       Y11, Y6, Y6
+	VPSRLW       $4, Y8, Y11
+	VPAND        Y15, Y11, Y11
+	VPSRLW       $2, Y10, Y12
+	VPAND        Y14, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   100(DI), Y11, Y11
+	VPBROADCASTW 198(SI), X9
+	VPSHUFB      X13, X9, X9
+	VPMOVSXBW    X9, Y9
+	VPMADDWD     Y9, Y11, Y11
+	VPADDD       Y11, Y6, Y6
+	VMOVDQU      64(SI), Y7
+	VMOVDQU      96(SI), Y8
+	VMOVDQU      160(SI), Y10
+	VPAND        Y15, Y7, Y11
+	VPSLLW       $4, Y10, Y12
+	VPAND        Y14, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   132(DI), Y11, Y11
+	VPBROADCASTW 200(SI), X9
+	VPSHUFB      X13, X9, X9
+	VPMOVSXBW    X9, Y9
+	VPMADDWD     Y9, Y11, Y11
+	VPADDD       Y11, Y6, Y6
+	VPAND        Y15, Y8, Y11
+	VPSLLW       $2, Y10, Y12
+	VPAND        Y14, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   164(DI), Y11, Y11
+	VPBROADCASTW 202(SI), X9
+	VPSHUFB      X13, X9, X9
+	VPMOVSXBW    X9, Y9
+	VPMADDWD     Y9, Y11, Y11
+	VPADDD       Y11, Y6, Y6
+	VPSRLW       $4, Y7, Y11
+	VPAND        Y15, Y11, Y11
+	VPAND        Y14, Y10, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   196(DI), Y11, Y11
+	VPBROADCASTW 204(SI), X9
+	VPSHUFB      X13, X9, X9
+	VPMOVSXBW    X9, Y9
+	VPMADDWD     Y9, Y11, Y11
+	VPADDD       Y11, Y6, Y6
+	VPSRLW       $4, Y8, Y11
+	VPAND        Y15, Y11, Y11
+	VPSRLW       $2, Y10, Y12
+	VPAND        Y14, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   228(DI), Y11, Y11
+	VPBROADCASTW 206(SI), X9
+	VPSHUFB      X13, X9, X9
+	VPMOVSXBW    X9, Y9
+	VPMADDWD     Y9, Y11, Y11
+	VPADDD       Y11, Y6, Y6
+	VPSUBD       Y3, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW 208(SI), X5
+	VCVTPH2PS    X5, Y5
+	VBROADCASTSS 0(DI), Y4
+	VMULPS       Y4, Y5, Y5
+	VFMADD231PS  Y5, Y6, Y0
+	ADDQ         $210, SI
+	ADDQ         $292, DI
+	DECQ         CX
+	JNZ          q6kloop
+
+	HSUM
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+DATA q4kScaleMask<>+0(SB)/8, $0x8000800080008000
+DATA q4kScaleMask<>+8(SB)/8, $0x8000800080008000
+DATA q4kScaleMask<>+16(SB)/8, $0x8000800080008000
+DATA q4kScaleMask<>+24(SB)/8, $0x8000800080008000
+DATA q4kScaleMask<>+32(SB)/8, $0x8001800180018001
+DATA q4kScaleMask<>+40(SB)/8, $0x8001800180018001
+DATA q4kScaleMask<>+48(SB)/8, $0x8001800180018001
+DATA q4kScaleMask<>+56(SB)/8, $0x8001800180018001
+DATA q4kScaleMask<>+64(SB)/8, $0x8002800280028002
+DATA q4kScaleMask<>+72(SB)/8, $0x8002800280028002
+DATA q4kScaleMask<>+80(SB)/8, $0x8002800280028002
+DATA q4kScaleMask<>+88(SB)/8, $0x8002800280028002
+DATA q4kScaleMask<>+96(SB)/8, $0x8003800380038003
+DATA q4kScaleMask<>+104(SB)/8, $0x8003800380038003
+DATA q4kScaleMask<>+112(SB)/8, $0x8003800380038003
+DATA q4kScaleMask<>+120(SB)/8, $0x8003800380038003
+DATA q4kScaleMask<>+128(SB)/8, $0x8004800480048004
+DATA q4kScaleMask<>+136(SB)/8, $0x8004800480048004
+DATA q4kScaleMask<>+144(SB)/8, $0x8004800480048004
+DATA q4kScaleMask<>+152(SB)/8, $0x8004800480048004
+DATA q4kScaleMask<>+160(SB)/8, $0x8005800580058005
+DATA q4kScaleMask<>+168(SB)/8, $0x8005800580058005
+DATA q4kScaleMask<>+176(SB)/8, $0x8005800580058005
+DATA q4kScaleMask<>+184(SB)/8, $0x8005800580058005
+DATA q4kScaleMask<>+192(SB)/8, $0x8006800680068006
+DATA q4kScaleMask<>+200(SB)/8, $0x8006800680068006
+DATA q4kScaleMask<>+208(SB)/8, $0x8006800680068006
+DATA q4kScaleMask<>+216(SB)/8, $0x8006800680068006
+DATA q4kScaleMask<>+224(SB)/8, $0x8007800780078007
+DATA q4kScaleMask<>+232(SB)/8, $0x8007800780078007
+DATA q4kScaleMask<>+240(SB)/8, $0x8007800780078007
+DATA q4kScaleMask<>+248(SB)/8, $0x8007800780078007
+GLOBL q4kScaleMask<>(SB), RODATA|NOPTR, $256
+
+DATA q4kMinDup<>+0(SB)/8, $0x0303020201010000
+DATA q4kMinDup<>+8(SB)/8, $0x0707060605050404
+GLOBL q4kMinDup<>(SB), RODATA|NOPTR, $16
+
+DATA q6kScaleDup<>+0(SB)/8, $0x0000000000000000
+DATA q6kScaleDup<>+8(SB)/8, $0x0101010101010101
+GLOBL q6kScaleDup<>(SB), RODATA|NOPTR, $16

@@ -1,0 +1,76 @@
+//go:build amd64 && !purego
+
+package tensor
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestAVX2DotMatchesReference compares every assembly kernel with the Go
+// reference it replaces on random rows of many lengths (odd block counts,
+// and for F32/F16 lengths that are not a multiple of the 32-element body).
+func TestAVX2DotMatchesReference(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("CPU lacks AVX2+FMA+F16C; the reference kernels are in use")
+	}
+	cases := []struct {
+		typ      Type
+		asm, ref vecDotFunc
+		unit     int // elements per block
+	}{
+		{F32, dotF32F32AVX2, dotF32F32, 1},
+		{F16, dotF16F16AVX2, dotF16F16, 1},
+		{Q8_0, dotQ8_0Q8_0AVX2, dotQ8_0Q8_0, qk32},
+		{Q4_0, dotQ4_0Q8_0AVX2, dotQ4_0Q8_0, qk32},
+		{Q4_K, dotQ4KQ8KAVX2, dotQ4KQ8K, QK_K},
+		{Q6_K, dotQ6KQ8KAVX2, dotQ6KQ8K, QK_K},
+	}
+	r := rand.New(rand.NewPCG(11, 13))
+	for _, c := range cases {
+		var lengths []int
+		if c.unit == 1 {
+			lengths = []int{1, 7, 31, 32, 33, 63, 64, 95, 257, 1000, 4096, 4103}
+		} else {
+			for _, nb := range []int{1, 2, 3, 5, 8, 17, 64, 65} {
+				lengths = append(lengths, nb*c.unit)
+			}
+		}
+		if got := kernels[c.typ].vecDot; got == nil {
+			t.Fatalf("%s: no kernel", c.typ)
+		}
+		for _, n := range lengths {
+			for trial := 0; trial < 4; trial++ {
+				w := randomWeights(r, c.typ, n)
+				at := kernels[c.typ].vecDotType
+				x := make([]float32, n)
+				for i := range x {
+					x[i] = float32(r.NormFloat64())
+				}
+				arb, _ := at.RowBytes(int64(n))
+				a := make([]byte, arb)
+				if err := QuantizeActivations(at, x, a); err != nil {
+					t.Fatal(err)
+				}
+				// The tolerance scales with the sum of |products|, the size
+				// that reordered float sums are rounded against.
+				wf, af := make([]float32, n), make([]float32, n)
+				if err := Dequantize(c.typ, w, wf); err != nil {
+					t.Fatal(err)
+				}
+				if err := Dequantize(at, a, af); err != nil {
+					t.Fatal(err)
+				}
+				var mag float64
+				for i := range wf {
+					mag += math.Abs(float64(wf[i]) * float64(af[i]))
+				}
+				got, want := c.asm(n, w, a), c.ref(n, w, a)
+				if tol := 2e-6*mag + 1e-30; math.Abs(float64(got)-float64(want)) > tol {
+					t.Errorf("%s n=%d trial %d: asm %g, reference %g (tolerance %g)", c.typ, n, trial, got, want, tol)
+				}
+			}
+		}
+	}
+}
