@@ -1,5 +1,7 @@
 package tokenizer
 
+import "strings"
+
 // Pre-tokenization splits a text fragment into words before BPE runs on
 // each word. llama.cpp applies a list of regexes in turn: each one refines
 // the current segmentation, every match and every gap between matches
@@ -63,15 +65,19 @@ var (
 	classNumber = categoryClass(flagNumber)
 	classPunct  = categoryClass(flagPunct)
 	// [\p{P}\$\+<=>\^~\|]: punctuation and the ASCII symbols listed.
-	classPunctAndSymbols charClass = func(r rune, f cpFlags) bool {
-		switch r {
-		case '$', '+', '<', '=', '>', '^', '~', '|':
-			return true
-		}
-		return classPunct(r, f)
-	}
-	classASCIIDigit charClass = func(r rune, _ cpFlags) bool { return r >= '0' && r <= '9' }
+	classPunctAndSymbols = punctAnd("$+<=>^~|")
+	// [\p{P}\$\+<=>\^~\|`]: the same with the backquote (Falcon).
+	classPunctAndSymbolsFalcon = punctAnd("$+<=>^~|`")
 )
+
+func classASCIIDigit(r rune, _ cpFlags) bool { return r >= '0' && r <= '9' }
+
+// punctAnd matches \p{P} and the ASCII characters in extra.
+func punctAnd(extra string) charClass {
+	return func(r rune, f cpFlags) bool {
+		return (r < 0x80 && strings.IndexByte(extra, byte(r)) >= 0) || classPunct(r, f)
+	}
+}
 
 // rangeClass matches a bracket expression of literal code points and
 // ranges, written as in the regex source ("A-Za-zµ..."). Non-ASCII white
@@ -378,21 +384,22 @@ func splitLlama3Style(maxDigits int) splitStep {
 
 // Regexes of the pre-tokenizers that llama.cpp runs through std::regex.
 var (
-	stepLineBreak      = regexStep(findLineBreak)                           // [\r\n]
-	stepSpaceLetters   = regexStep(findSpaceThenRun(classLetter))           // \s?\p{L}+
-	stepSpacePunct     = regexStep(findSpaceThenRun(classPunct))            // \s?\p{P}+
-	stepNumber         = regexStep(findRun(classNumber, true))              // \p{N}
-	stepNumbers        = regexStep(findRun(classNumber, false))             // \p{N}+
-	stepPunctSymbols   = regexStep(findRun(classPunctAndSymbols, false))    // [\p{P}\$\+<=>\^~\|]+
-	stepThreeDigits    = regexStep(findThreeDigits)                         // [0-9][0-9][0-9]
-	stepTrailingSpace  = regexStep(findTrailingSpace)                       // \s+$
-	stepCJKHangul      = regexStep(findRun(rangeClass("一-龥ࠀ-一가-퟿"), false)) // [一-龥ࠀ-一가-퟿]+
-	stepDeepseekLetter = regexStep(findSpaceThenRun(rangeClass(deepseekLetters)))
-	stepDeepseekPunct  = regexStep(findSpaceThenRun(rangeClass("!-/:-~！-／：-～‘-‟　-。")))
+	stepLineBreak          = regexStep(findLineBreak)                                // [\r\n]
+	stepSpaceLetters       = regexStep(findSpaceThenRun(classLetter))                // \s?\p{L}+
+	stepSpacePunct         = regexStep(findSpaceThenRun(classPunct))                 // \s?\p{P}+
+	stepNumber             = regexStep(findRun(classNumber, true))                   // \p{N}
+	stepNumbers            = regexStep(findRun(classNumber, false))                  // \p{N}+
+	stepPunctSymbols       = regexStep(findRun(classPunctAndSymbols, false))         // [\p{P}\$\+<=>\^~\|]+
+	stepPunctSymbolsFalcon = regexStep(findRun(classPunctAndSymbolsFalcon, false))   // [\p{P}\$\+<=>\^~\|`]+
+	stepThreeDigits        = regexStep(findThreeDigits)                              // [0-9][0-9][0-9]
+	stepTrailingSpace      = regexStep(findTrailingSpace)                            // \s+$
+	stepCJKHangul          = regexStep(findRun(rangeClass("一-龥ࠀ-一가-\uD7FF"), false)) // [一-龥ࠀ-一가-\uD7FF]+
+	stepDeepseekLetter     = regexStep(findSpaceThenRun(rangeClass(deepseekLetters)))
+	stepDeepseekPunct      = regexStep(findSpaceThenRun(rangeClass("!-/:-~！-／：-～‘-‟\u3000-。")))
 )
 
 // deepseekLetters is the letter class of DeepSeek LLM's second regex.
-const deepseekLetters = "A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-ώᾀ-ᾴᾶ-ᾼιῂ-ῄῆ-ῌῐ-ΐῖ-Ίῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤΩℨK-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃"
+const deepseekLetters = "A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-\u1F7Dᾀ-ᾴᾶ-ᾼ\u1FBEῂ-ῄῆ-ῌῐ-\u1FD3ῖ-\u1FDBῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\u2126ℨ\u212A-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃"
 
 // Regex lists of the supported pre-tokenizers, as llama.cpp applies them.
 var (
@@ -400,7 +407,7 @@ var (
 	stepsLlama3      = []splitStep{splitLlama3Style(3)}
 	stepsQwen2       = []splitStep{splitLlama3Style(1)}
 	stepsStarCoder   = []splitStep{stepNumber, splitGPT2}
-	stepsFalcon      = []splitStep{stepPunctSymbols, splitGPT2, stepThreeDigits}
+	stepsFalcon      = []splitStep{stepPunctSymbolsFalcon, splitGPT2, stepThreeDigits}
 	stepsDefault     = []splitStep{stepPunctSymbols, splitGPT2, stepNumbers, stepThreeDigits}
 	stepsDeepseekLLM = []splitStep{stepLineBreak, stepDeepseekLetter, stepDeepseekPunct,
 		stepTrailingSpace, stepCJKHangul, stepNumbers}

@@ -48,6 +48,8 @@ func TestPreTokenizerSplits(t *testing.T) {
 		{"", "x ١٢", []string{"x", " ", "١٢"}},        // absent pre falls back to default
 		// falcon: [\p{P}\$\+<=>\^~\|]+ , GPT-2's regex, [0-9][0-9][0-9]
 		{"falcon", "x ١٢", []string{"x", " ١٢"}},
+		{"falcon", "a `x", []string{"a", " ", "`", "x"}}, // Falcon's first class has the backquote
+		{"default", "a `x", []string{"a", " `", "x"}},    // the default's does not
 		{"falcon", "n=1234567", []string{"n", "=", "123", "456", "7"}},
 		{"falcon", "it's--ok", []string{"it", "'", "s", "--", "ok"}}, // the quote is punctuation first
 		// starcoder / refact: \p{N} , GPT-2's regex
@@ -65,6 +67,8 @@ func TestPreTokenizerSplits(t *testing.T) {
 		// deepseek-llm: [\r\n], \s?[letters]+, \s?[punctuation and ASCII]+, \s+$, [CJK]+, \p{N}+
 		{"deepseek-llm", "Hello world\n数字123 ok!  ",
 			[]string{"Hello", " world", "\n", "数字", "123", " ok", "!", "  "}},
+		{"deepseek-llm", "a[b", []string{"a", "[", "b"}},               // [ is not in the letter class
+		{"deepseek-llm", "\u00c0\u212A", []string{"\u00c0", "\u212A"}}, // U+0800-U+4E00 of [一-龥ࠀ-一가-퟿] holds KELVIN SIGN
 		{"deepseek-llm", "a  b  ", []string{"a", " ", " b", "  "}},
 		{"deepseek-llm", "a。\u3000", []string{"a", "。", "\u3000"}}, // U+3000 is white space, outside the class
 		// deepseek-coder: [\r\n], \s?\p{L}+, \s?\p{P}+, [CJK]+, \p{N}
