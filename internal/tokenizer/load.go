@@ -11,9 +11,8 @@ import (
 	"github.com/longctx/longctx/internal/gguf"
 )
 
-// Token types stored in tokenizer.ggml.token_type.
+// Token types stored in tokenizer.ggml.token_type (0 is "undefined").
 const (
-	typeUndefined   = 0
 	typeNormal      = 1
 	typeUnknown     = 2
 	typeControl     = 3
@@ -249,13 +248,18 @@ func (t *Tokenizer) loadTokens(f *gguf.File) error {
 func (t *Tokenizer) loadMerges(merges []string) error {
 	t.mergeResult = make([]int32, len(merges))
 	t.idPairRank = make(map[uint64]int32, len(merges))
+	var joined []byte
 	for rank, m := range merges {
 		sp := strings.IndexByte(m[min(1, len(m)):], ' ') + 1 // llama.cpp splits at the first space after byte 0
 		if sp <= 0 {
 			return fmt.Errorf("tokenizer: merge %d %q is not two space-separated tokens", rank, m)
 		}
 		left, right := m[:sp], m[sp+1:]
-		t.mergeResult[rank] = t.lookup(left + right)
+		joined = append(append(joined[:0], left...), right...)
+		t.mergeResult[rank] = noToken
+		if id, ok := t.tokenID[string(joined)]; ok {
+			t.mergeResult[rank] = id
+		}
 		li, lok := t.tokenID[left]
 		ri, rok := t.tokenID[right]
 		if lok && rok {

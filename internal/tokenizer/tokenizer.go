@@ -75,9 +75,10 @@ func (t *Tokenizer) buildTables() error {
 	t.specialTrieUser = newByteTrie(t.tokens, t.specialsUser)
 
 	t.pieceEnd = make([]uint32, len(t.tokens))
+	var scratch []rune
 	for id := range t.tokens {
 		var err error
-		if t.pieceData, err = t.appendRenderedPiece(t.pieceData, int32(id)); err != nil {
+		if t.pieceData, scratch, err = t.appendRenderedPiece(t.pieceData, scratch, int32(id)); err != nil {
 			return err
 		}
 		if len(t.pieceData) > 1<<32-1 {
@@ -90,27 +91,28 @@ func (t *Tokenizer) buildTables() error {
 
 // appendRenderedPiece appends the bytes token id stands for when special
 // tokens are rendered (llama.cpp's token_to_piece with special=true).
-func (t *Tokenizer) appendRenderedPiece(dst []byte, id int32) ([]byte, error) {
+// scratch is a reusable code point buffer.
+func (t *Tokenizer) appendRenderedPiece(dst []byte, scratch []rune, id int32) ([]byte, []rune, error) {
 	text, a := t.tokens[id], t.attrs[id]
 	switch {
 	case a&(attrUnknown|attrControl|attrUserDefined) != 0:
-		return append(dst, text...), nil
+		return append(dst, text...), scratch, nil
 	case a&attrNormal != 0 && t.kind == kindSPM:
-		return append(dst, strings.ReplaceAll(text, "▁", " ")...), nil
+		return append(dst, strings.ReplaceAll(text, "▁", " ")...), scratch, nil
 	case a&attrNormal != 0:
-		out, err := appendByteDecoded(dst, text)
-		if err != nil {
-			return nil, fmt.Errorf("tokenizer: token %d: %w", id, err)
+		var err error
+		if scratch, err = decodeLlama([]byte(text), scratch[:0]); err != nil {
+			return nil, nil, fmt.Errorf("tokenizer: token %d: %w", id, err)
 		}
-		return out, nil
+		return appendByteDecoded(dst, scratch, text), scratch, nil
 	case a&attrByte != 0:
 		b, err := byteTokenValue(text)
 		if err != nil {
-			return nil, fmt.Errorf("tokenizer: byte token %d: %w", id, err)
+			return nil, nil, fmt.Errorf("tokenizer: byte token %d: %w", id, err)
 		}
-		return append(dst, b), nil
+		return append(dst, b), scratch, nil
 	}
-	return dst, nil // unused and undefined tokens render as nothing
+	return dst, scratch, nil // unused and undefined tokens render as nothing
 }
 
 // byteTokenValue reads the byte of a <0xXX> token: like llama.cpp, the hex
@@ -138,14 +140,10 @@ func byteTokenValue(text string) (byte, error) {
 	return v, nil
 }
 
-// appendByteDecoded maps each code point of a byte-level BPE token back to
-// its byte. A code point outside the GPT-2 byte map is rendered the way
-// llama.cpp renders it: "[UNK_BYTE_0x<hex of its UTF-8>" + text + "]".
-func appendByteDecoded(dst []byte, text string) ([]byte, error) {
-	cps, err := decodeLlama([]byte(text), nil)
-	if err != nil {
-		return nil, err
-	}
+// appendByteDecoded maps each code point cps of byte-level BPE token text
+// back to its byte. A code point outside the GPT-2 byte map is rendered the
+// way llama.cpp renders it: "[UNK_BYTE_0x<hex of its UTF-8>" + text + "]".
+func appendByteDecoded(dst []byte, cps []rune, text string) []byte {
 	for _, r := range cps {
 		if b, ok := runeBytes[r]; ok {
 			dst = append(dst, b)
@@ -158,7 +156,7 @@ func appendByteDecoded(dst []byte, text string) ([]byte, error) {
 		dst = append(dst, text...)
 		dst = append(dst, ']')
 	}
-	return dst, nil
+	return dst
 }
 
 // NVocab is the number of tokens.
