@@ -404,9 +404,10 @@ func (r *reader) value(t ValueType, field string, depth int) (Value, error) {
 		if sz := v.elem.fixedSize(); sz > 0 {
 			r.off += int(v.n) * sz
 		} else {
+			// Vocabularies hold ~10^5 strings: name the element only on error.
 			for i := uint64(0); i < v.n; i++ {
-				if _, err := r.value(v.elem, fmt.Sprintf("%s[%d]", field, i), depth+1); err != nil {
-					return Value{}, err
+				if err := r.skip(v.elem, depth+1); err != nil {
+					return Value{}, fmt.Errorf("%s[%d]: %w", field, i, err)
 				}
 			}
 		}
@@ -422,6 +423,19 @@ func (r *reader) value(t ValueType, field string, depth int) (Value, error) {
 		v.bits = readScalar(t, b)
 	}
 	return v, nil
+}
+
+// skip steps over one value of type t without decoding it.
+func (r *reader) skip(t ValueType, depth int) error {
+	if t == TypeString {
+		n, err := r.u64("string length")
+		if err == nil {
+			_, err = r.bytes(n, "string")
+		}
+		return err
+	}
+	_, err := r.value(t, "element", depth)
+	return err
 }
 
 func (r *reader) tensorInfo(i uint64) (TensorInfo, error) {
