@@ -3,7 +3,10 @@ package tensor
 import (
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
+
+	"github.com/longctx/longctx/internal/parallel"
 )
 
 // reportThroughput reports GB/s of weight bytes read and GFLOP/s (one
@@ -45,26 +48,51 @@ func BenchmarkVecDot(b *testing.B) {
 	}
 }
 
+// memBW is the machine's read bandwidth in bytes/s, measured once.
+var memBW = sync.OnceValue(func() float64 { return parallel.ReadBandwidth(512<<20, 3) })
+
+// BenchmarkMatMul multiplies 2048×2048 weights with 1 and 16 activation
+// rows. "hot" reuses one matrix (it stays in the last-level cache);
+// "cold" cycles through enough matrices (≥ 256 MiB) that the weights come
+// from DRAM, as in a forward pass, and reports the fraction of the
+// measured read bandwidth reached.
 func BenchmarkMatMul(b *testing.B) {
 	const rows, cols = 2048, 2048
 	r := rand.New(rand.NewPCG(8, 6))
 	for _, typ := range []Type{F32, F16, Q8_0, Q4_0, Q4_K, Q6_K} {
-		w := randomWeights(r, typ, rows*cols)
+		one := randomWeights(r, typ, rows*cols)
+		nCold := max(2, (256<<20)/len(one))
+		var cold [][]byte
 		for _, ntok := range []int{1, 16} {
-			b.Run(fmt.Sprintf("%s/ntok=%d", typ, ntok), func(b *testing.B) {
-				x := make([]float32, ntok*cols)
-				for i := range x {
-					x[i] = float32(r.NormFloat64())
-				}
-				dst := make([]float32, ntok*rows)
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					if err := MatMul(dst, w, typ, rows, cols, x, ntok); err != nil {
-						b.Fatal(err)
+			for _, mode := range []string{"hot", "cold"} {
+				b.Run(fmt.Sprintf("%s/ntok=%d/%s", typ, ntok, mode), func(b *testing.B) {
+					mats := [][]byte{one}
+					if mode == "cold" {
+						if cold == nil {
+							cold = make([][]byte, nCold)
+							for i := range cold {
+								cold[i] = append([]byte(nil), one...)
+							}
+						}
+						mats = cold
 					}
-				}
-				reportThroughput(b, float64(len(w)), 2*rows*cols*float64(ntok))
-			})
+					x := make([]float32, ntok*cols)
+					for i := range x {
+						x[i] = float32(r.NormFloat64())
+					}
+					dst := make([]float32, ntok*rows)
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						if err := MatMul(dst, mats[i%len(mats)], typ, rows, cols, x, ntok); err != nil {
+							b.Fatal(err)
+						}
+					}
+					reportThroughput(b, float64(len(one)), 2*rows*cols*float64(ntok))
+					if s := b.Elapsed().Seconds(); mode == "cold" && s > 0 {
+						b.ReportMetric(100*float64(len(one))*float64(b.N)/s/memBW(), "%BW")
+					}
+				})
+			}
 		}
 	}
 }

@@ -3,9 +3,9 @@ package tensor
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"sync"
-	"sync/atomic"
+
+	"github.com/longctx/longctx/internal/parallel"
 )
 
 // MatMul multiplies the weight matrix w (rows rows of cols elements of type
@@ -15,8 +15,9 @@ import (
 //
 // As in llama.cpp, each activation row is first converted once to
 // VecDotType(wt) with QuantizeActivations, and every output is one VecDot.
-// Large products are split by blocks of weight rows across GOMAXPROCS
-// goroutines; the result does not depend on the split.
+// Large products are split by blocks of weight rows across the threads of
+// the persistent worker pool (package parallel); the result does not depend
+// on the split.
 func MatMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok int) error {
 	if !HasVecDot(wt) {
 		return fmt.Errorf("MatMul: weight type %s has no dot product", wt)
@@ -51,30 +52,85 @@ func MatMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok 
 		return nil
 	}
 
-	scratch := getScratch(int(actBytes))
-	defer putScratch(scratch)
-	act := *scratch
-	quantize := kernels[at].quantizeActivations
-	vecDot := k.vecDot
-	rowB, actB := int(wrb), int(arb)
-
-	// Work in multiply-adds decides whether goroutines pay off.
+	j := jobPool.Get().(*matMulJob)
+	if cap(j.act) < int(actBytes) {
+		j.act = make([]byte, actBytes)
+	}
+	*j = matMulJob{
+		dst: dst, w: w, x: x, act: j.act[:actBytes],
+		rows: rows, cols: cols, ntok: ntok, rowB: int(wrb), actB: int(arb),
+		quantize: kernels[at].quantizeActivations, vecDot: k.vecDot,
+	}
+	// Work in multiply-adds decides whether waking the pool pays off.
 	work := float64(rows) * float64(cols) * float64(ntok)
+	serial := work < parallelMinWork
+	j.quantizing = true
+	if serial || ntok == 1 {
+		j.Do(0, ntok)
+	} else {
+		parallel.Run(ntok, 1, j)
+	}
+	j.quantizing = false
+	if serial {
+		j.Do(0, rows)
+	} else {
+		parallel.Run(rows, rowGrain(rows), j)
+	}
+	*j = matMulJob{act: j.act}
+	jobPool.Put(j)
+	return nil
+}
 
-	parallelFor(ntok, work, func(t0, t1 int) {
-		for t := t0; t < t1; t++ {
-			quantize(x[t*cols:(t+1)*cols], act[t*actB:(t+1)*actB])
+// rowGrain is the number of weight rows handed to a thread at a time:
+// about a quarter of a thread's share (so a slow thread does not hold up
+// the others), a multiple of 4 rows.
+func rowGrain(rows int) int {
+	g := rows / (4 * parallel.Threads())
+	return max(4, g&^3)
+}
+
+// matMulJob is one MatMul, run as two loops on the worker pool: first the
+// activation rows are quantized (quantizing), then weight rows are
+// multiplied with every activation row. It is pooled so that a MatMul does
+// not allocate.
+type matMulJob struct {
+	dst        []float32
+	w          []byte
+	x          []float32
+	act        []byte
+	rows, cols int
+	ntok       int
+	rowB, actB int
+	quantizing bool
+	quantize   quantizeFunc
+	vecDot     vecDotFunc
+}
+
+var jobPool = sync.Pool{New: func() any { return new(matMulJob) }}
+
+// tokenTile is how many activation rows are multiplied with one block of
+// weight rows before moving to the next activation rows, so that both
+// stay in the L1/L2 caches during prefill.
+const tokenTile = 64
+
+func (j *matMulJob) Do(lo, hi int) {
+	cols, actB := j.cols, j.actB
+	if j.quantizing {
+		for t := lo; t < hi; t++ {
+			j.quantize(j.x[t*cols:(t+1)*cols], j.act[t*actB:(t+1)*actB])
 		}
-	})
-	parallelFor(rows, work, func(r0, r1 int) {
-		for r := r0; r < r1; r++ {
-			wr := w[r*rowB : (r+1)*rowB]
-			for t := 0; t < ntok; t++ {
-				dst[t*rows+r] = vecDot(cols, wr, act[t*actB:(t+1)*actB])
+		return
+	}
+	rows, rowB := j.rows, j.rowB
+	for t0 := 0; t0 < j.ntok; t0 += tokenTile {
+		t1 := min(t0+tokenTile, j.ntok)
+		for r := lo; r < hi; r++ {
+			wr := j.w[r*rowB : (r+1)*rowB]
+			for t := t0; t < t1; t++ {
+				j.dst[t*rows+r] = j.vecDot(cols, wr, j.act[t*actB:(t+1)*actB])
 			}
 		}
-	})
-	return nil
+	}
 }
 
 // MatVec is MatMul for a single activation row: dst[r] = dot(w row r, x).
@@ -91,51 +147,5 @@ func mulFits(a, b int64) (int64, bool) {
 }
 
 // parallelMinWork is the number of multiply-adds below which MatMul stays on
-// the calling goroutine: starting goroutines costs a few microseconds.
-const parallelMinWork = 1 << 18
-
-// parallelFor calls fn on consecutive ranges covering [0, n), in parallel
-// when the total work justifies it. Ranges are handed out from an atomic
-// counter in chunks of about n/(4*workers), so a slow worker does not hold
-// up the others.
-func parallelFor(n int, work float64, fn func(lo, hi int)) {
-	workers := runtime.GOMAXPROCS(0)
-	if workers > n {
-		workers = n
-	}
-	if workers <= 1 || work < parallelMinWork {
-		fn(0, n)
-		return
-	}
-	chunk := (n + 4*workers - 1) / (4 * workers)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	wg.Add(workers)
-	for i := 0; i < workers; i++ {
-		go func() {
-			defer wg.Done()
-			for {
-				lo := int(next.Add(int64(chunk))) - chunk
-				if lo >= n {
-					return
-				}
-				fn(lo, min(lo+chunk, n))
-			}
-		}()
-	}
-	wg.Wait()
-}
-
-var scratchPool sync.Pool
-
-// getScratch returns a byte slice of length n from the pool.
-func getScratch(n int) *[]byte {
-	if p, ok := scratchPool.Get().(*[]byte); ok && cap(*p) >= n {
-		*p = (*p)[:n]
-		return p
-	}
-	b := make([]byte, n)
-	return &b
-}
-
-func putScratch(p *[]byte) { scratchPool.Put(p) }
+// the calling goroutine: waking the pool costs about a microsecond.
+const parallelMinWork = 1 << 16

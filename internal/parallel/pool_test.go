@@ -1,0 +1,83 @@
+package parallel
+
+import (
+	"sync/atomic"
+	"testing"
+)
+
+// countJob counts how often each index is visited.
+type countJob struct{ hits []atomic.Int32 }
+
+func (c *countJob) Do(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		c.hits[i].Add(1)
+	}
+}
+
+func TestRunCoversEachIndexOnce(t *testing.T) {
+	defer SetThreads(0)
+	for _, threads := range []int{1, 2, 3, 8} {
+		SetThreads(threads)
+		if got := Threads(); got != threads {
+			t.Fatalf("Threads() = %d after SetThreads(%d)", got, threads)
+		}
+		for _, tc := range []struct{ n, grain int }{{1, 0}, {7, 1}, {100, 0}, {100, 7}, {1000, 64}, {5, 100}} {
+			for rep := 0; rep < 20; rep++ {
+				j := &countJob{hits: make([]atomic.Int32, tc.n)}
+				Run(tc.n, tc.grain, j)
+				for i := range j.hits {
+					if h := j.hits[i].Load(); h != 1 {
+						t.Fatalf("threads=%d n=%d grain=%d: index %d visited %d times", threads, tc.n, tc.grain, i, h)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestNestedRunDoesNotDeadlock(t *testing.T) {
+	var total atomic.Int64
+	Run(8, 1, Func(func(lo, hi int) {
+		Run(10, 1, Func(func(lo, hi int) { total.Add(int64(hi - lo)) }))
+	}))
+	if got := total.Load(); got != 80 {
+		t.Fatalf("nested loops covered %d indexes, want 80", got)
+	}
+}
+
+func TestRunDoesNotAllocate(t *testing.T) {
+	SetThreads(2)
+	defer SetThreads(0)
+	j := &countJob{hits: make([]atomic.Int32, 4096)}
+	allocs := testing.AllocsPerRun(100, func() { Run(4096, 64, j) })
+	if allocs != 0 {
+		t.Fatalf("Run allocates %v times per call", allocs)
+	}
+}
+
+type nopJob struct{}
+
+func (nopJob) Do(lo, hi int) {}
+
+// BenchmarkRunOverhead is the cost of waking the pool for an empty loop:
+// what each matrix multiply pays for going parallel.
+func BenchmarkRunOverhead(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		Run(1024, 0, nopJob{})
+	}
+}
+
+func TestReadBandwidthIsPlausible(t *testing.T) {
+	bw := ReadBandwidth(8<<20, 3)
+	if bw < 1e8 || bw > 1e13 {
+		t.Fatalf("ReadBandwidth = %g B/s, outside 0.1 GB/s..10 TB/s", bw)
+	}
+}
+
+// BenchmarkReadBandwidth reports the machine's DRAM read bandwidth (1 GiB
+// buffer), the reference figure for the kernels' "% BW" metrics.
+func BenchmarkReadBandwidth(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		b.ReportMetric(ReadBandwidth(1<<30, 3)/1e9, "GB/s")
+	}
+}
