@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestTestmodelAndBench writes a tiny model with testmodelCmd and checks
+// that benchCmd --json reports every requested test with sane figures.
+func TestTestmodelAndBench(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tiny.gguf")
+	var stderr bytes.Buffer
+	env := &Env{Args: []string{"--arch", "llama", "--shape", "tiny", "--type", "q4_k_m", "-o", path}, Stdout: &bytes.Buffer{}, Stderr: &stderr}
+	if err := testmodelCmd(env); err != nil {
+		t.Fatalf("testmodel: %v (%s)", err, stderr.String())
+	}
+	var out bytes.Buffer
+	env = &Env{Args: []string{"-m", path, "-p", "16", "-n", "4", "-d", "0,32", "-r", "2", "-t", "2", "--json"}, Stdout: &out, Stderr: &stderr}
+	if err := benchCmd(env); err != nil {
+		t.Fatalf("bench: %v (%s)", err, stderr.String())
+	}
+	var rs []benchResult
+	if err := json.Unmarshal(out.Bytes(), &rs); err != nil {
+		t.Fatalf("bench --json printed %q: %v", out.String(), err)
+	}
+	want := []string{"pp16", "tg4", "tg4@d32"}
+	if len(rs) != len(want) {
+		t.Fatalf("got %d results %+v, want %v", len(rs), rs, want)
+	}
+	for i, r := range rs {
+		if r.Test != want[i] || r.TS <= 0 || r.BWGBs <= 0 || len(r.Samples) != 2 || r.Threads != 2 {
+			t.Errorf("result %d: %+v, want test %s with positive t_s, bw_gbs, 2 samples, 2 threads", i, r, want[i])
+		}
+		if strings.HasPrefix(r.Test, "tg") && (r.Roofline <= 0 || r.BytesPerToken <= 0) {
+			t.Errorf("%s: roofline %g, bytes/token %d", r.Test, r.Roofline, r.BytesPerToken)
+		}
+	}
+	if rs[2].BytesPerToken <= rs[1].BytesPerToken {
+		t.Errorf("bytes per token at depth 32 (%d) not above depth 0 (%d)", rs[2].BytesPerToken, rs[1].BytesPerToken)
+	}
+	for _, args := range [][]string{{}, {"-m", path, "-d", "x"}, {"-m", path, "-r", "0"}} {
+		if err := benchCmd(&Env{Args: args, Stdout: &out, Stderr: &stderr}); err == nil {
+			t.Errorf("bench %v: no error", args)
+		}
+	}
+}
