@@ -9,6 +9,6 @@
 //   - target: what answers prompts (an OpenAI-compatible HTTP client now; the
 //     built-in engine later) behind one Target interface.
 //   - store: the SQLite result store that makes runs resumable.
-//   - runner: drives samples through a target, caches, scores and summarises.
-//   - report: terminal table and single-file HTML report.
+//   - runner: drives samples through a target, caches, scores, summarises
+//     (summary.json, terminal table).
 package eval

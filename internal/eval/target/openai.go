@@ -227,6 +227,7 @@ func retryAfter(v string) time.Duration {
 
 func snippet(b []byte) string {
 	const n = 300
+	b = bytes.TrimSpace(b)
 	if len(b) > n {
 		return string(b[:n]) + "..."
 	}
