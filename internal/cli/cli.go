@@ -29,6 +29,7 @@ var commands = map[string]command{
 	"info":     {"print a model's metadata, tensors and memory needs", infoCmd},
 	"tokenize": {"print the token ids of a text as a JSON array", tokenizeCmd},
 	"logits":   {"print the logits for a sequence of token ids as JSON", logitsCmd},
+	"eval":     {"run long-context benchmarks (NIAH, RULER) on the built-in engine or an OpenAI-compatible server", evalCmd},
 }
 
 // errUsage marks an error caused by bad arguments (exit status 2).

@@ -185,3 +185,30 @@ func TestInfoCommand(t *testing.T) {
 		t.Errorf("vocab-only info: exit %d\n%s", code, out)
 	}
 }
+
+// The built-in engine target runs the whole eval pipeline: generation
+// fitted with the model's tokenizer, the store, and the JSON summary.
+func TestEvalBuiltin(t *testing.T) {
+	m := fixture(t, "gguf/tiny-q8_0.gguf")
+	out := t.TempDir()
+	args := []string{"eval", "-m", m, "--suite", "niah", "--lengths", "600", "--samples", "1", "--depths", "50", "--out", out, "--json"}
+	code, stdout, stderr := runMain(t, "", args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var sum map[string]map[string]map[string]float64
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+		t.Fatalf("--json output %q: %v", stdout, err)
+	}
+	if _, ok := sum["niah"]["depth=50"]; !ok {
+		t.Errorf("summary lacks niah depth=50: %v", sum)
+	}
+	if _, err := os.Stat(filepath.Join(out, "summary.json")); err != nil {
+		t.Error(err)
+	}
+	// A rerun is answered from the store.
+	code, _, stderr = runMain(t, "", args...)
+	if code != 0 || !strings.Contains(stderr, "0 requests sent, 1 answered from the store") {
+		t.Errorf("rerun: exit %d, %s", code, stderr)
+	}
+}

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -12,14 +11,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/longctx/longctx/internal/engine"
 	"github.com/longctx/longctx/internal/eval/gen"
 	"github.com/longctx/longctx/internal/eval/runner"
 	"github.com/longctx/longctx/internal/eval/store"
 	"github.com/longctx/longctx/internal/eval/target"
+	"github.com/longctx/longctx/internal/tensor"
 )
 
 // evalCmd runs long-context benchmarks against an OpenAI-compatible server
-// (the built-in engine target is not wired yet).
+// or the built-in engine.
 func evalCmd(env *Env) error {
 	fs := newFlags(env, "eval", "--suite niah,ruler --lengths 4k,8k --target URL --model NAME [flags]")
 	suites := fs.String("suite", "niah", "suites to run, comma-separated: niah, ruler")
@@ -51,11 +52,24 @@ func evalCmd(env *Env) error {
 		return err
 	}
 
-	if *targetURL == "builtin" || (*targetURL == "" && *modelFile != "") {
-		return errors.New("--target builtin is not wired yet: the built-in engine target is pending; use --target URL of an OpenAI-compatible server (e.g. longctx's or llama-server)")
+	builtin := *targetURL == "builtin" || (*targetURL == "" && *modelFile != "")
+	if builtin && *modelFile == "" {
+		return fmt.Errorf("%w: --target builtin needs -m FILE", errUsage)
 	}
-	if *targetURL == "" || *modelName == "" {
-		return fmt.Errorf("%w: --target URL and --model NAME are required", errUsage)
+	if !builtin && (*targetURL == "" || *modelName == "") {
+		return fmt.Errorf("%w: --target URL and --model NAME are required (or -m FILE for the built-in engine)", errUsage)
+	}
+	var eng *engine.Engine
+	if builtin {
+		var err error
+		if eng, err = engine.Open(*modelFile); err != nil {
+			return err
+		}
+		defer eng.Close()
+		if eng.Template == nil && *endpoint == "chat" {
+			fmt.Fprintln(env.Stderr, "eval: the model has no chat template; sending raw prompts (completions mode)")
+			*endpoint = "completions"
+		}
 	}
 	mode := runner.ModeChat
 	switch *endpoint {
@@ -119,18 +133,29 @@ func evalCmd(env *Env) error {
 		}
 	}
 
-	client, err := target.NewOpenAI(target.OpenAIConfig{BaseURL: *targetURL, Model: *modelName, APIKey: os.Getenv(*keyEnv),
-		Endpoint: *endpoint, Concurrency: *concurrency, Timeout: *timeout, MaxRetries: *retries})
-	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	var client target.Target
+	var builtinTarget *target.Builtin
+	var openai *target.OpenAI
+	if builtin {
+		builtinTarget = target.NewBuiltin(eng, filepath.Base(*modelFile), tensor.F16)
+		client = builtinTarget
+	} else {
+		if openai, err = target.NewOpenAI(target.OpenAIConfig{BaseURL: *targetURL, Model: *modelName, APIKey: os.Getenv(*keyEnv),
+			Endpoint: *endpoint, Concurrency: *concurrency, Timeout: *timeout, MaxRetries: *retries}); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		client = openai
 	}
 	cfg.Target = client
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	switch *tokenizer {
-	case "auto":
-		if tok, err := client.Tokenizer(ctx); err == nil {
+	switch {
+	case builtin:
+		gcfg.Tokenizer = builtinTarget
+		fmt.Fprintln(env.Stderr, "eval: lengths fitted with the model's own tokenizer")
+	case *tokenizer == "auto":
+		if tok, err := openai.Tokenizer(ctx); err == nil {
 			gcfg.Tokenizer = tok
 			fmt.Fprintf(env.Stderr, "eval: lengths fitted with the server's /tokenize (chat template tokens: %d reserved)\n", gcfg.Reserve)
 		} else {
@@ -138,7 +163,7 @@ func evalCmd(env *Env) error {
 			gcfg.Tokenizer = est
 			fmt.Fprintf(env.Stderr, "eval: WARNING: server has no usable /tokenize (%v); lengths use %s\n", err, est)
 		}
-	case "estimate":
+	case *tokenizer == "estimate":
 		est := gen.Estimate{BytesPerToken: *bytesPerTok}
 		gcfg.Tokenizer = est
 		fmt.Fprintf(env.Stderr, "eval: WARNING: lengths use %s\n", est)

@@ -1,0 +1,78 @@
+package target
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/longctx/longctx/internal/chat"
+	"github.com/longctx/longctx/internal/engine"
+	"github.com/longctx/longctx/internal/sample"
+	"github.com/longctx/longctx/internal/tensor"
+)
+
+// Builtin answers prompts with the in-process engine. The context of each
+// request is sized to its prompt plus MaxTokens, so long prompts are never
+// cut.
+type Builtin struct {
+	e    *engine.Engine
+	name string
+	kv   tensor.Type
+}
+
+// NewBuiltin wraps an engine; name identifies the model in cache keys.
+func NewBuiltin(e *engine.Engine, name string, kv tensor.Type) *Builtin {
+	return &Builtin{e: e, name: name, kv: kv}
+}
+
+func (b *Builtin) Name() string { return "builtin:" + b.name }
+
+// HasChat reports whether the model has a chat template.
+func (b *Builtin) HasChat() bool { return b.e.Template != nil }
+
+// Count is the number of tokens text encodes to, without BOS; it lets the
+// generators fit lengths with the model's own tokenizer.
+func (b *Builtin) Count(text string) (int, error) {
+	ids, err := b.e.Tokenizer.Encode(text, false, false)
+	return len(ids), err
+}
+
+func (b *Builtin) Generate(ctx context.Context, req Request, p Params) (Response, error) {
+	sp := sample.DefaultParams(1)
+	sp.Temperature = float32(p.Temperature)
+	if p.TopP > 0 {
+		sp.TopP = float32(p.TopP)
+	}
+	er := engine.Request{Prompt: req.Prompt, MaxTokens: p.MaxTokens, KVType: b.kv, Sampling: sp, Stop: p.Stop}
+	for _, m := range req.Messages {
+		er.Messages = append(er.Messages, chat.Message{Role: m.Role, Content: m.Content})
+	}
+	prompt, err := b.e.PromptTokens(&er)
+	if err != nil {
+		return Response{}, err
+	}
+	er.Ctx = len(prompt) + max(p.MaxTokens, 1)
+	reqBody, _ := json.Marshal(struct {
+		Request
+		Params
+	}{req, p})
+	var sb strings.Builder
+	st, err := b.e.Generate(ctx, er, func(s string) error { sb.WriteString(s); return nil })
+	if err != nil {
+		return Response{}, err
+	}
+	resp := Response{
+		Text:         sb.String(),
+		FinishReason: st.StopReason,
+		Usage:        Usage{PromptTokens: st.PromptTokens, CompletionTokens: st.Generated},
+		RequestBody:  reqBody,
+	}
+	resp.ResponseBody, _ = json.Marshal(struct {
+		Text         string  `json:"text"`
+		FinishReason string  `json:"finish_reason"`
+		Usage        Usage   `json:"usage"`
+		PrefillTokS  float64 `json:"prefill_tok_s"`
+		DecodeTokS   float64 `json:"decode_tok_s"`
+	}{resp.Text, resp.FinishReason, resp.Usage, st.PrefillRate(), st.DecodeRate()})
+	return resp, nil
+}
