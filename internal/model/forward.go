@@ -21,21 +21,39 @@ func (m *Model) NewCache(ctx int, elem tensor.Type) (*kv.Contiguous, error) {
 // It returns the logits of the last token, or of every token (row-major
 // [len(tokens)][Vocab]) when all is set.
 func (m *Model) Forward(tokens []int32, pos int, cache kv.Cache, all bool) ([]float32, error) {
+	out, err := m.ForwardBatch([]Seq{{Tokens: tokens, Pos: pos, Cache: cache, All: all}})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// Seq is one sequence's share of a batched forward pass.
+type Seq struct {
+	Tokens []int32
+	Pos    int      // position of Tokens[0]
+	Cache  kv.Cache // the sequence's own cache
+	All    bool     // logits for every token, not only the last
+}
+
+// ForwardBatch runs several sequences in one pass: every weight matrix is
+// read once for all their tokens (decode is bandwidth-bound, so this is
+// what makes serving many streams cheap), while each sequence attends only
+// over its own cache. It returns each sequence's logits as Forward would.
+func (m *Model) ForwardBatch(seqs []Seq) ([][]float32, error) {
 	c := &m.Config
-	n := len(tokens)
-	if n == 0 {
-		return nil, errors.New("model: no tokens to run")
-	}
-	if pos < 0 || pos > cache.Len() {
-		return nil, fmt.Errorf("model: position %d but the cache holds %d", pos, cache.Len())
-	}
-	if pos+n > cache.Capacity() {
-		return nil, fmt.Errorf("model: %d tokens at position %d exceed the context of %d tokens", n, pos, cache.Capacity())
-	}
-	for i, t := range tokens {
-		if t < 0 || int(t) >= c.Vocab {
-			return nil, fmt.Errorf("model: token %d (at index %d) is outside the vocabulary of %d", t, i, c.Vocab)
+	n := 0
+	for si, s := range seqs {
+		if err := m.checkSeq(s); err != nil {
+			if len(seqs) > 1 {
+				err = fmt.Errorf("sequence %d: %w", si, err)
+			}
+			return nil, err
 		}
+		n += len(s.Tokens)
+	}
+	if n == 0 {
+		return nil, errors.New("model: no sequences to run")
 	}
 	E, qDim, kvDim := c.Embd, c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	x := make([]float32, n*E)
@@ -49,12 +67,16 @@ func (m *Model) Forward(tokens []int32, pos int, cache kv.Cache, all bool) ([]fl
 	cs := make([]float32, n*c.RopeDims)
 
 	rb, _ := m.Embedding.Type.RowBytes(int64(E))
-	for i, t := range tokens {
-		row := m.Embedding.Data[int64(t)*rb : (int64(t)+1)*rb]
-		if err := tensor.Dequantize(m.Embedding.Type, row, x[i*E:(i+1)*E]); err != nil {
-			return nil, fmt.Errorf("model: embedding of token %d: %w", t, err)
+	i := 0
+	for _, s := range seqs {
+		for j, t := range s.Tokens {
+			row := m.Embedding.Data[int64(t)*rb : (int64(t)+1)*rb]
+			if err := tensor.Dequantize(m.Embedding.Type, row, x[i*E:(i+1)*E]); err != nil {
+				return nil, fmt.Errorf("model: embedding of token %d: %w", t, err)
+			}
+			m.rope.cosSin(s.Pos+j, cs[i*c.RopeDims:(i+1)*c.RopeDims])
+			i++
 		}
-		m.rope.cosSin(pos+i, cs[i*c.RopeDims:(i+1)*c.RopeDims])
 	}
 	scale := float32(1 / math.Sqrt(float64(c.HeadDim)))
 
@@ -84,11 +106,16 @@ func (m *Model) Forward(tokens []int32, pos int, cache kv.Cache, all bool) ([]fl
 			m.rope.apply(q[i*qDim:(i+1)*qDim], c.Heads, c.HeadDim, r)
 			m.rope.apply(k[i*kvDim:(i+1)*kvDim], c.KVHeads, c.HeadDim, r)
 		}
-		if err := cache.Store(li, pos, k, v, n); err != nil {
-			return nil, err
-		}
-		if err := cache.Attend(li, pos, q, n, c.Heads, scale, att); err != nil {
-			return nil, err
+		i := 0
+		for _, s := range seqs {
+			ns := len(s.Tokens)
+			if err := s.Cache.Store(li, s.Pos, k[i*kvDim:(i+ns)*kvDim], v[i*kvDim:(i+ns)*kvDim], ns); err != nil {
+				return nil, err
+			}
+			if err := s.Cache.Attend(li, s.Pos, q[i*qDim:(i+ns)*qDim], ns, c.Heads, scale, att[i*qDim:(i+ns)*qDim]); err != nil {
+				return nil, err
+			}
+			i += ns
 		}
 		if err := matmul(h, &ly.O, att, n); err != nil {
 			return nil, err
@@ -111,16 +138,56 @@ func (m *Model) Forward(tokens []int32, pos int, cache kv.Cache, all bool) ([]fl
 		addInPlace(x, h)
 	}
 
-	if !all {
-		x = x[(n-1)*E:]
-		n = 1
+	// Only the rows whose logits are wanted go through the output matrix.
+	rows := h[:0]
+	i = 0
+	for _, s := range seqs {
+		ns := len(s.Tokens)
+		if s.All {
+			rows = append(rows, x[i*E:(i+ns)*E]...)
+		} else {
+			rows = append(rows, x[(i+ns-1)*E:(i+ns)*E]...)
+		}
+		i += ns
 	}
-	rmsNorm(x, x, m.OutNorm, E, c.RMSEps)
-	logits := make([]float32, n*c.Vocab)
-	if err := matmul(logits, &m.Output, x, n); err != nil {
+	nr := len(rows) / E
+	rmsNorm(rows, rows, m.OutNorm, E, c.RMSEps)
+	logits := make([]float32, nr*c.Vocab)
+	if err := matmul(logits, &m.Output, rows, nr); err != nil {
 		return nil, err
 	}
-	return logits, nil
+	out := make([][]float32, len(seqs))
+	off := 0
+	for si, s := range seqs {
+		r := 1
+		if s.All {
+			r = len(s.Tokens)
+		}
+		out[si] = logits[off*c.Vocab : (off+r)*c.Vocab : (off+r)*c.Vocab]
+		off += r
+	}
+	return out, nil
+}
+
+func (m *Model) checkSeq(s Seq) error {
+	if len(s.Tokens) == 0 {
+		return errors.New("model: no tokens to run")
+	}
+	if s.Cache == nil {
+		return errors.New("model: no KV cache")
+	}
+	if s.Pos < 0 || s.Pos > s.Cache.Len() {
+		return fmt.Errorf("model: position %d but the cache holds %d", s.Pos, s.Cache.Len())
+	}
+	if s.Pos+len(s.Tokens) > s.Cache.Capacity() {
+		return fmt.Errorf("model: %d tokens at position %d exceed the context of %d tokens", len(s.Tokens), s.Pos, s.Cache.Capacity())
+	}
+	for i, t := range s.Tokens {
+		if t < 0 || int(t) >= m.Config.Vocab {
+			return fmt.Errorf("model: token %d (at index %d) is outside the vocabulary of %d", t, i, m.Config.Vocab)
+		}
+	}
+	return nil
 }
 
 func matmul(dst []float32, w *Weight, x []float32, n int) error {

@@ -255,3 +255,51 @@ func TestLoadErrors(t *testing.T) {
 		})
 	}
 }
+
+// A batch of sequences at different positions gives each sequence the
+// logits it gets alone.
+func TestForwardBatchMatchesSingle(t *testing.T) {
+	m := loadModel(t, "tinyqwen2-q8_0")
+	prompts := [][]int32{{1, 5, 9, 300}, {1, 77}, {1, 2, 3, 4, 5, 6, 7}}
+	var seqs []Seq
+	var want [][]float32
+	for i, p := range prompts {
+		solo, _ := m.NewCache(16, tensor.F32)
+		if _, err := m.Forward(p[:len(p)-1], 0, solo, false); err != nil {
+			t.Fatal(err)
+		}
+		l, err := m.Forward(p[len(p)-1:], len(p)-1, solo, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, l)
+		// In the batch: sequence 0 decodes its last token, 1 prefills all
+		// with every row's logits, 2 prefills all.
+		c, _ := m.NewCache(16, tensor.F32)
+		s := Seq{Tokens: p, Pos: 0, Cache: c, All: i == 1}
+		if i == 0 {
+			m.Forward(p[:len(p)-1], 0, c, false)
+			s = Seq{Tokens: p[len(p)-1:], Pos: len(p) - 1, Cache: c}
+		}
+		seqs = append(seqs, s)
+	}
+	got, err := m.ForwardBatch(seqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	V := m.Config.Vocab
+	if len(got[1]) != 2*V {
+		t.Fatalf("sequence 1 wanted all rows: %d logits", len(got[1]))
+	}
+	got[1] = got[1][V:]
+	for i := range prompts {
+		compare(t, got[i], want[i], V, 1e-5)
+	}
+	if _, err := m.ForwardBatch(nil); err == nil {
+		t.Error("empty batch accepted")
+	}
+	c, _ := m.NewCache(2, tensor.F32)
+	if _, err := m.ForwardBatch([]Seq{{Tokens: []int32{1}, Cache: c}, {Tokens: []int32{1, 2, 3}, Cache: c}}); err == nil || !strings.Contains(err.Error(), "sequence 1") {
+		t.Errorf("overflowing second sequence: %v", err)
+	}
+}
