@@ -30,6 +30,12 @@ func dotQ4KAVX2(w, a unsafe.Pointer, nb int) float32
 //go:noescape
 func dotQ6KAVX2(w, a unsafe.Pointer, nb int) float32
 
+//go:noescape
+func f16ToF32F16C(dst *float32, src *uint16, n int)
+
+//go:noescape
+func f32ToF16F16C(dst *uint16, src *float32, n int)
+
 // hasAVX2 reports whether the assembly kernels may run: AVX2 for the
 // integer dot products, FMA for accumulation and F16C for the f16 scales.
 var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
@@ -38,6 +44,8 @@ func init() {
 	if !hasAVX2 {
 		return
 	}
+	f16ToF32Bulk = f16ToF32AVX
+	f32ToF16Bulk = f32ToF16AVX
 	kernels[F32].vecDot = dotF32F32AVX2
 	kernels[F16].vecDot = dotF16F16AVX2
 	kernels[Q8_0].vecDot = dotQ8_0Q8_0AVX2
@@ -96,4 +104,23 @@ func dotQ6KQ8KAVX2(n int, w, a []byte) float32 {
 		return 0
 	}
 	return dotQ6KAVX2(unsafe.Pointer(&w[0]), unsafe.Pointer(&a[0]), n/QK_K)
+}
+
+// f16ToF32AVX converts 8 values per instruction and the tail in Go.
+func f16ToF32AVX(dst []float32, src []uint16) {
+	body := len(src) &^ 7
+	if body > 0 {
+		f16ToF32F16C(&dst[0], &src[0], body)
+	}
+	f16ToF32Go(dst[body:], src[body:])
+}
+
+// f32ToF16AVX rounds to nearest even (VCVTPS2PH mode 0), bit for bit as
+// F32ToF16.
+func f32ToF16AVX(dst []uint16, src []float32) {
+	body := len(src) &^ 7
+	if body > 0 {
+		f32ToF16F16C(&dst[0], &src[0], body)
+	}
+	f32ToF16Go(dst[body:], src[body:])
 }

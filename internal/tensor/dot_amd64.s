@@ -493,6 +493,40 @@ q6kloop:
 	VZEROUPPER
 	RET
 
+// func f16ToF32F16C(dst *float32, src *uint16, n int)
+// n is a positive multiple of 8.
+TEXT ·f16ToF32F16C(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+
+h2sloop:
+	VCVTPH2PS 0(SI), Y0
+	VMOVUPS   Y0, 0(DI)
+	ADDQ      $16, SI
+	ADDQ      $32, DI
+	SUBQ      $8, CX
+	JNZ       h2sloop
+	VZEROUPPER
+	RET
+
+// func f32ToF16F16C(dst *uint16, src *float32, n int)
+// n is a positive multiple of 8.
+TEXT ·f32ToF16F16C(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+
+s2hloop:
+	VMOVUPS   0(SI), Y0
+	VCVTPS2PH $0, Y0, 0(DI)
+	ADDQ      $32, SI
+	ADDQ      $16, DI
+	SUBQ      $8, CX
+	JNZ       s2hloop
+	VZEROUPPER
+	RET
+
 DATA q4kScaleMask<>+0(SB)/8, $0x8000800080008000
 DATA q4kScaleMask<>+8(SB)/8, $0x8000800080008000
 DATA q4kScaleMask<>+16(SB)/8, $0x8000800080008000

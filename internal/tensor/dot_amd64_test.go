@@ -74,3 +74,44 @@ func TestAVX2DotMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// TestF16C checks the F16C slice conversions bit for bit against the Go
+// ones: every binary16 pattern, and float32 values around every f16
+// rounding boundary plus specials, with lengths that leave tails.
+func TestF16C(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("CPU lacks F16C")
+	}
+	src := make([]uint16, 1<<16+5)
+	for i := range src {
+		src[i] = uint16(i)
+	}
+	got, want := make([]float32, len(src)), make([]float32, len(src))
+	f16ToF32AVX(got, src)
+	f16ToF32Go(want, src)
+	for i := range got {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("f16 %#04x: F16C %#08x, Go %#08x", src[i], math.Float32bits(got[i]), math.Float32bits(want[i]))
+		}
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	var fs []float32
+	for h := 0; h < 1<<16; h++ {
+		f := F16ToF32(uint16(h))
+		b := math.Float32bits(f)
+		// the value, its neighbours and the midpoints to the next f16
+		fs = append(fs, f, math.Float32frombits(b+1), math.Float32frombits(b-1), math.Float32frombits(b+0x1000))
+	}
+	for i := 0; i < 1<<16; i++ {
+		fs = append(fs, math.Float32frombits(r.Uint32()))
+	}
+	fs = append(fs, float32(math.Inf(1)), float32(math.Inf(-1)), 65519.99, 65520, 1e-8, -1e-8, 0, float32(math.Copysign(0, -1)))
+	h1, h2 := make([]uint16, len(fs)), make([]uint16, len(fs))
+	f32ToF16AVX(h1, fs)
+	f32ToF16Go(h2, fs)
+	for i := range h1 {
+		if h1[i] != h2[i] {
+			t.Fatalf("f32 %#08x: F16C %#04x, Go %#04x", math.Float32bits(fs[i]), h1[i], h2[i])
+		}
+	}
+}

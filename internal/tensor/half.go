@@ -101,10 +101,27 @@ func F16ToF32Slice(dst []float32, src []uint16) error {
 	if len(dst) != len(src) {
 		return fmt.Errorf("F16ToF32Slice: dst has %d elements, src %d", len(dst), len(src))
 	}
+	f16ToF32Bulk(dst, src)
+	return nil
+}
+
+// f16ToF32Bulk and f32ToF16Bulk convert slices of equal length; the amd64
+// file replaces them with F16C versions that give the same bits.
+var (
+	f16ToF32Bulk = f16ToF32Go
+	f32ToF16Bulk = f32ToF16Go
+)
+
+func f16ToF32Go(dst []float32, src []uint16) {
 	for i, h := range src {
 		dst[i] = f16Table[h]
 	}
-	return nil
+}
+
+func f32ToF16Go(dst []uint16, src []float32) {
+	for i, f := range src {
+		dst[i] = F32ToF16(f)
+	}
 }
 
 // F32ToF16Slice converts src to dst element by element; the lengths must match.
@@ -112,9 +129,7 @@ func F32ToF16Slice(dst []uint16, src []float32) error {
 	if len(dst) != len(src) {
 		return fmt.Errorf("F32ToF16Slice: dst has %d elements, src %d", len(dst), len(src))
 	}
-	for i, f := range src {
-		dst[i] = F32ToF16(f)
-	}
+	f32ToF16Bulk(dst, src)
 	return nil
 }
 
