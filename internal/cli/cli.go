@@ -25,11 +25,13 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"run":      {"generate text from a prompt", runCmd},
-	"info":     {"print a model's metadata, tensors and memory needs", infoCmd},
-	"tokenize": {"print the token ids of a text as a JSON array", tokenizeCmd},
-	"logits":   {"print the logits for a sequence of token ids as JSON", logitsCmd},
-	"eval":     {"run long-context benchmarks (NIAH, RULER) on the built-in engine or an OpenAI-compatible server", evalCmd},
+	"run":       {"generate text from a prompt", runCmd},
+	"info":      {"print a model's metadata, tensors and memory needs", infoCmd},
+	"tokenize":  {"print the token ids of a text as a JSON array", tokenizeCmd},
+	"logits":    {"print the logits for a sequence of token ids as JSON", logitsCmd},
+	"testmodel": {"write a random-weight GGUF of a real model's shape (for speed work)", testmodelCmd},
+	"bench":     {"measure prefill and decode tokens/s against the memory-bandwidth roofline", benchCmd},
+	"eval":      {"run long-context benchmarks (NIAH, RULER) on the built-in engine or an OpenAI-compatible server", evalCmd},
 }
 
 // errUsage marks an error caused by bad arguments (exit status 2).
@@ -72,7 +74,7 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'longctx <command> -h' for a command's flags.")
 }

@@ -157,8 +157,6 @@ func (c *Contiguous) row(a32 [][]float32, a16 [][]uint16, layer, off int, buf []
 	if a32 != nil {
 		return a32[layer][off : off+hd]
 	}
-	for j, h := range a16[layer][off : off+hd] {
-		buf[j] = tensor.F16ToF32(h)
-	}
+	tensor.F16ToF32Slice(buf, a16[layer][off:off+hd])
 	return buf
 }
