@@ -3,24 +3,28 @@ package kv
 import (
 	"fmt"
 	"math"
+	"sync"
 
+	"github.com/longctx/longctx/internal/parallel"
 	"github.com/longctx/longctx/internal/tensor"
 )
 
-// Contiguous is a single-sequence cache with one preallocated [ctx][kvDim]
-// array per layer for keys and one for values, stored as f32 or f16.
+// Contiguous is a single-sequence cache, preallocated for ctx positions,
+// stored as f32 or f16.
 //
-// With f16 storage it rounds queries and attention weights to f16 before
-// the two products, as llama.cpp does when its cache is f16, so that both
+// Keys are laid out per (layer, KV head) as [ctx][headDim], so the scores
+// of one head are dot products over consecutive rows. Values are stored
+// transposed per (layer, KV head), [headDim][ctx], so each output element
+// is one long dot product over positions — the layout llama.cpp uses when
+// flash attention is off. With f16 storage, queries and attention weights
+// are rounded to f16 before the two products, as llama.cpp does, so both
 // engines compute the same thing.
 type Contiguous struct {
-	shape      Shape
-	k32, v32   [][]float32
-	k16, v16   [][]uint16
-	n          int
-	scores     []float32
-	qh, ph     []float32 // f16-rounded query / weights
-	kRow, vRow []float32
+	shape    Shape
+	k32, v32 [][]float32 // per layer: [kvHeads][ctx][hd] and [kvHeads][hd][ctx]
+	k16, v16 [][]uint16
+	n        int
+	scratch  sync.Pool
 }
 
 // NewContiguous allocates a cache of the given shape.
@@ -39,19 +43,34 @@ func NewContiguous(s Shape) (*Contiguous, error) {
 			c.v16 = append(c.v16, make([]uint16, size))
 		}
 	}
-	c.scores = make([]float32, s.Ctx)
-	c.qh = make([]float32, s.HeadDim)
-	c.ph = make([]float32, s.Ctx)
-	c.kRow = make([]float32, s.HeadDim)
-	c.vRow = make([]float32, s.HeadDim)
 	return c, nil
 }
 
-func (c *Contiguous) Len() int       { return c.n }
-func (c *Contiguous) Capacity() int  { return c.shape.Ctx }
-func (c *Contiguous) Bytes() int64   { return c.shape.Bytes() }
-func (c *Contiguous) Shape() Shape   { return c.shape }
-func (c *Contiguous) Truncate(n int) { c.n = max(0, min(n, c.n)) }
+func (c *Contiguous) Len() int      { return c.n }
+func (c *Contiguous) Capacity() int { return c.shape.Ctx }
+func (c *Contiguous) Bytes() int64  { return c.shape.Bytes() }
+func (c *Contiguous) Shape() Shape  { return c.shape }
+
+// Truncate forgets positions from n on. Their stored values are zeroed:
+// attention multiplies unused value slots by zero weights, and a stale
+// infinity there would turn that into NaN.
+func (c *Contiguous) Truncate(n int) {
+	n = max(0, min(n, c.n))
+	hd, ctx := c.shape.HeadDim, c.shape.Ctx
+	for l := 0; l < c.shape.Layers; l++ {
+		for h := 0; h < c.shape.KVHeads; h++ {
+			for j := 0; j < hd; j++ {
+				off := (h*hd + j) * ctx
+				if c.v32 != nil {
+					clear(c.v32[l][off+n : off+c.n])
+				} else {
+					clear(c.v16[l][off+n : off+c.n])
+				}
+			}
+		}
+	}
+	c.n = n
+}
 
 func (c *Contiguous) check(layer, pos, n int) error {
 	if layer < 0 || layer >= c.shape.Layers {
@@ -67,32 +86,52 @@ func (c *Contiguous) Store(layer, pos int, k, v []float32, n int) error {
 	if err := c.check(layer, pos, n); err != nil {
 		return err
 	}
-	d := c.shape.KVDim()
+	d, hd, ctx := c.shape.KVDim(), c.shape.HeadDim, c.shape.Ctx
 	if len(k) < n*d || len(v) < n*d {
 		return fmt.Errorf("kv: store of %d positions needs %d floats, got %d keys, %d values", n, n*d, len(k), len(v))
 	}
 	if pos > c.n {
 		return fmt.Errorf("kv: store at position %d leaves a gap after %d", pos, c.n)
 	}
-	lo, hi := pos*d, (pos+n)*d
-	if c.shape.ElemType == tensor.F32 {
-		copy(c.k32[layer][lo:hi], k)
-		copy(c.v32[layer][lo:hi], v)
-	} else {
-		tensor.F32ToF16Slice(c.k16[layer][lo:hi], k[:n*d])
-		tensor.F32ToF16Slice(c.v16[layer][lo:hi], v[:n*d])
+	for i := 0; i < n; i++ {
+		t := pos + i
+		for h := 0; h < c.shape.KVHeads; h++ {
+			src := k[i*d+h*hd : i*d+(h+1)*hd]
+			koff := (h*ctx + t) * hd
+			if c.k32 != nil {
+				copy(c.k32[layer][koff:koff+hd], src)
+			} else {
+				tensor.F32ToF16Slice(c.k16[layer][koff:koff+hd], src)
+			}
+			for j, x := range v[i*d+h*hd : i*d+(h+1)*hd] {
+				voff := (h*hd+j)*ctx + t
+				if c.v32 != nil {
+					c.v32[layer][voff] = x
+				} else {
+					c.v16[layer][voff] = tensor.F32ToF16(x)
+				}
+			}
+		}
 	}
 	c.n = max(c.n, pos+n)
 	return nil
 }
 
-// Attend implements Cache with a plain two-pass softmax per head; the
-// kernels work replaces the inner loops.
+// attendScratch is one worker's buffers, sized for the whole context.
+type attendScratch struct {
+	scores []float32
+	q16    []uint16
+	p16    []uint16
+}
+
+// Attend implements Cache: one job per (query token, query head), spread
+// over the worker pool; scores and weighted values use the SIMD dot
+// kernels.
 func (c *Contiguous) Attend(layer, pos int, q []float32, n, nHead int, scale float32, out []float32) error {
 	if err := c.check(layer, pos, n); err != nil {
 		return err
 	}
-	hd, nkv := c.shape.HeadDim, c.shape.KVHeads
+	hd, nkv, ctx := c.shape.HeadDim, c.shape.KVHeads, c.shape.Ctx
 	if nHead%nkv != 0 {
 		return fmt.Errorf("kv: %d query heads do not group over %d KV heads", nHead, nkv)
 	}
@@ -103,60 +142,61 @@ func (c *Contiguous) Attend(layer, pos int, q []float32, n, nHead int, scale flo
 		return fmt.Errorf("kv: attending position %d but only %d are stored", pos+n-1, c.n)
 	}
 	group := nHead / nkv
-	d := c.shape.KVDim()
 	f16 := c.shape.ElemType == tensor.F16
-	for i := 0; i < n; i++ {
-		seen := pos + i + 1
-		for h := 0; h < nHead; h++ {
-			qv := q[(i*nHead+h)*hd : (i*nHead+h+1)*hd]
-			o := out[(i*nHead+h)*hd : (i*nHead+h+1)*hd]
+	// Work per job grows with the positions it sees; small grains keep the
+	// threads balanced.
+	parallel.Run(n*nHead, 1, parallel.Func(func(lo, hi int) {
+		s, _ := c.scratch.Get().(*attendScratch)
+		if s == nil {
+			s = &attendScratch{scores: make([]float32, ctx), q16: make([]uint16, hd), p16: make([]uint16, ctx)}
+		}
+		defer c.scratch.Put(s)
+		for job := lo; job < hi; job++ {
+			i, h := job/nHead, job%nHead
+			seen := pos + i + 1
 			kvh := h / group
-			if f16 {
-				for j, x := range qv {
-					c.qh[j] = tensor.F16ToF32(tensor.F32ToF16(x))
-				}
-				qv = c.qh
-			}
+			qv := q[job*hd : (job+1)*hd]
+			o := out[job*hd : (job+1)*hd]
+			scores := s.scores[:seen]
 			maxs := float32(math.Inf(-1))
-			for t := 0; t < seen; t++ {
-				krow := c.row(c.k32, c.k16, layer, t*d+kvh*hd, c.kRow)
-				var s float32
-				for j, x := range qv {
-					s += x * krow[j]
+			if f16 {
+				tensor.F32ToF16Slice(s.q16, qv)
+				keys := c.k16[layer][kvh*ctx*hd:]
+				for t := range scores {
+					scores[t] = tensor.DotF16(s.q16, keys[t*hd:(t+1)*hd]) * scale
+					maxs = max(maxs, scores[t])
 				}
-				s *= scale
-				c.scores[t] = s
-				maxs = max(maxs, s)
+			} else {
+				keys := c.k32[layer][kvh*ctx*hd:]
+				for t := range scores {
+					scores[t] = tensor.DotF32(qv, keys[t*hd:(t+1)*hd]) * scale
+					maxs = max(maxs, scores[t])
+				}
 			}
 			var sum float64
-			for t := 0; t < seen; t++ {
-				e := float32(math.Exp(float64(c.scores[t] - maxs)))
-				c.scores[t] = e
+			for t, x := range scores {
+				e := float32(math.Exp(float64(x - maxs)))
+				scores[t] = e
 				sum += float64(e)
 			}
 			inv := float32(1 / sum)
-			clear(o)
-			for t := 0; t < seen; t++ {
-				p := c.scores[t] * inv
-				if f16 {
-					p = tensor.F16ToF32(tensor.F32ToF16(p))
-				}
-				vrow := c.row(c.v32, c.v16, layer, t*d+kvh*hd, c.vRow)
+			for t := range scores {
+				scores[t] *= inv
+			}
+			if f16 {
+				p16 := s.p16[:seen]
+				tensor.F32ToF16Slice(p16, scores)
+				vals := c.v16[layer][kvh*hd*ctx:]
 				for j := range o {
-					o[j] += p * vrow[j]
+					o[j] = tensor.DotF16(p16, vals[j*ctx:j*ctx+seen])
+				}
+			} else {
+				vals := c.v32[layer][kvh*hd*ctx:]
+				for j := range o {
+					o[j] = tensor.DotF32(scores, vals[j*ctx:j*ctx+seen])
 				}
 			}
 		}
-	}
+	}))
 	return nil
-}
-
-// row returns headDim elements at off of a layer, converted to f32.
-func (c *Contiguous) row(a32 [][]float32, a16 [][]uint16, layer, off int, buf []float32) []float32 {
-	hd := c.shape.HeadDim
-	if a32 != nil {
-		return a32[layer][off : off+hd]
-	}
-	tensor.F16ToF32Slice(buf, a16[layer][off:off+hd])
-	return buf
 }
