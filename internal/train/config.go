@@ -27,6 +27,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.Vocab < 2 || c.Embd < 2 || c.Layers < 1 || c.Heads < 1 || c.KVHeads < 1 || c.FFN < 1:
 		return fmt.Errorf("train: config %+v: sizes must be positive", c)
+	case c.Vocab > 1<<20 || c.Embd > 1<<16 || c.Layers > 1024 || c.Heads > 1024 || c.FFN > 1<<18 || c.Ctx > 1<<24:
+		return fmt.Errorf("train: config %+v is larger than this trainer supports", c)
 	case c.Embd%c.Heads != 0:
 		return fmt.Errorf("train: embd %d is not a multiple of heads %d", c.Embd, c.Heads)
 	case c.Heads%c.KVHeads != 0:

@@ -1,0 +1,101 @@
+package train
+
+import (
+	"math"
+
+	"github.com/longctx/longctx/internal/parallel"
+)
+
+// Hyper are the optimisation hyper-parameters.
+type Hyper struct {
+	LR          float64 `json:"lr"`           // peak learning rate
+	MinLRRatio  float64 `json:"min_lr_ratio"` // final LR = LR·MinLRRatio
+	Warmup      int     `json:"warmup"`       // linear warm-up steps
+	Steps       int     `json:"steps"`        // total steps (end of the cosine)
+	Beta1       float64 `json:"beta1"`
+	Beta2       float64 `json:"beta2"`
+	Eps         float64 `json:"eps"`
+	WeightDecay float64 `json:"weight_decay"` // decoupled, matrices only
+	Clip        float64 `json:"clip"`         // global gradient-norm limit (0: none)
+}
+
+// DefaultHyper are sensible values for small models.
+func DefaultHyper(steps int) Hyper {
+	return Hyper{LR: 1e-3, MinLRRatio: 0.1, Warmup: max(1, steps/20), Steps: steps,
+		Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.1, Clip: 1}
+}
+
+// LRAt is the learning rate of step (0-based): linear warm-up to LR over
+// Warmup steps, then a cosine down to LR·MinLRRatio at Steps, flat after.
+func (h Hyper) LRAt(step int) float64 {
+	if step < h.Warmup {
+		return h.LR * float64(step+1) / float64(h.Warmup)
+	}
+	span := h.Steps - h.Warmup
+	if span <= 0 {
+		return h.LR
+	}
+	p := min(1, float64(step-h.Warmup)/float64(span))
+	lo := h.LR * h.MinLRRatio
+	return lo + (h.LR-lo)*0.5*(1+math.Cos(math.Pi*p))
+}
+
+// adam holds the AdamW moments, one pair per model tensor.
+type adam struct {
+	m, v [][]float32
+}
+
+func newAdam(model *Model) *adam {
+	a := &adam{}
+	for _, t := range model.Tensors {
+		a.m = append(a.m, make([]float32, len(t.W)))
+		a.v = append(a.v, make([]float32, len(t.W)))
+	}
+	return a
+}
+
+// gradNorm is the global L2 norm of all gradients, summed in float64 in a
+// fixed order.
+func gradNorm(model *Model) float64 {
+	var s float64
+	for _, t := range model.Tensors {
+		for _, g := range t.G {
+			s += float64(g) * float64(g)
+		}
+	}
+	return math.Sqrt(s)
+}
+
+// step applies one AdamW update (step is 0-based) and returns the
+// gradient norm before clipping.
+func (a *adam) step(model *Model, h Hyper, step int) float64 {
+	norm := gradNorm(model)
+	gscale := float32(1)
+	if h.Clip > 0 && norm > h.Clip {
+		gscale = float32(h.Clip / norm)
+	}
+	lr := h.LRAt(step)
+	t := float64(step + 1)
+	bc1 := float32(1 - math.Pow(h.Beta1, t))
+	bc2 := float32(1 - math.Pow(h.Beta2, t))
+	b1, b2, eps := float32(h.Beta1), float32(h.Beta2), float32(h.Eps)
+	for i, tn := range model.Tensors {
+		decay := float32(0)
+		if !tn.Vector {
+			decay = float32(lr * h.WeightDecay)
+		}
+		flr := float32(lr)
+		w, g, m, v := tn.W, tn.G, a.m[i], a.v[i]
+		parallel.Run(len(w), 8192, parallel.Func(func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				gj := g[j] * gscale
+				m[j] = b1*m[j] + (1-b1)*gj
+				v[j] = b2*v[j] + (1-b2)*gj*gj
+				mh := m[j] / bc1
+				vh := v[j] / bc2
+				w[j] -= flr*mh/(float32(math.Sqrt(float64(vh)))+eps) + decay*w[j]
+			}
+		}))
+	}
+	return norm
+}

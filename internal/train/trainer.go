@@ -1,0 +1,80 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// DataFunc returns the batch of a step. It must be a pure function of the
+// step (and of whatever seed it closed over): resuming relies on it.
+type DataFunc func(step int) ([]Example, error)
+
+// State is everything about a run besides the weights and moments; it is
+// the JSON header of a checkpoint.
+type State struct {
+	Cfg    Config    `json:"config"`
+	Hyper  Hyper     `json:"hyper"`
+	Seed   uint64    `json:"seed"`
+	Step   int       `json:"step"`   // steps done
+	Tokens int64     `json:"tokens"` // tokens processed
+	Losses []float32 `json:"losses"` // mean loss of each step done
+}
+
+// Trainer runs AdamW steps on a model.
+type Trainer struct {
+	State
+	Model *Model
+	Data  DataFunc
+	opt   *adam
+}
+
+// StepStats describes one step.
+type StepStats struct {
+	Step     int // 1-based number of the step just done
+	Loss     float64
+	LR       float64
+	GradNorm float64
+	Tokens   int // tokens in the batch
+	Targets  int // loss targets in the batch
+	Elapsed  time.Duration
+}
+
+// NewTrainer starts a run: a model initialised from seed.
+func NewTrainer(cfg Config, h Hyper, seed uint64, data DataFunc) (*Trainer, error) {
+	if h.Steps < 1 {
+		return nil, errors.New("train: hyper.steps must be positive")
+	}
+	m, err := NewModel(cfg, seed)
+	if err != nil {
+		return nil, err
+	}
+	return &Trainer{State: State{Cfg: cfg, Hyper: h, Seed: seed}, Model: m, Data: data, opt: newAdam(m)}, nil
+}
+
+// Done reports whether all steps have run.
+func (t *Trainer) Done() bool { return t.Step >= t.Hyper.Steps }
+
+// TrainStep runs the next step.
+func (t *Trainer) TrainStep() (StepStats, error) {
+	start := time.Now()
+	ex, err := t.Data(t.Step)
+	if err != nil {
+		return StepStats{}, fmt.Errorf("train: data for step %d: %w", t.Step, err)
+	}
+	t.Model.ZeroGrad()
+	loss, targets, err := t.Model.Backward(ex)
+	if err != nil {
+		return StepStats{}, fmt.Errorf("train: step %d: %w", t.Step, err)
+	}
+	st := StepStats{Step: t.Step + 1, Loss: loss, LR: t.Hyper.LRAt(t.Step), Targets: targets}
+	st.GradNorm = t.opt.step(t.Model, t.Hyper, t.Step)
+	for _, e := range ex {
+		st.Tokens += len(e.Tokens)
+	}
+	t.Step++
+	t.Tokens += int64(st.Tokens)
+	t.Losses = append(t.Losses, float32(loss))
+	st.Elapsed = time.Since(start)
+	return st, nil
+}
