@@ -1,0 +1,127 @@
+package train
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/longctx/longctx/internal/gguf"
+	"github.com/longctx/longctx/internal/model"
+	"github.com/longctx/longctx/internal/tensor"
+)
+
+const vocabText = "the cat sat on the mat. the dog sat on the log. a cat and a dog met on the mat at 10:45, then the cat ran.\n" +
+	"the key of the blue door is 8812734. what is the key of the blue door? Answer: 8812734"
+
+func TestVocabRoundTripAndDigits(t *testing.T) {
+	v, err := TrainVocab(strings.Repeat(vocabText+"\n", 3), 320)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Tokens) != 320 {
+		t.Fatalf("vocabulary has %d tokens, want 320", len(v.Tokens))
+	}
+	tok, err := v.Tokenizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{vocabText, "unseen wörds ✓ and 0123456789", "  two  spaces\n\nnewlines"} {
+		ids, err := tok.Encode(s, false, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := tok.Decode(ids, true, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(back) != s {
+			t.Errorf("round trip of %q gave %q", s, back)
+		}
+	}
+	// Numbers are spelled one digit per token.
+	ids, _ := tok.Encode("8812734", false, false)
+	var pieces []string
+	for _, id := range ids {
+		pieces = append(pieces, tok.Token(id))
+	}
+	if got := strings.Join(pieces, "|"); got != "▁|8|8|1|2|7|3|4" {
+		t.Errorf("8812734 tokenized as %s", got)
+	}
+	// Frequent words become single pieces.
+	ids, _ = tok.Encode("the cat", false, false)
+	if len(ids) != 2 {
+		t.Errorf("'the cat' is %d tokens, want 2", len(ids))
+	}
+}
+
+// TestExportMatchesEngine trains a tiny model a few steps, exports it and
+// checks that internal/model computes the trainer's logits.
+func TestExportMatchesEngine(t *testing.T) {
+	v, err := TrainVocab(vocabText, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := v.Tokenizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := tok.Encode(vocabText, true, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tied := range []bool{true, false} {
+		cfg := Config{Vocab: len(v.Tokens), Embd: 64, Layers: 2, Heads: 4, KVHeads: 2, FFN: 96, Ctx: 256, RopeBase: 10000, RMSEps: 1e-5, Tied: tied}
+		target := make([]bool, len(ids))
+		for i := range target {
+			target[i] = i > 0
+		}
+		tr, err := NewTrainer(cfg, DefaultHyper(3), 2, func(int) ([]Example, error) {
+			return []Example{{Tokens: ids, Target: target}}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runSteps(t, tr, 3)
+		want, err := tr.Model.Logits(ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			typ tensor.Type
+			tol float64
+		}{{tensor.F32, 1e-5}, {tensor.F16, 2e-3}, {tensor.Q8_0, 3e-2}} {
+			var buf bytes.Buffer
+			if _, err := tr.Model.WriteGGUF(&buf, v, ExportOptions{Type: c.typ}); err != nil {
+				t.Fatal(err)
+			}
+			f, err := gguf.Parse(buf.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := model.Load(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Config.TiedOutput != tied {
+				t.Errorf("tied=%v exported as tied=%v", tied, m.Config.TiedOutput)
+			}
+			cache, err := m.NewCache(len(ids), tensor.F32)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := m.Forward(ids, 0, cache, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			worst := 0.0
+			for i := range want {
+				worst = max(worst, math.Abs(float64(got[i]-want[i])))
+			}
+			t.Logf("tied=%v %s: max |logit difference| %.3g over %d positions", tied, c.typ, worst, len(ids))
+			if worst > c.tol {
+				t.Errorf("tied=%v %s: logits differ by up to %.3g (tolerance %g)", tied, c.typ, worst, c.tol)
+			}
+		}
+	}
+}
