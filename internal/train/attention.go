@@ -62,7 +62,7 @@ func attendHead(out, lse, q, k, v []float32, a attnShape, sg segment, h int, s *
 		}
 		var sum float32
 		for j := 0; j <= i; j++ {
-			e := float32(math.Exp(float64(p[j] - mx)))
+			e := expf(p[j] - mx)
 			p[j] = e
 			sum += e
 		}
@@ -106,15 +106,17 @@ func attentionBack(dq, dk, dv, do, o, lse, q, k, v []float32, a attnShape, part 
 	}
 }
 
-// backHead handles one (sequence, head): it recomputes the probabilities P
-// from lse, forms dS = P⊙(dP − rowsum(dO⊙O)), and takes dq = dS·k·scale,
-// dk = dSᵀ·q·scale, dv = Pᵀ·dO as long dot products over transposed
-// operands. dkh and dvh are this head's rows×hd partials (indexed by row).
+// backHead handles one (sequence, head). It recomputes the probabilities
+// from lse column by column (one key against all later queries), forms
+// dS = P⊙(dP − rowsum(dO⊙O)), and takes dv = Pᵀ·dO, dk = dSᵀ·q·scale and
+// dq = dS·k·scale as long dot products over transposed operands. dkh and
+// dvh are this head's rows×hd partials (indexed by row).
 func backHead(dq, dkh, dvh, do, o, lse, q, k, v []float32, a attnShape, sg segment, h int, s *scratch) {
 	hd, qd, kd, L, b := a.hd, a.qDim(), a.kvDim(), sg.n, sg.start
 	g := a.kvHead(h)
 	scale := a.scale()
 	kt, qt, dot := s.get(0, hd*L), s.get(1, hd*L), s.get(2, hd*L)
+	D := s.get(3, L)
 	for j := 0; j < L; j++ {
 		kr, qr, dr := k[(b+j)*kd+g*hd:], q[(b+j)*qd+h*hd:], do[(b+j)*qd+h*hd:]
 		for c := 0; c < hd; c++ {
@@ -122,37 +124,40 @@ func backHead(dq, dkh, dvh, do, o, lse, q, k, v []float32, a attnShape, sg segme
 			qt[c*L+j] = qr[c]
 			dot[c*L+j] = dr[c]
 		}
+		D[j] = tensor.DotF32(do[(b+j)*qd+h*hd:(b+j)*qd+(h+1)*hd], o[(b+j)*qd+h*hd:])
 	}
-	P, S := s.get(3, L*L), s.get(4, L*L)
-	for i := 0; i < L; i++ {
-		qi := q[(b+i)*qd+h*hd : (b+i)*qd+(h+1)*hd]
-		doi := do[(b+i)*qd+h*hd : (b+i)*qd+(h+1)*hd]
-		D := tensor.DotF32(doi, o[(b+i)*qd+h*hd:])
-		l := lse[(b+i)*a.heads+h]
-		pr, sr := P[i*L:i*L+i+1], S[i*L:i*L+i+1]
-		for j := 0; j <= i; j++ {
-			p := float32(math.Exp(float64(scale*tensor.DotF32(qi, k[(b+j)*kd+g*hd:]) - l)))
-			pr[j] = p
-			sr[j] = p * (tensor.DotF32(doi, v[(b+j)*kd+g*hd:]) - D)
+	Pt, St := s.get(4, L*L), s.get(5, L*L)
+	for j := 0; j < L; j++ {
+		kj, vj := k[(b+j)*kd+g*hd:(b+j)*kd+(g+1)*hd], v[(b+j)*kd+g*hd:(b+j)*kd+(g+1)*hd]
+		pc, sc := Pt[j*L:(j+1)*L], St[j*L:(j+1)*L]
+		for i := j; i < L; i++ {
+			p := expf(scale*tensor.DotF32(kj, q[(b+i)*qd+h*hd:]) - lse[(b+i)*a.heads+h])
+			pc[i] = p
+			sc[i] = p * (tensor.DotF32(vj, do[(b+i)*qd+h*hd:]) - D[i])
 		}
+		dkr, dvr := dkh[(b+j)*hd:(b+j+1)*hd], dvh[(b+j)*hd:(b+j+1)*hd]
+		for c := 0; c < hd; c++ {
+			dvr[c] = tensor.DotF32(pc[j:], dot[c*L+j:])
+			dkr[c] = scale * tensor.DotF32(sc[j:], qt[c*L+j:])
+		}
+	}
+	// Rows of dS for dq: the lower triangle of St transposed, in tiles.
+	S := Pt // P is no longer needed
+	const tb = 32
+	for j0 := 0; j0 < L; j0 += tb {
+		for i0 := j0; i0 < L; i0 += tb {
+			for j := j0; j < min(j0+tb, L); j++ {
+				for i := max(i0, j); i < min(i0+tb, L); i++ {
+					S[i*L+j] = St[j*L+i]
+				}
+			}
+		}
+	}
+	for i := 0; i < L; i++ {
+		sr := S[i*L : i*L+i+1]
 		dqi := dq[(b+i)*qd+h*hd : (b+i)*qd+(h+1)*hd]
 		for c := 0; c < hd; c++ {
 			dqi[c] += scale * tensor.DotF32(sr, kt[c*L:])
-		}
-	}
-	Pt, St := s.get(5, L*L), s.get(6, L*L)
-	for i := 0; i < L; i++ {
-		for j := 0; j <= i; j++ {
-			Pt[j*L+i] = P[i*L+j]
-			St[j*L+i] = S[i*L+j]
-		}
-	}
-	for j := 0; j < L; j++ {
-		pc, sc := Pt[j*L+j:(j+1)*L], St[j*L+j:(j+1)*L]
-		dkr, dvr := dkh[(b+j)*hd:(b+j+1)*hd], dvh[(b+j)*hd:(b+j+1)*hd]
-		for c := 0; c < hd; c++ {
-			dvr[c] = tensor.DotF32(pc, dot[c*L+j:])
-			dkr[c] = scale * tensor.DotF32(sc, qt[c*L+j:])
 		}
 	}
 }

@@ -238,3 +238,18 @@ func TestModelGradient(t *testing.T) {
 		}
 	}
 }
+
+func TestExpf(t *testing.T) {
+	worst := 0.0
+	for x := float32(-87); x < 88; x += 0.001 {
+		want := math.Exp(float64(x))
+		got := float64(expf(x))
+		worst = max(worst, math.Abs(got-want)/want)
+	}
+	if worst > 4e-7 {
+		t.Fatalf("expf relative error %.3g", worst)
+	}
+	if expf(-100) != 0 {
+		t.Fatal("expf(-100) != 0")
+	}
+}
