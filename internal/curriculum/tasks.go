@@ -1,0 +1,346 @@
+package curriculum
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Sample is one training document with its question and answer.
+type Sample struct {
+	Task   string
+	Prompt string   // document, question and answer cue: everything the model reads
+	Answer string   // what the model is trained to write next (then end-of-sequence)
+	Golds  []string // strings a correct answer contains
+}
+
+// Generator makes samples; every sample is a pure function of (seed, task,
+// index, words).
+type Generator struct{ seed uint64 }
+
+// New returns a generator for seed.
+func New(seed uint64) *Generator { return &Generator{seed: seed} }
+
+type taskFunc func(r *rng, words int) Sample
+
+var tasks = map[string]taskFunc{
+	"passkey":              passkey,
+	"record":               record,
+	"kv":                   keyValue,
+	"vt":                   varChain,
+	"multihop":             multiHop,
+	"niah_single_noise":    niah("noise", "words", "numbers", 1, 1, 1),
+	"niah_single_essay":    niah("essay", "words", "numbers", 1, 1, 1),
+	"niah_single_uuid":     niah("essay", "words", "uuids", 1, 1, 1),
+	"niah_multikey_essay":  niah("essay", "words", "numbers", 4, 1, 1),
+	"niah_multikey_needle": niah("needle", "words", "numbers", 1, 1, 1),
+	"niah_multikey_uuid":   niah("needle", "uuids", "uuids", 1, 1, 1),
+	"niah_multivalue":      niah("essay", "words", "numbers", 1, 4, 1),
+	"niah_multiquery":      niah("essay", "words", "numbers", 4, 1, 4),
+	"ruler_vt":             rulerVT,
+	"kamradt":              kamradt,
+}
+
+// Tasks lists the task names.
+func Tasks() []string {
+	var ts []string
+	for t := range tasks {
+		ts = append(ts, t)
+	}
+	sort.Strings(ts)
+	return ts
+}
+
+// Make returns sample index of task with about words words of filler.
+func (g *Generator) Make(task string, index, words int) (Sample, error) {
+	f, ok := tasks[task]
+	if !ok {
+		return Sample{}, fmt.Errorf("curriculum: unknown task %q (known: %s)", task, strings.Join(Tasks(), ", "))
+	}
+	if words < 1 || words > 1<<20 {
+		return Sample{}, fmt.Errorf("curriculum: %d filler words is out of range 1..%d", words, 1<<20)
+	}
+	s := f(newRNG(g.seed, task, strconv.Itoa(index), strconv.Itoa(words)), words)
+	s.Task = task
+	return s, nil
+}
+
+// qa renders the package's own QA format (see doc.go).
+func qa(doc, question, answer string, golds ...string) Sample {
+	return Sample{Prompt: doc + "\n\nQuestion: " + question + "\nAnswer:", Answer: " " + answer, Golds: golds}
+}
+
+func passkey(r *rng, words int) Sample {
+	key := r.digits(r.between(4, 7))
+	needle := "The pass key is " + key + ". Remember it. " + key + " is the pass key."
+	doc := r.insert(r.essay(words), []string{needle}, " ")
+	intro := "There is an important piece of information hidden inside a lot of irrelevant text. Find it and memorize it. I will quiz you about it.\n\n"
+	if r.chance(0.5) {
+		// The classic passkey ending: the question then an answer cue.
+		return Sample{Prompt: intro + doc + "\n\nWhat is the pass key? The pass key is", Answer: " " + key + ".", Golds: []string{key}}
+	}
+	return qa(intro+doc, "What is the pass key?", key, key)
+}
+
+// value draws a value of a random kind: a number, a word, a colour-like
+// adjective or a short code.
+func (r *rng) value() string {
+	switch r.intn(4) {
+	case 0:
+		return r.digits(r.between(2, 7))
+	case 1:
+		return r.pick(adjectives)
+	case 2:
+		return r.pick(nouns)
+	default:
+		return r.upper(2) + r.digits(3)
+	}
+}
+
+func record(r *rng, words int) Sample {
+	n := r.between(1, 8)
+	var facts []string
+	people := distinct(n, r.name)
+	attrs := make([]string, n)
+	vals := make([]string, n)
+	shared := r.pick(attributes) // distractors often share the attribute
+	for i := range people {
+		attrs[i] = shared
+		if r.chance(0.4) {
+			attrs[i] = r.pick(attributes)
+		}
+		vals[i] = r.value()
+		facts = append(facts, "The "+attrs[i]+" of "+people[i]+" is "+vals[i]+".")
+	}
+	q := r.intn(n)
+	doc := r.insert(r.essay(words), facts, " ")
+	return qa(doc, "What is the "+attrs[q]+" of "+people[q]+"?", vals[q], vals[q])
+}
+
+func distinct(n int, gen func() string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for len(out) < n {
+		s := gen()
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func keyValue(r *rng, words int) Sample {
+	// A UUID pair costs about as many tokens as 50 words of prose.
+	n := max(2, min(words/50, 400))
+	keys := distinct(n, r.uuid)
+	vals := make([]string, n)
+	var lines []string
+	for i, k := range keys {
+		if r.chance(0.5) {
+			vals[i] = r.uuid()
+		} else {
+			vals[i] = r.digits(r.between(3, 8))
+		}
+		lines = append(lines, "  \""+k+"\": \""+vals[i]+"\",")
+	}
+	q := r.intn(n)
+	doc := "JSON data:\n{\n" + strings.Join(lines, "\n") + "\n}"
+	return qa(doc, "What is the value of key \""+keys[q]+"\"?", vals[q], vals[q])
+}
+
+// chain returns hops+1 distinct upper-case names, a value and the
+// statements "VAR A = v", "VAR B = VAR A", ...
+func (r *rng) chain(nameLen, hops int, taken map[string]bool) (names, stmts []string, value string) {
+	for len(names) < hops+1 {
+		n := r.upper(nameLen)
+		if !taken[n] {
+			taken[n] = true
+			names = append(names, n)
+		}
+	}
+	value = r.digits(5)
+	stmts = append(stmts, "VAR "+names[0]+" = "+value)
+	for j := 1; j <= hops; j++ {
+		stmts = append(stmts, "VAR "+names[j]+" = VAR "+names[j-1])
+	}
+	return names, stmts, value
+}
+
+// chainDoc inserts one or more chains' statements, each in order, into
+// filler lines.
+func (r *rng) chainDoc(lines []string, chains [][]string) string {
+	var all []string
+	for _, c := range chains {
+		all = append(all, c...)
+	}
+	// Positions sorted per chain keep each chain's order.
+	pos := make([]int, len(all))
+	k := 0
+	for _, c := range chains {
+		p := make([]int, len(c))
+		for i := range p {
+			p[i] = r.intn(len(lines) + 1)
+		}
+		sort.Ints(p)
+		copy(pos[k:], p)
+		k += len(c)
+	}
+	var out []string
+	for i := 0; i <= len(lines); i++ {
+		for j, p := range pos {
+			if p == i {
+				out = append(out, all[j])
+			}
+		}
+		if i < len(lines) {
+			out = append(out, lines[i])
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func varChain(r *rng, words int) Sample {
+	taken := map[string]bool{}
+	hops := r.between(1, 4)
+	names, stmts, value := r.chain(5, hops, taken)
+	chains := [][]string{stmts}
+	for range r.intn(3) { // distractor chains with other values
+		_, s, _ := r.chain(5, r.between(1, 4), taken)
+		chains = append(chains, s)
+	}
+	doc := r.chainDoc(r.essay(words), chains)
+	return qa(doc, "Which variables are assigned the value "+value+"?", strings.Join(names, " "), names...)
+}
+
+func multiHop(r *rng, words int) Sample {
+	n := r.between(1, 4)
+	people := distinct(2*n, r.name)
+	towns := distinct(n, func() string { return r.name() + r.pick([]string{"ton", "ford", "burg", "dale", "wick"}) })
+	var facts []string
+	for i := 0; i < n; i++ {
+		facts = append(facts, people[i]+" lives in "+towns[i]+".", "The mayor of "+towns[i]+" is "+people[n+i]+".")
+	}
+	q := r.intn(n)
+	doc := r.insert(r.essay(words), facts, " ")
+	return qa(doc, "Who is the mayor of the town where "+people[q]+" lives?", people[n+q], people[n+q])
+}
+
+// RULER's NIAH wording (NVIDIA/RULER scripts/data/synthetic/constants.py),
+// which longctx eval uses; the model must know it.
+const (
+	rulerNIAH       = "Some special magic {type} are hidden within the following text. Make sure to memorize it. I will quiz you about the {type} afterwards.\n{context}\nWhat are all the special magic {type} for {query} mentioned in the provided text?"
+	rulerNIAHPrefix = " The special magic {type} for {query} mentioned in the provided text are"
+	rulerNeedle     = "One of the special magic {type} for {key} is: {value}."
+	rulerVTPrompt   = "Memorize and track the chain(s) of variable assignment hidden in the following text.\n\n{context}\nQuestion: Find all variables that are assigned the value {query} in the text above."
+	rulerVTPrefix   = " Answer: According to the chain(s) of variable assignment in the text above, {num} variables are assigned the value {query}, they are: "
+)
+
+func (r *rng) ofType(typ string) string {
+	switch typ {
+	case "numbers":
+		return r.digits(7)
+	case "uuids":
+		return r.uuid()
+	}
+	return r.keyWords()
+}
+
+func niah(haystack, keyType, valType string, k, v, q int) taskFunc {
+	return func(r *rng, words int) Sample {
+		used := map[string]bool{}
+		var keys []string
+		var values [][]string
+		var needles []string
+		for range k {
+			key := r.ofType(keyType)
+			for used[key] {
+				key = r.ofType(keyType)
+			}
+			used[key] = true
+			keys = append(keys, key)
+			var vs []string
+			for range v {
+				val := r.ofType(valType)
+				vs = append(vs, val)
+				needles = append(needles, fill(rulerNeedle, "{type}", valType, "{key}", key, "{value}", val))
+			}
+			values = append(values, vs)
+		}
+		var context string
+		switch haystack {
+		case "essay":
+			context = r.insert(r.essay(words), needles, " ")
+		case "noise":
+			context = r.insert(r.noiseLines(max(1, words/20)), needles, "\n")
+		default: // every line a needle with another key
+			lines := make([]string, max(1, words/12))
+			for i := range lines {
+				key := r.ofType(keyType)
+				for used[key] {
+					key = r.ofType(keyType)
+				}
+				lines[i] = fill(rulerNeedle, "{type}", valType, "{key}", key, "{value}", r.ofType(valType))
+			}
+			context = r.insert(lines, needles, "\n")
+		}
+		var queries, golds []string
+		for _, i := range r.sample(k, q) {
+			queries = append(queries, keys[i])
+			golds = append(golds, values[i]...)
+		}
+		query := queries[0]
+		if len(queries) > 1 {
+			query = strings.Join(queries[:len(queries)-1], ", ") + ", and " + queries[len(queries)-1]
+		}
+		tmpl, prefix, typ := rulerNIAH, rulerNIAHPrefix, valType
+		if q*v == 1 { // RULER's singular rewrite
+			sing := strings.NewReplacer("Some", "A", "are all", "is", "are", "is")
+			tmpl, prefix, typ = sing.Replace(tmpl), sing.Replace(prefix), typ[:len(typ)-1]
+		}
+		return Sample{
+			Prompt: fill(tmpl, "{type}", typ, "{query}", query, "{context}", context) + fill(prefix, "{type}", typ, "{query}", query),
+			Answer: ": " + strings.Join(golds, ", ") + ".",
+			Golds:  golds,
+		}
+	}
+}
+
+func fill(t string, pairs ...string) string { return strings.NewReplacer(pairs...).Replace(t) }
+
+func rulerVT(r *rng, words int) Sample {
+	const hops = 4
+	taken := map[string]bool{}
+	var prompt string
+	if r.chance(0.5) { // RULER puts one worked example first
+		exNames, exChain, exValue := r.chain(3, hops, taken)
+		prompt = fill(rulerVTPrompt, "{context}", r.chainDoc(r.noiseLines(5), [][]string{exChain}), "{query}", exValue) +
+			fill(rulerVTPrefix, "{num}", strconv.Itoa(hops+1), "{query}", exValue) + strings.Join(exNames, " ") + "\n"
+	}
+	names, chain, value := r.chain(5, hops, taken)
+	prompt += fill(rulerVTPrompt, "{context}", r.chainDoc(r.noiseLines(max(1, words/20)), [][]string{chain}), "{query}", value) +
+		fill(rulerVTPrefix, "{num}", strconv.Itoa(hops+1), "{query}", value)
+	return Sample{Prompt: prompt, Answer: strings.Join(names, " "), Golds: names}
+}
+
+// Kamradt's NIAH wording (gkamradt/LLMTest_NeedleInAHaystack), with our own
+// generated needles: "The best thing to do in <town> is <activity>."
+const (
+	kamradtSystem = "You are a helpful AI bot that answers questions for a user. Keep your response short and direct"
+	kamradtSuffix = " Don't give information outside the document or repeat your findings"
+)
+
+func kamradt(r *rng, words int) Sample {
+	town := r.name() + r.pick([]string{"", " City", "ville", " Bay"})
+	place := r.pick(activityPlaces)
+	activity := r.pick(activityVerbs) + " a " + r.pick(foods) + " and sit in " + r.name() + " " +
+		strings.ToUpper(place[:1]) + place[1:] + " on a " + r.pick(weathers) + " day"
+	needle := "The best thing to do in " + town + " is " + activity + "."
+	doc := r.insert(r.essay(words), []string{needle}, " ")
+	return Sample{
+		Prompt: kamradtSystem + "\n\n" + doc + "\n\nWhat is the best thing to do in " + town + "?" + kamradtSuffix,
+		Answer: " " + needle,
+		Golds:  []string{activity},
+	}
+}
