@@ -37,14 +37,14 @@ func BenchmarkTrainStep(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 1))
 			var ex []Example
 			for range 2 {
-				toks, tgt := make([]int32, s.seqLen), make([]bool, s.seqLen)
+				toks, tgt := make([]int32, s.seqLen), make([]float32, s.seqLen)
 				for i := range toks {
 					toks[i] = int32(r.IntN(s.cfg.Vocab))
 				}
 				for i := s.seqLen - 8; i < s.seqLen; i++ {
-					tgt[i] = true
+					tgt[i] = 1
 				}
-				ex = append(ex, Example{Tokens: toks, Target: tgt})
+				ex = append(ex, Example{Tokens: toks, Weight: tgt})
 			}
 			tr, err := NewTrainer(s.cfg, DefaultHyper(1000), 1, func(int) ([]Example, error) { return ex, nil })
 			if err != nil {

@@ -72,12 +72,12 @@ func TestExportMatchesEngine(t *testing.T) {
 	}
 	for _, tied := range []bool{true, false} {
 		cfg := Config{Vocab: len(v.Tokens), Embd: 64, Layers: 2, Heads: 4, KVHeads: 2, FFN: 96, Ctx: 256, RopeBase: 10000, RMSEps: 1e-5, Tied: tied}
-		target := make([]bool, len(ids))
+		target := make([]float32, len(ids))
 		for i := range target {
-			target[i] = i > 0
+			target[i] = 1
 		}
 		tr, err := NewTrainer(cfg, DefaultHyper(3), 2, func(int) ([]Example, error) {
-			return []Example{{Tokens: ids, Target: target}}, nil
+			return []Example{{Tokens: ids, Weight: target}}, nil
 		})
 		if err != nil {
 			t.Fatal(err)

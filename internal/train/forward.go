@@ -5,11 +5,13 @@ import (
 	"fmt"
 )
 
-// Example is one training sequence. Target[t] marks token t as a loss
-// target (predicted from the positions before it); Target[0] is ignored.
+// Example is one training sequence. Weight[t] > 0 makes token t a loss
+// target (predicted from the positions before it) with that weight;
+// Weight[0] is ignored. The loss of a batch is the weighted mean over its
+// targets.
 type Example struct {
 	Tokens []int32
-	Target []bool
+	Weight []float32
 }
 
 // blockActs are one block's cached activations.
@@ -30,6 +32,7 @@ type pass struct {
 	hf      []float32 // final-normed rows whose logits are computed
 	outRows []int     // row of each logit row
 	targets []int32   // target of each logit row (training)
+	weights []float32 // loss weight of each logit row
 	probs   []float32 // softmax of the logit rows
 }
 
@@ -42,8 +45,13 @@ func (m *Model) checkExamples(ex []Example) error {
 		if len(e.Tokens) == 0 {
 			return fmt.Errorf("train: example %d is empty", i)
 		}
-		if e.Target != nil && len(e.Target) != len(e.Tokens) {
-			return fmt.Errorf("train: example %d has %d tokens but %d target flags", i, len(e.Tokens), len(e.Target))
+		if e.Weight != nil && len(e.Weight) != len(e.Tokens) {
+			return fmt.Errorf("train: example %d has %d tokens but %d weights", i, len(e.Tokens), len(e.Weight))
+		}
+		for _, w := range e.Weight {
+			if !(w >= 0 && w < 1e6) {
+				return fmt.Errorf("train: example %d has weight %g (want 0 <= w < 1e6)", i, w)
+			}
 		}
 		for _, t := range e.Tokens {
 			if t < 0 || int(t) >= m.Cfg.Vocab {
@@ -57,7 +65,7 @@ func (m *Model) checkExamples(ex []Example) error {
 // forward runs the batch. outRows are the rows whose logits are computed
 // (nil: every row); the probabilities of those rows are left in p.probs
 // and, when targets is set, the summed loss is returned.
-func (m *Model) forward(ex []Example, outRows []int, targets []int32) (*pass, float64) {
+func (m *Model) forward(ex []Example, outRows []int, targets []int32, weights []float32) (*pass, float64) {
 	c := m.Cfg
 	hd := c.HeadDim()
 	qd, kd, E := c.Heads*hd, c.KVHeads*hd, c.Embd
@@ -117,7 +125,7 @@ func (m *Model) forward(ex []Example, outRows []int, targets []int32) (*pass, fl
 			outRows[i] = i
 		}
 	}
-	p.outRows, p.targets = outRows, targets
+	p.outRows, p.targets, p.weights = outRows, targets, weights
 	rows := make([]float32, len(outRows)*E)
 	for r, t := range outRows {
 		copy(rows[r*E:(r+1)*E], x[t*E:(t+1)*E])
@@ -128,7 +136,7 @@ func (m *Model) forward(ex []Example, outRows []int, targets []int32) (*pass, fl
 	linear(p.probs, p.hf, m.Out, len(outRows))
 	var loss float64
 	if targets != nil {
-		loss = crossEntropy(p.probs, targets, c.Vocab)
+		loss = crossEntropy(p.probs, targets, weights, c.Vocab)
 	}
 	return p, loss
 }
@@ -140,19 +148,21 @@ func addTo(dst, src []float32) {
 }
 
 // lossRows lists, over the packed batch, the rows that predict a target
-// token and those tokens.
-func lossRows(ex []Example) (rows []int, targets []int32) {
+// token, those tokens, their weights and the weights' sum.
+func lossRows(ex []Example) (rows []int, targets []int32, weights []float32, sum float64) {
 	base := 0
 	for _, e := range ex {
-		for t := 1; t < len(e.Tokens); t++ {
-			if e.Target[t] {
+		for t := 1; t < len(e.Tokens) && e.Weight != nil; t++ {
+			if w := e.Weight[t]; w > 0 {
 				rows = append(rows, base+t-1)
 				targets = append(targets, e.Tokens[t])
+				weights = append(weights, w)
+				sum += float64(w)
 			}
 		}
 		base += len(e.Tokens)
 	}
-	return rows, targets
+	return rows, targets, weights, sum
 }
 
 // Logits returns the logits of every position of tokens (row-major
@@ -162,22 +172,22 @@ func (m *Model) Logits(tokens []int32) ([]float32, error) {
 	if err := m.checkExamples(ex); err != nil {
 		return nil, err
 	}
-	p, _ := m.forward(ex, nil, nil)
+	p, _ := m.forward(ex, nil, nil, nil)
 	return p.probs, nil
 }
 
-// Loss returns the mean loss over the batch's targets without touching the
-// gradients, and the number of targets.
+// Loss returns the weighted mean loss over the batch's targets without
+// touching the gradients, and the number of targets.
 func (m *Model) Loss(ex []Example) (float64, int, error) {
 	if err := m.checkExamples(ex); err != nil {
 		return 0, 0, err
 	}
-	rows, targets := lossRows(ex)
+	rows, targets, weights, sum := lossRows(ex)
 	if len(rows) == 0 {
 		return 0, 0, errors.New("train: batch has no target tokens")
 	}
-	_, loss := m.forward(ex, rows, targets)
-	return loss / float64(len(rows)), len(rows), nil
+	_, loss := m.forward(ex, rows, targets, weights)
+	return loss / sum, len(rows), nil
 }
 
 // Backward runs the batch forward and backward, adding the gradient of the
@@ -187,16 +197,17 @@ func (m *Model) Backward(ex []Example) (float64, int, error) {
 	if err := m.checkExamples(ex); err != nil {
 		return 0, 0, err
 	}
-	rows, targets := lossRows(ex)
+	rows, targets, weights, sum := lossRows(ex)
 	if len(rows) == 0 {
 		return 0, 0, errors.New("train: batch has no target tokens")
 	}
-	p, loss := m.forward(ex, rows, targets)
-	m.backward(p, 1/float32(len(rows)))
-	return loss / float64(len(rows)), len(rows), nil
+	p, loss := m.forward(ex, rows, targets, weights)
+	m.backward(p, 1/float32(sum))
+	return loss / sum, len(rows), nil
 }
 
-// backward adds gradients for loss·scale (the probabilities and targets in p).
+// backward adds gradients for Σ weight·loss·scale (the probabilities,
+// targets and weights in p).
 func (m *Model) backward(p *pass, scale float32) {
 	c := m.Cfg
 	hd := c.HeadDim()
@@ -207,8 +218,9 @@ func (m *Model) backward(p *pass, scale float32) {
 	for r, t := range p.targets {
 		row := dlog[r*V : (r+1)*V]
 		row[t] -= 1
+		ws := p.weights[r] * scale
 		for i := range row {
-			row[i] *= scale
+			row[i] *= ws
 		}
 	}
 	R := len(p.outRows)

@@ -162,16 +162,16 @@ func TestOpGradients(t *testing.T) {
 			inputs: [][]float32{randVec(r, 3*7, 2)},
 			fwd: func(in [][]float32) []float32 {
 				p := append([]float32(nil), in[0]...)
-				return []float32{float32(crossEntropy(p, []int32{1, 6, 0}, 7))}
+				return []float32{float32(crossEntropy(p, []int32{1, 6, 0}, []float32{1, 0.5, 2}, 7))}
 			},
 			back: func(in [][]float32, dy []float32) [][]float32 {
 				p := append([]float32(nil), in[0]...)
-				crossEntropy(p, []int32{1, 6, 0}, 7)
+				crossEntropy(p, []int32{1, 6, 0}, []float32{1, 0.5, 2}, 7)
 				for r, tg := range []int32{1, 6, 0} {
 					p[r*7+int(tg)] -= 1
-				}
-				for i := range p {
-					p[i] *= dy[0]
+					for i := r * 7; i < (r+1)*7; i++ {
+						p[i] *= dy[0] * []float32{1, 0.5, 2}[r]
+					}
 				}
 				return [][]float32{p}
 			},
@@ -205,8 +205,8 @@ func TestModelGradient(t *testing.T) {
 			}
 		}
 		ex := []Example{
-			{Tokens: []int32{1, 4, 2, 9, 3, 7}, Target: []bool{false, false, true, true, false, true}},
-			{Tokens: []int32{10, 0, 5, 5}, Target: []bool{false, true, true, true}},
+			{Tokens: []int32{1, 4, 2, 9, 3, 7}, Weight: []float32{0, 0, 1, 0.5, 0, 2}},
+			{Tokens: []int32{10, 0, 5, 5}, Weight: []float32{0, 1, 1, 0.25}},
 		}
 		m.ZeroGrad()
 		if _, _, err := m.Backward(ex); err != nil {

@@ -78,8 +78,8 @@ func swigluBack(dgate, dup, dact, gate, up []float32) {
 }
 
 // crossEntropy turns logits (rows of vocab) into probabilities in place
-// and returns the summed negative log-likelihood of targets.
-func crossEntropy(logits []float32, targets []int32, vocab int) float64 {
+// and returns the weighted sum of the targets' negative log-likelihoods.
+func crossEntropy(logits []float32, targets []int32, weights []float32, vocab int) float64 {
 	var loss float64
 	for r, t := range targets {
 		row := logits[r*vocab : (r+1)*vocab]
@@ -91,7 +91,7 @@ func crossEntropy(logits []float32, targets []int32, vocab int) float64 {
 		for _, v := range row {
 			sum += math.Exp(float64(v - mx))
 		}
-		loss += math.Log(sum) - float64(row[t]-mx)
+		loss += float64(weights[r]) * (math.Log(sum) - float64(row[t]-mx))
 		for i, v := range row {
 			row[i] = float32(math.Exp(float64(v-mx)) / sum)
 		}

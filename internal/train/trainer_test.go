@@ -16,13 +16,13 @@ func copyData(seed uint64, batch, k, vocab int) DataFunc {
 		var ex []Example
 		for range batch {
 			toks := make([]int32, 2*k+1)
-			tgt := make([]bool, 2*k+1)
+			tgt := make([]float32, 2*k+1)
 			for i := 0; i < k; i++ {
 				toks[i] = int32(1 + r.IntN(vocab-1))
 				toks[k+1+i] = toks[i]
-				tgt[k+1+i] = true
+				tgt[k+1+i] = 1
 			}
-			ex = append(ex, Example{Tokens: toks, Target: tgt})
+			ex = append(ex, Example{Tokens: toks, Weight: tgt})
 		}
 		return ex, nil
 	}
