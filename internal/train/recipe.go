@@ -1,0 +1,265 @@
+package train
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/longctx/longctx/internal/curriculum"
+	"github.com/longctx/longctx/internal/tokenizer"
+)
+
+// Stage is a span of steps with its own range of sequence lengths.
+type Stage struct {
+	Until     int `json:"until"`      // stage runs up to (excluding) this step
+	MinTokens int `json:"min_tokens"` // sequence lengths drawn uniformly in [MinTokens, MaxTokens]
+	MaxTokens int `json:"max_tokens"`
+}
+
+// Recipe describes a whole run: model shape, vocabulary, optimisation,
+// data mix and length curriculum, and how to export.
+type Recipe struct {
+	Name        string             `json:"name"`
+	Model       Config             `json:"model"` // Vocab is set from VocabSize
+	VocabSize   int                `json:"vocab_size"`
+	VocabSeed   uint64             `json:"vocab_seed"` // curriculum seed of the vocabulary text
+	Hyper       Hyper              `json:"hyper"`
+	Seed        uint64             `json:"seed"`
+	BatchTokens int                `json:"batch_tokens"` // tokens per step (whole sequences, packed)
+	Stages      []Stage            `json:"stages"`
+	Tasks       map[string]float64 `json:"tasks"` // curriculum task → sampling weight
+	// DocWeight is the loss weight of document tokens (next-token
+	// prediction over the prompt); answer tokens weigh 1.
+	DocWeight    float32 `json:"doc_weight"`
+	ExportType   string  `json:"export_type"`  // f32, f16 or q8_0
+	RopeScaling  string  `json:"rope_scaling"` // none, linear or yarn (written at export)
+	RopeFactor   float32 `json:"rope_factor"`
+	CheckpointEv int     `json:"checkpoint_every"` // steps between checkpoints
+}
+
+// Recipes are the built-in recipes.
+var Recipes = map[string]Recipe{
+	// smoke: seconds on 2 cores; checks the whole pipeline.
+	"smoke": {
+		Name:  "smoke",
+		Model: Config{Embd: 64, Layers: 2, Heads: 2, KVHeads: 1, FFN: 128, Ctx: 512, RopeBase: 10000, RMSEps: 1e-5, Tied: true},
+		VocabSize: 512, VocabSeed: 9001, Seed: 1,
+		Hyper:       Hyper{LR: 2e-3, MinLRRatio: 0.1, Warmup: 5, Steps: 30, Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.1, Clip: 1},
+		BatchTokens: 1024,
+		Stages:      []Stage{{Until: 30, MinTokens: 64, MaxTokens: 256}},
+		Tasks:       map[string]float64{"passkey": 1, "niah_single_essay": 1, "record": 1},
+		DocWeight:   0.1, ExportType: "f32", CheckpointEv: 10,
+	},
+	// default: the shipped model (see the package report for timings).
+	"default": {
+		Name:  "default",
+		Model: Config{Embd: 256, Layers: 6, Heads: 4, KVHeads: 2, FFN: 768, Ctx: 2048, RopeBase: 10000, RMSEps: 1e-5, Tied: true},
+		VocabSize: 1024, VocabSeed: 9001, Seed: 1,
+		Hyper:       Hyper{LR: 1e-3, MinLRRatio: 0.1, Warmup: 100, Steps: 2400, Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.1, Clip: 1},
+		BatchTokens: 4096,
+		Stages: []Stage{
+			{Until: 800, MinTokens: 96, MaxTokens: 512},
+			{Until: 1600, MinTokens: 256, MaxTokens: 1024},
+			{Until: 2400, MinTokens: 512, MaxTokens: 2048},
+		},
+		Tasks: map[string]float64{
+			"passkey": 2, "record": 2, "kv": 1, "vt": 1, "multihop": 1,
+			"niah_single_noise": 1, "niah_single_essay": 2, "niah_single_uuid": 1,
+			"niah_multikey_essay": 2, "niah_multikey_needle": 1, "niah_multikey_uuid": 1,
+			"niah_multivalue": 1, "niah_multiquery": 1, "ruler_vt": 1, "kamradt": 2,
+		},
+		DocWeight: 0.1, ExportType: "q8_0", RopeScaling: "yarn", RopeFactor: 4, CheckpointEv: 50,
+	},
+}
+
+// LoadRecipe returns a built-in recipe by name or reads a JSON file.
+func LoadRecipe(nameOrFile string) (Recipe, error) {
+	if r, ok := Recipes[nameOrFile]; ok {
+		return r, r.Validate()
+	}
+	b, err := os.ReadFile(nameOrFile)
+	if err != nil {
+		var names []string
+		for n := range Recipes {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return Recipe{}, fmt.Errorf("train: recipe %q is neither built in (%s) nor a readable file: %w", nameOrFile, strings.Join(names, ", "), err)
+	}
+	var r Recipe
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return Recipe{}, fmt.Errorf("train: recipe %s: %w", nameOrFile, err)
+	}
+	return r, r.Validate()
+}
+
+// Validate checks the recipe.
+func (r Recipe) Validate() error {
+	c := r.Model
+	c.Vocab = r.VocabSize
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if r.BatchTokens < 1 || r.Hyper.Steps < 1 || len(r.Stages) == 0 || len(r.Tasks) == 0 {
+		return errors.New("train: recipe needs batch_tokens, hyper.steps, stages and tasks")
+	}
+	known := map[string]bool{}
+	for _, t := range curriculum.Tasks() {
+		known[t] = true
+	}
+	for t, w := range r.Tasks {
+		if !known[t] || !(w > 0) {
+			return fmt.Errorf("train: recipe task %q with weight %g (tasks: %s)", t, w, strings.Join(curriculum.Tasks(), ", "))
+		}
+	}
+	prev := 0
+	for _, s := range r.Stages {
+		if s.Until <= prev || s.MinTokens < 16 || s.MaxTokens < s.MinTokens || s.MaxTokens > c.Ctx {
+			return fmt.Errorf("train: bad stage %+v (until must increase, 16 <= min <= max <= ctx %d)", s, c.Ctx)
+		}
+		prev = s.Until
+	}
+	return nil
+}
+
+// Config is the model shape with the vocabulary size filled in.
+func (r Recipe) Config() Config {
+	c := r.Model
+	c.Vocab = r.VocabSize
+	return c
+}
+
+// BuildVocab trains the recipe's vocabulary on curriculum text (a fixed
+// sample of every task, from VocabSeed).
+func (r Recipe) BuildVocab() (*Vocab, error) {
+	g := curriculum.New(r.VocabSeed)
+	var b strings.Builder
+	for _, task := range curriculum.Tasks() {
+		for i := range 8 {
+			s, err := g.Make(task, i, 400)
+			if err != nil {
+				return nil, err
+			}
+			b.WriteString(s.Prompt + s.Answer + "\n")
+		}
+	}
+	return TrainVocab(b.String(), r.VocabSize)
+}
+
+// wordsPerToken converts a token budget into filler words (prose tokenizes
+// to about 1.3 tokens a word with a 1K vocabulary); lengths are then
+// checked with the real tokenizer.
+const wordsPerToken = 0.7
+
+// Data returns the recipe's DataFunc: step s's batch depends only on
+// (Seed, s). Sequences are drawn (task by weight, length uniform in the
+// stage's range) until BatchTokens is reached.
+func (r Recipe) Data(tok *tokenizer.Tokenizer) DataFunc {
+	taskNames := make([]string, 0, len(r.Tasks))
+	for t := range r.Tasks {
+		taskNames = append(taskNames, t)
+	}
+	sort.Strings(taskNames)
+	var total float64
+	for _, t := range taskNames {
+		total += r.Tasks[t]
+	}
+	gen := curriculum.New(r.Seed)
+	return func(step int) ([]Example, error) {
+		st := r.Stages[len(r.Stages)-1]
+		for _, s := range r.Stages {
+			if step < s.Until {
+				st = s
+				break
+			}
+		}
+		h := fnv.New64a()
+		h.Write([]byte("batch" + strconv.Itoa(step)))
+		rng := rand.New(rand.NewPCG(r.Seed, h.Sum64()))
+		var ex []Example
+		n := 0
+		for k := 0; n < r.BatchTokens; k++ {
+			x := rng.Float64() * total
+			task := taskNames[len(taskNames)-1]
+			for _, t := range taskNames {
+				if x < r.Tasks[t] {
+					task = t
+					break
+				}
+				x -= r.Tasks[t]
+			}
+			want := st.MinTokens + int(rng.Uint64()%uint64(st.MaxTokens-st.MinTokens+1))
+			e, err := r.example(gen, tok, task, step*1000+k, want, st.MaxTokens)
+			if err != nil {
+				return nil, err
+			}
+			ex = append(ex, e)
+			n += len(e.Tokens)
+		}
+		return ex, nil
+	}
+}
+
+// example makes one tokenized sample of at most maxTokens tokens, aiming
+// at want: the answer (and end-of-sequence) weigh 1, document tokens
+// DocWeight.
+func (r Recipe) example(gen *curriculum.Generator, tok *tokenizer.Tokenizer, task string, index, want, maxTokens int) (Example, error) {
+	words := max(1, int(float64(want)*wordsPerToken))
+	for {
+		s, err := gen.Make(task, index, words)
+		if err != nil {
+			return Example{}, err
+		}
+		e, err := Tokenize(tok, s.Prompt, s.Answer, r.DocWeight)
+		if err != nil {
+			return Example{}, err
+		}
+		if len(e.Tokens) <= maxTokens {
+			return e, nil
+		}
+		if words == 1 {
+			return Example{}, fmt.Errorf("train: %s sample %d does not fit %d tokens", task, index, maxTokens)
+		}
+		words = max(1, words*maxTokens/len(e.Tokens)*9/10)
+	}
+}
+
+// Tokenize encodes prompt+answer as the engine would see them (BOS, then
+// the text; the prompt's tokens are a prefix of the whole's) and appends
+// end-of-sequence. Answer tokens and EOS weigh 1, prompt tokens docWeight.
+func Tokenize(tok *tokenizer.Tokenizer, prompt, answer string, docWeight float32) (Example, error) {
+	all, err := tok.Encode(prompt+answer, true, false)
+	if err != nil {
+		return Example{}, err
+	}
+	pre, err := tok.Encode(prompt, true, false)
+	if err != nil {
+		return Example{}, err
+	}
+	// The answer starts where the two encodings part.
+	cut := 0
+	for cut < len(pre) && cut < len(all) && pre[cut] == all[cut] {
+		cut++
+	}
+	if cut == len(all) {
+		return Example{}, fmt.Errorf("train: answer %q added no tokens", answer)
+	}
+	toks := append(all, tok.EOS())
+	w := make([]float32, len(toks))
+	for i := range w {
+		if i >= cut {
+			w[i] = 1
+		} else if i > 0 {
+			w[i] = docWeight
+		}
+	}
+	return Example{Tokens: toks, Weight: w}, nil
+}

@@ -1,0 +1,150 @@
+package train
+
+import (
+	"bytes"
+	"image/png"
+	"strings"
+	"testing"
+
+	"github.com/longctx/longctx/internal/gguf"
+	"github.com/longctx/longctx/internal/model"
+	"github.com/longctx/longctx/internal/tensor"
+	"github.com/longctx/longctx/internal/tokenizer"
+)
+
+func TestRecipesValid(t *testing.T) {
+	for name := range Recipes {
+		if _, err := LoadRecipe(name); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := LoadRecipe("no-such-recipe"); err == nil {
+		t.Error("unknown recipe accepted")
+	}
+}
+
+// TestSmokeRecipe runs the smoke recipe's data, a few steps, and the
+// export: the GGUF's tokenizer encodes as the training one did and the
+// model loads.
+func TestSmokeRecipe(t *testing.T) {
+	r := Recipes["smoke"]
+	v, err := r.BuildVocab()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := v.Tokenizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := r.Data(tok)
+	a, err := data(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := data(3)
+	n := 0
+	for i, e := range a {
+		n += len(e.Tokens)
+		if len(e.Tokens) > r.Stages[0].MaxTokens {
+			t.Errorf("example %d has %d tokens, over the stage's %d", i, len(e.Tokens), r.Stages[0].MaxTokens)
+		}
+		if e.Tokens[0] != tok.BOS() || e.Tokens[len(e.Tokens)-1] != tok.EOS() {
+			t.Errorf("example %d does not run from BOS to EOS", i)
+		}
+		if len(b[i].Tokens) != len(e.Tokens) {
+			t.Fatal("the same step gave different batches")
+		}
+	}
+	if n < r.BatchTokens {
+		t.Errorf("batch of %d tokens, want >= %d", n, r.BatchTokens)
+	}
+	h := r.Hyper
+	h.Steps = 3
+	tr, err := NewTrainer(r.Config(), h, r.Seed, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runSteps(t, tr, 3)
+	var buf bytes.Buffer
+	if _, err := tr.Model.WriteGGUF(&buf, v, ExportOptions{Type: tensor.Q8_0, RopeScaling: "yarn", RopeFactor: 4}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := gguf.Parse(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := model.Load(f); err != nil {
+		t.Fatal(err)
+	}
+	ftok, err := tokenizer.FromGGUF(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "The pass key is 12345. What is the pass key?\nAnswer: 12345"
+	x, _ := tok.Encode(text, true, false)
+	y, _ := ftok.Encode(text, true, false)
+	if len(x) != len(y) {
+		t.Fatalf("exported tokenizer differs: %v vs %v", x, y)
+	}
+}
+
+func TestTokenizeMarksAnswer(t *testing.T) {
+	v, err := TrainVocab(vocabText, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := v.Tokenizer()
+	e, err := Tokenize(tok, "the key is 8812734.\nAnswer:", " 8812734", 0.1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ans []string
+	for i, w := range e.Weight {
+		if w == 1 {
+			ans = append(ans, tok.Token(e.Tokens[i]))
+		}
+	}
+	// "▁", 7 digits, then </s>.
+	if got := strings.Join(ans, "|"); got != "▁|8|8|1|2|7|3|4|</s>" {
+		t.Fatalf("answer tokens %s", got)
+	}
+	if e.Weight[0] != 0 || e.Weight[1] != 0.1 {
+		t.Fatalf("BOS weight %g, first document token %g", e.Weight[0], e.Weight[1])
+	}
+}
+
+func TestPlotLoss(t *testing.T) {
+	losses := []float32{5, 4, 3.5, 3, 2, 2.5, 1, 0.5}
+	var buf bytes.Buffer
+	if err := PlotLoss(&buf, losses, 320, 200); err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 320 || b.Dy() != 200 {
+		t.Fatalf("size %v", b)
+	}
+	// The first point (loss 5 = the top) is at the top-left of the plot
+	// area, the last (0.5) near the bottom-right, both in the curve colour.
+	isCurve := func(x, y int) bool {
+		r, g, b, _ := img.At(x, y).RGBA()
+		return b>>8 > 150 && r>>8 < 100 && g>>8 < 120
+	}
+	if !isCurve(24, 24) {
+		t.Error("no curve at the first point (24,24)")
+	}
+	// Plot area is 152 px high; loss 0.5 of 5 is 15 px above the axis.
+	if r, g, b, _ := img.At(320-24, 200-24-15).RGBA(); r>>8 == 255 && g>>8 == 255 && b>>8 == 255 {
+		t.Error("nothing drawn at the last point")
+	}
+	if r, g, b, _ := img.At(100, 190).RGBA(); r>>8 != 255 || g>>8 != 255 || b>>8 != 255 {
+		t.Error("margin is not white")
+	}
+	var csv bytes.Buffer
+	WriteLossCSV(&csv, losses[:2])
+	if csv.String() != "step,loss\n1,5\n2,4\n" {
+		t.Fatalf("csv %q", csv.String())
+	}
+}
