@@ -47,8 +47,8 @@ type Recipe struct {
 var Recipes = map[string]Recipe{
 	// smoke: seconds on 2 cores; checks the whole pipeline.
 	"smoke": {
-		Name:  "smoke",
-		Model: Config{Embd: 64, Layers: 2, Heads: 2, KVHeads: 1, FFN: 128, Ctx: 512, RopeBase: 10000, RMSEps: 1e-5, Tied: true},
+		Name:      "smoke",
+		Model:     Config{Embd: 64, Layers: 2, Heads: 2, KVHeads: 1, FFN: 128, Ctx: 512, RopeBase: 10000, RMSEps: 1e-5, Tied: true},
 		VocabSize: 512, VocabSeed: 9001, Seed: 1,
 		Hyper:       Hyper{LR: 2e-3, MinLRRatio: 0.1, Warmup: 5, Steps: 30, Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.1, Clip: 1},
 		BatchTokens: 1024,
@@ -58,8 +58,8 @@ var Recipes = map[string]Recipe{
 	},
 	// default: the shipped model (see the package report for timings).
 	"default": {
-		Name:  "default",
-		Model: Config{Embd: 256, Layers: 6, Heads: 4, KVHeads: 2, FFN: 768, Ctx: 2048, RopeBase: 10000, RMSEps: 1e-5, Tied: true},
+		Name:      "default",
+		Model:     Config{Embd: 256, Layers: 6, Heads: 4, KVHeads: 2, FFN: 768, Ctx: 2048, RopeBase: 10000, RMSEps: 1e-5, Tied: true},
 		VocabSize: 1024, VocabSeed: 9001, Seed: 1,
 		Hyper:       Hyper{LR: 1e-3, MinLRRatio: 0.1, Warmup: 100, Steps: 2400, Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.1, Clip: 1},
 		BatchTokens: 4096,

@@ -19,6 +19,9 @@ type State struct {
 	Step   int       `json:"step"`   // steps done
 	Tokens int64     `json:"tokens"` // tokens processed
 	Losses []float32 `json:"losses"` // mean loss of each step done
+	// Seconds is the wall time spent in steps (not reproducible, unlike
+	// the rest: it records what a run cost).
+	Seconds float64 `json:"seconds"`
 }
 
 // Trainer runs AdamW steps on a model.
@@ -76,5 +79,6 @@ func (t *Trainer) TrainStep() (StepStats, error) {
 	t.Tokens += int64(st.Tokens)
 	t.Losses = append(t.Losses, float32(loss))
 	st.Elapsed = time.Since(start)
+	t.Seconds += st.Elapsed.Seconds()
 	return st, nil
 }

@@ -1,0 +1,221 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"reflect"
+	"time"
+
+	"github.com/longctx/longctx/internal/tensor"
+	"github.com/longctx/longctx/internal/train"
+)
+
+// trainCmd runs or resumes a training recipe. The output directory holds
+// recipe.json (the effective recipe), checkpoint.bin, loss.csv, loss.png
+// and, when the run is complete, model.gguf.
+func trainCmd(env *Env) error {
+	fs := newFlags(env, "train", "--recipe NAME|FILE --out DIR [--resume] [--steps N] [--seed S] [--until N]")
+	recipe := fs.String("recipe", "", "built-in recipe name (smoke, default) or a JSON recipe `file` (with --resume: DIR/recipe.json)")
+	out := fs.String("out", "", "output `directory`")
+	resume := fs.Bool("resume", false, "continue from DIR/checkpoint.bin")
+	steps := fs.Int("steps", 0, "total steps (overrides the recipe)")
+	seed := fs.Uint64("seed", 0, "training seed (overrides the recipe; 0 keeps it)")
+	until := fs.Int("until", 0, "stop (with a checkpoint) after this step, to split a run over sessions")
+	if _, err := parse(fs, env.Args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return fmt.Errorf("%w: --out is required", errUsage)
+	}
+	if *recipe == "" {
+		if !*resume {
+			return fmt.Errorf("%w: --recipe is required (or --resume, which reads DIR/recipe.json)", errUsage)
+		}
+		*recipe = filepath.Join(*out, "recipe.json")
+	}
+	r, err := train.LoadRecipe(*recipe)
+	if err != nil {
+		return err
+	}
+	if *steps > 0 {
+		scaleStages(&r, *steps)
+	}
+	if *seed != 0 {
+		r.Seed = *seed
+	}
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	vocab, err := r.BuildVocab()
+	if err != nil {
+		return err
+	}
+	tok, err := vocab.Tokenizer()
+	if err != nil {
+		return err
+	}
+	data := r.Data(tok)
+	ckpt := filepath.Join(*out, "checkpoint.bin")
+	var tr *train.Trainer
+	if *resume {
+		if tr, err = train.Load(ckpt, data); err != nil {
+			return err
+		}
+		if !reflect.DeepEqual(tr.Cfg, r.Config()) || tr.Seed != r.Seed || tr.Hyper != r.Hyper {
+			return fmt.Errorf("%s was made by another recipe, seed or step count (checkpoint: %+v seed %d, %+v)", ckpt, tr.Cfg, tr.Seed, tr.Hyper)
+		}
+		fmt.Fprintf(env.Stderr, "resuming at step %d of %d\n", tr.Step, tr.Hyper.Steps)
+	} else {
+		if _, err := os.Stat(ckpt); err == nil {
+			return fmt.Errorf("%s exists: pass --resume to continue it, or choose another --out", ckpt)
+		}
+		if tr, err = train.NewTrainer(r.Config(), r.Hyper, r.Seed, data); err != nil {
+			return err
+		}
+		rb, _ := json.MarshalIndent(r, "", "  ")
+		if err := writeAtomic(filepath.Join(*out, "recipe.json"), append(rb, '\n')); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(env.Stderr, "recipe %s: %.2fM parameters, vocabulary %d, %d steps of %d tokens, seed %d\n",
+		r.Name, float64(r.Config().Params())/1e6, len(vocab.Tokens), r.Hyper.Steps, r.BatchTokens, r.Seed)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	tty := isTerminal(env.Stderr)
+	every := max(1, r.CheckpointEv)
+	save := func() error {
+		if err := tr.Save(ckpt); err != nil {
+			return err
+		}
+		return writeCurves(*out, tr.Losses)
+	}
+	var recentTok int
+	var recentDur time.Duration
+	for !tr.Done() && (*until <= 0 || tr.Step < *until) {
+		if ctx.Err() != nil {
+			fmt.Fprintf(env.Stderr, "\ninterrupted: saving step %d\n", tr.Step)
+			return save()
+		}
+		st, err := tr.TrainStep()
+		if err != nil {
+			return err
+		}
+		recentTok += st.Tokens
+		recentDur += st.Elapsed
+		line := fmt.Sprintf("step %d/%d  loss %.4f  lr %.2e  |g| %.2f  %.0f tokens/s",
+			st.Step, tr.Hyper.Steps, st.Loss, st.LR, st.GradNorm, float64(recentTok)/recentDur.Seconds())
+		if tty {
+			fmt.Fprintf(env.Stderr, "\r%s   ", line)
+		}
+		if st.Step%every == 0 || tr.Done() {
+			if !tty {
+				fmt.Fprintln(env.Stderr, line)
+			}
+			recentTok, recentDur = 0, 0
+			if err := save(); err != nil {
+				return err
+			}
+		}
+	}
+	if tty {
+		fmt.Fprintln(env.Stderr)
+	}
+	if err := save(); err != nil {
+		return err
+	}
+	if !tr.Done() {
+		fmt.Fprintf(env.Stderr, "stopped at step %d of %d; continue with --resume\n", tr.Step, tr.Hyper.Steps)
+		return nil
+	}
+	typ, err := tensor.ParseType(r.ExportType)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if _, err := tr.Model.WriteGGUF(&buf, vocab, train.ExportOptions{Type: typ, Name: "longctx-" + r.Name, RopeScaling: r.RopeScaling, RopeFactor: r.RopeFactor}); err != nil {
+		return err
+	}
+	path := filepath.Join(*out, "model.gguf")
+	if err := writeAtomic(path, buf.Bytes()); err != nil {
+		return err
+	}
+	n := min(50, len(tr.Losses))
+	var last float64
+	for _, l := range tr.Losses[len(tr.Losses)-n:] {
+		last += float64(l) / float64(n)
+	}
+	fmt.Fprintf(env.Stdout, "wrote %s (%.1f MB): %d steps, %d tokens, %.0f s of training, final loss %.4f (mean of the last %d steps), seed %d\n",
+		path, float64(buf.Len())/1e6, tr.Step, tr.Tokens, tr.Seconds, last, n, tr.Seed)
+	return nil
+}
+
+// scaleStages sets the step count, stretching the recipe's stages and
+// warm-up in proportion.
+func scaleStages(r *train.Recipe, steps int) {
+	old := r.Hyper.Steps
+	for i := range r.Stages {
+		r.Stages[i].Until = max(i+1, r.Stages[i].Until*steps/old)
+	}
+	r.Stages[len(r.Stages)-1].Until = max(steps, len(r.Stages))
+	r.Hyper.Warmup = max(1, r.Hyper.Warmup*steps/old)
+	r.Hyper.Steps = steps
+}
+
+func writeCurves(dir string, losses []float32) error {
+	var csv, img bytes.Buffer
+	if err := train.WriteLossCSV(&csv, losses); err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(dir, "loss.csv"), csv.Bytes()); err != nil {
+		return err
+	}
+	if len(losses) == 0 {
+		return nil
+	}
+	if err := train.PlotLoss(&img, losses, 800, 480); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, "loss.png"), img.Bytes())
+}
+
+// writeAtomic writes a file via a synced temporary and a rename.
+func writeAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return errors.Join(fmt.Errorf("writing %s", path), err)
+	}
+	return nil
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
