@@ -72,7 +72,7 @@ func golden(t testing.TB, name string) (tokens []int32, logits []float32) {
 }
 
 // compare checks every position: max |diff| and cosine similarity.
-func compare(t *testing.T, got, want []float32, vocab int, tol float64) {
+func compare(t *testing.T, got, want []float32, vocab int, tol, cosTol float64) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("got %d logits, want %d", len(got), len(want))
@@ -96,16 +96,42 @@ func compare(t *testing.T, got, want []float32, vocab int, tol float64) {
 	if !(worst <= tol) {
 		t.Errorf("max |diff| %.3g at position %d exceeds %.3g", worst, worstPos, tol)
 	}
-	if !(minCos >= 0.9999) {
-		t.Errorf("min cosine %.7f below 0.9999", minCos)
+	if !(minCos >= cosTol) {
+		t.Errorf("min cosine %.7f below %g", minCos, cosTol)
 	}
 }
 
+// goldenTolerance is the largest |logit difference| from llama.cpp allowed
+// per weight type, as the fixtures' README sets them: exact math for f32,
+// f16 rounding for f16 weights (and for an f16 KV cache), and one step of
+// 8-bit activation rounding for quantized weights.
 var goldenTolerance = map[string]float64{
 	"tiny-f32": 1e-4, "tinyqwen2-f32": 1e-4,
 	"tiny-f16":  2e-3,
 	"tiny-q8_0": 0.03, "tiny-q4_0": 0.03, "tiny-q4_k_m": 0.03,
 	"tinyqwen2-q8_0": 0.03, "tinyqwen2-q4_k_m": 0.03,
+}
+
+// minCosine is the per-position cosine similarity required. With 4-bit
+// weights the logits depend chaotically on float summation order: an
+// activation that lands within an ulp of a rounding boundary of its 8-bit
+// quantization flips one step, and the random-weight fixtures have flat
+// logits (|logit| < 1.5), so one flip moves the cosine by ~1e-4.
+// llama.cpp's own batch and incremental runs of the same Q4_K_M file
+// differ by 0.014 with cosine 0.99993, and swapping our reference dot
+// products for the AVX2 ones (same integer sums, other float order) moves
+// individual files between 0.99984 and 1.0. For those types the bound is
+// 0.9998. The random-weight fixtures are not very sensitive to attention
+// (a 5% error in the attention scale still gives 0.99984), so the code all
+// types share — rope, attention, norms — is held to the f32, f16 and q8_0
+// cases, whose tolerances catch such errors by far; the 4-bit cases guard
+// the 4-bit kernels, which internal/tensor also checks against llama.cpp's
+// own quantized bytes.
+func minCosine(name string) float64 {
+	if strings.Contains(name, "q4_") {
+		return 0.9998
+	}
+	return 0.9999
 }
 
 func TestGoldenLogits(t *testing.T) {
@@ -114,9 +140,10 @@ func TestGoldenLogits(t *testing.T) {
 		for _, variant := range []string{"seqA.batch.kvf32", "seqA.batch.kvf16", "seqA.incr.kvf32", "seqB.batch.kvf32"} {
 			t.Run(name+"."+variant, func(t *testing.T) {
 				tokens, want := golden(t, name+"."+variant)
-				elem := tensor.F32
+				elem, tol := tensor.F32, tol
 				if strings.HasSuffix(variant, "kvf16") {
-					elem = tensor.F16
+					// An f16 cache rounds keys, values, queries and weights.
+					elem, tol = tensor.F16, max(tol, 2e-3)
 				}
 				cache, err := m.NewCache(len(tokens), elem)
 				if err != nil {
@@ -137,7 +164,7 @@ func TestGoldenLogits(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				compare(t, got, want, m.Config.Vocab, tol)
+				compare(t, got, want, m.Config.Vocab, tol, minCosine(name))
 			})
 		}
 	}
@@ -165,7 +192,7 @@ func TestIncrementalMatchesBatch(t *testing.T) {
 		incr = append(incr, l...)
 		pos = end
 	}
-	compare(t, incr, batch, m.Config.Vocab, 1e-5)
+	compare(t, incr, batch, m.Config.Vocab, 1e-5, 0.9999999)
 }
 
 func TestForwardErrors(t *testing.T) {
@@ -293,7 +320,7 @@ func TestForwardBatchMatchesSingle(t *testing.T) {
 	}
 	got[1] = got[1][V:]
 	for i := range prompts {
-		compare(t, got[i], want[i], V, 1e-5)
+		compare(t, got[i], want[i], V, 1e-5, 0.9999999)
 	}
 	if _, err := m.ForwardBatch(nil); err == nil {
 		t.Error("empty batch accepted")
