@@ -212,3 +212,29 @@ func TestEvalBuiltin(t *testing.T) {
 		t.Errorf("rerun: exit %d, %s", code, stderr)
 	}
 }
+
+// A smoke recipe trains, checkpoints, resumes and exports a model that the
+// engine can run.
+func TestTrainResumeAndRun(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := runMain(t, "", "train", "--recipe", "smoke", "--out", out, "--steps", "6", "--until", "3")
+	if code != 0 {
+		t.Fatalf("train to step 3: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "checkpoint.bin")); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runMain(t, "", "train", "--resume", "--out", out)
+	if code != 0 {
+		t.Fatalf("resume: exit %d: %s", code, stderr)
+	}
+	for _, f := range []string{"model.gguf", "loss.csv", "loss.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("after training: %v", err)
+		}
+	}
+	code, _, stderr = runMain(t, "", "run", "-m", filepath.Join(out, "model.gguf"), "-p", "Question: what is the passkey?", "-n", "4", "--temp", "0")
+	if code != 0 {
+		t.Fatalf("run on the trained model: exit %d: %s", code, stderr)
+	}
+}
