@@ -1,0 +1,374 @@
+package server
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+)
+
+type usageJSON struct {
+	PromptTokens        int `json:"prompt_tokens"`
+	CompletionTokens    int `json:"completion_tokens"`
+	TotalTokens         int `json:"total_tokens"`
+	PromptTokensDetails struct {
+		CachedTokens int `json:"cached_tokens"`
+	} `json:"prompt_tokens_details"`
+}
+
+func toUsage(u usage) *usageJSON {
+	j := &usageJSON{PromptTokens: u.Prompt, CompletionTokens: u.Completion, TotalTokens: u.Prompt + u.Completion}
+	j.PromptTokensDetails.CachedTokens = u.Cached
+	return j
+}
+
+// Chat logprobs (choices[].logprobs.content).
+type chatLogprobs struct {
+	Content []chatTokenLogprob `json:"content"`
+}
+
+type chatTokenLogprob struct {
+	Token       string           `json:"token"`
+	Logprob     float64          `json:"logprob"`
+	Bytes       []int            `json:"bytes"`
+	TopLogprobs []chatTopLogprob `json:"top_logprobs"`
+}
+
+type chatTopLogprob struct {
+	Token   string  `json:"token"`
+	Logprob float64 `json:"logprob"`
+	Bytes   []int   `json:"bytes"`
+}
+
+// Completions logprobs (the legacy parallel-array shape).
+type completionLogprobs struct {
+	Tokens        []string             `json:"tokens"`
+	TokenLogprobs []*float64           `json:"token_logprobs"`
+	TopLogprobs   []map[string]float64 `json:"top_logprobs"`
+	TextOffset    []int                `json:"text_offset"`
+}
+
+func (s *Server) piece(id int32) (string, []int) {
+	p, _ := s.eng.Tokenizer.Piece(id, true)
+	b := make([]int, len(p))
+	for i, c := range p {
+		b[i] = int(c)
+	}
+	return string(p), b
+}
+
+func (s *Server) chatLogprobs(tls []tokenLogprob) []chatTokenLogprob {
+	out := make([]chatTokenLogprob, 0, len(tls))
+	for _, tl := range tls {
+		tok, b := s.piece(tl.ID)
+		e := chatTokenLogprob{Token: tok, Logprob: tl.Logprob, Bytes: b, TopLogprobs: []chatTopLogprob{}}
+		for _, t := range tl.Top {
+			tt, tb := s.piece(t.ID)
+			e.TopLogprobs = append(e.TopLogprobs, chatTopLogprob{Token: tt, Logprob: t.Logprob, Bytes: tb})
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// appendCompletionLogprobs adds tokens to lp; offset is the text offset of
+// the first one, and the offset after the last is returned.
+func (s *Server) appendCompletionLogprobs(lp *completionLogprobs, tls []tokenLogprob, offset int) int {
+	for _, tl := range tls {
+		tok, _ := s.piece(tl.ID)
+		lp.Tokens = append(lp.Tokens, tok)
+		lp.TextOffset = append(lp.TextOffset, offset)
+		offset += len(tok)
+		if math.IsNaN(tl.Logprob) {
+			lp.TokenLogprobs = append(lp.TokenLogprobs, nil)
+			lp.TopLogprobs = append(lp.TopLogprobs, nil)
+			continue
+		}
+		v := tl.Logprob
+		lp.TokenLogprobs = append(lp.TokenLogprobs, &v)
+		top := map[string]float64{}
+		for _, t := range tl.Top {
+			tt, _ := s.piece(t.ID)
+			if _, dup := top[tt]; !dup {
+				top[tt] = t.Logprob
+			}
+		}
+		lp.TopLogprobs = append(lp.TopLogprobs, top)
+	}
+	return offset
+}
+
+func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var req completionRequest
+	if err := decodeStrict(body, &req, samplingFieldNames, completionFieldNames); err != nil {
+		writeError(w, err)
+		return
+	}
+	if req.BestOf != nil && *req.BestOf != 1 {
+		writeError(w, badRequest("best_of", "only best_of=1 is supported, got %d", *req.BestOf))
+		return
+	}
+	if req.Logprobs != nil && (*req.Logprobs < 0 || *req.Logprobs > 20) {
+		writeError(w, badRequest("logprobs", "logprobs must be in [0, 20], got %d", *req.Logprobs))
+		return
+	}
+	in, err := parsePrompt(req.Prompt)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	prompt := in.Tokens
+	promptText := in.Text
+	if in.IsIDs {
+		b, err := s.eng.Tokenizer.Decode(prompt, false, false)
+		if err == nil {
+			promptText = string(b)
+		}
+	} else if in.Text == "" {
+		writeError(w, badRequest("prompt", "the prompt is empty"))
+		return
+	} else if prompt, err = s.eng.Tokenizer.Encode(in.Text, true, false); err != nil {
+		writeError(w, badRequest("prompt", "tokenizing the prompt: %v", err))
+		return
+	}
+	g, err := s.buildGen(&req.samplingFields, req.MaxTokens, prompt, req.Echo)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if req.Logprobs != nil {
+		g.logprobs, g.topN = true, *req.Logprobs
+		g.promptLogprobs = req.Echo
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel() // however the handler ends, the scheduler drops the sequence
+	sq, err := s.submit(ctx, w, g)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	id, created := newID("cmpl-"), time.Now().Unix()
+	choice := func(text string, lp *completionLogprobs, finish *string) map[string]any {
+		var l any
+		if lp != nil {
+			l = lp
+		}
+		return map[string]any{"index": 0, "text": text, "logprobs": l, "finish_reason": finish}
+	}
+	obj := func(choices []any, u *usageJSON) map[string]any {
+		m := map[string]any{"id": id, "object": "text_completion", "created": created, "model": s.cfg.ModelName, "choices": choices}
+		if u != nil {
+			m["usage"] = u
+		}
+		return m
+	}
+
+	if !req.Stream {
+		var text strings.Builder
+		var lp *completionLogprobs
+		if g.logprobs {
+			lp = &completionLogprobs{Tokens: []string{}, TokenLogprobs: []*float64{}, TopLogprobs: []map[string]float64{}, TextOffset: []int{}}
+		}
+		offset := 0
+		if req.Echo {
+			text.WriteString(promptText)
+		}
+		var final event
+		err := wait(ctx, sq, func(ev event) error {
+			if lp != nil {
+				offset = s.appendCompletionLogprobs(lp, ev.Prompt, offset)
+				if ev.Prompt != nil {
+					offset = len(promptText)
+				}
+				offset = s.appendCompletionLogprobs(lp, ev.Tokens, offset)
+			}
+			text.WriteString(ev.Text)
+			final = ev
+			return nil
+		})
+		if err != nil {
+			return // the client went away
+		}
+		if final.Err != nil {
+			writeError(w, final.Err)
+			return
+		}
+		writeJSON(w, obj([]any{choice(text.String(), lp, &final.Finish)}, toUsage(final.Usage)))
+		return
+	}
+
+	out := startSSE(w)
+	if req.Echo {
+		if err := out.send(obj([]any{choice(promptText, nil, nil)}, nil)); err != nil {
+			return
+		}
+	}
+	offset := 0
+	err = wait(ctx, sq, func(ev event) error {
+		if ev.Err != nil {
+			out.sendError(ev.Err)
+			return ev.Err
+		}
+		if ev.Text != "" || ev.Tokens != nil || ev.Prompt != nil || ev.Done {
+			var lp *completionLogprobs
+			if g.logprobs {
+				lp = &completionLogprobs{}
+				offset = s.appendCompletionLogprobs(lp, ev.Prompt, offset)
+				offset = s.appendCompletionLogprobs(lp, ev.Tokens, offset)
+			}
+			var finish *string
+			if ev.Done {
+				finish = &ev.Finish
+			}
+			if err := out.send(obj([]any{choice(ev.Text, lp, finish)}, nil)); err != nil {
+				return err
+			}
+		}
+		if ev.Done {
+			if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
+				if err := out.send(obj([]any{}, toUsage(ev.Usage))); err != nil {
+					return err
+				}
+			}
+			out.done()
+		}
+		return nil
+	})
+	_ = err // a failed write means the client left; cancel() frees the slot
+}
+
+func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var req chatRequest
+	if err := decodeStrict(body, &req, samplingFieldNames, chatFieldNames); err != nil {
+		writeError(w, err)
+		return
+	}
+	maxTokens := req.MaxTokens
+	if req.MaxCompletionTokens != nil {
+		if maxTokens != nil && *maxTokens != *req.MaxCompletionTokens {
+			writeError(w, badRequest("max_completion_tokens", "max_tokens (%d) and max_completion_tokens (%d) differ; give one", *maxTokens, *req.MaxCompletionTokens))
+			return
+		}
+		maxTokens = req.MaxCompletionTokens
+	}
+	wantLP := req.Logprobs != nil && *req.Logprobs
+	topN := 0
+	if req.TopLogprobs != nil {
+		if *req.TopLogprobs < 0 || *req.TopLogprobs > 20 {
+			writeError(w, badRequest("top_logprobs", "top_logprobs must be in [0, 20], got %d", *req.TopLogprobs))
+			return
+		}
+		if !wantLP && *req.TopLogprobs > 0 {
+			writeError(w, badRequest("top_logprobs", "top_logprobs needs logprobs=true"))
+			return
+		}
+		topN = *req.TopLogprobs
+	}
+	msgs, err := chatMessages(req.Messages)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := s.checkModel(req.Model); err != nil {
+		writeError(w, err)
+		return
+	}
+	prompt, err := s.chatTokens(msgs, true)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	g, err := s.buildGen(&req.samplingFields, maxTokens, prompt, false)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	g.logprobs, g.topN = wantLP, topN
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	sq, err := s.submit(ctx, w, g)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	id, created := newID("chatcmpl-"), time.Now().Unix()
+	obj := func(kind string, choices []any, u *usageJSON) map[string]any {
+		m := map[string]any{"id": id, "object": kind, "created": created, "model": s.cfg.ModelName, "choices": choices}
+		if u != nil {
+			m["usage"] = u
+		}
+		return m
+	}
+	logprobsOf := func(tls []tokenLogprob) any {
+		if !wantLP {
+			return nil
+		}
+		return chatLogprobs{Content: s.chatLogprobs(tls)}
+	}
+
+	if !req.Stream {
+		var text strings.Builder
+		var tokens []tokenLogprob
+		var final event
+		if err := wait(ctx, sq, func(ev event) error {
+			text.WriteString(ev.Text)
+			tokens = append(tokens, ev.Tokens...)
+			final = ev
+			return nil
+		}); err != nil {
+			return
+		}
+		if final.Err != nil {
+			writeError(w, final.Err)
+			return
+		}
+		msg := map[string]any{"role": "assistant", "content": text.String()}
+		ch := map[string]any{"index": 0, "message": msg, "logprobs": logprobsOf(tokens), "finish_reason": final.Finish}
+		writeJSON(w, obj("chat.completion", []any{ch}, toUsage(final.Usage)))
+		return
+	}
+
+	out := startSSE(w)
+	chunk := func(delta map[string]any, lp any, finish *string) error {
+		ch := map[string]any{"index": 0, "delta": delta, "logprobs": lp, "finish_reason": finish}
+		return out.send(obj("chat.completion.chunk", []any{ch}, nil))
+	}
+	if err := chunk(map[string]any{"role": "assistant", "content": ""}, nil, nil); err != nil {
+		return
+	}
+	_ = wait(ctx, sq, func(ev event) error {
+		if ev.Err != nil {
+			out.sendError(ev.Err)
+			return ev.Err
+		}
+		if ev.Text != "" || ev.Tokens != nil {
+			if err := chunk(map[string]any{"content": ev.Text}, logprobsOf(ev.Tokens), nil); err != nil {
+				return err
+			}
+		}
+		if !ev.Done {
+			return nil
+		}
+		if err := chunk(map[string]any{}, nil, &ev.Finish); err != nil {
+			return err
+		}
+		if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
+			if err := out.send(obj("chat.completion.chunk", []any{}, toUsage(ev.Usage))); err != nil {
+				return err
+			}
+		}
+		out.done()
+		return nil
+	})
+}

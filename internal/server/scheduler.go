@@ -1,0 +1,498 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/longctx/longctx/internal/kv"
+	"github.com/longctx/longctx/internal/model"
+	"github.com/longctx/longctx/internal/sample"
+	"github.com/longctx/longctx/internal/tokenizer"
+)
+
+// genRequest is a validated generation request.
+type genRequest struct {
+	prompt    []int32
+	maxTokens int // 0 only with echo: score the prompt, generate nothing
+	params    sample.Params
+	stops     []string
+	// logprobs asks for each generated token's logprob and topN
+	// alternatives; promptLogprobs for the prompt's too (completions echo).
+	logprobs       bool
+	topN           int
+	promptLogprobs bool
+}
+
+// tokenLogprob is one token's log-probability under the model (raw logits,
+// before sampling filters), with the topN most likely alternatives.
+type tokenLogprob struct {
+	ID      int32
+	Logprob float64 // NaN for the first prompt token, which has no context
+	Top     []topEntry
+}
+
+type topEntry struct {
+	ID      int32
+	Logprob float64
+}
+
+// usage is OpenAI's token accounting.
+type usage struct {
+	Prompt, Completion, Cached int
+}
+
+// event is what the scheduler hands a request's handler.
+type event struct {
+	Text   string
+	Tokens []tokenLogprob // generated tokens this event covers (with logprobs)
+	Prompt []tokenLogprob // prompt logprobs (echo), once, before any text
+	Done   bool
+	Finish string // "stop" or "length", with Done
+	Usage  usage  // with Done
+	Err    error  // with Done: the request failed
+}
+
+// outbox passes events from the scheduler to a handler without ever
+// blocking the scheduler on a slow client.
+type outbox struct {
+	mu    sync.Mutex
+	evs   []event
+	ready chan struct{} // capacity 1: "something is waiting"
+}
+
+func newOutbox() *outbox { return &outbox{ready: make(chan struct{}, 1)} }
+
+func (o *outbox) push(e event) {
+	o.mu.Lock()
+	o.evs = append(o.evs, e)
+	o.mu.Unlock()
+	select {
+	case o.ready <- struct{}{}:
+	default:
+	}
+}
+
+func (o *outbox) take() []event {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	evs := o.evs
+	o.evs = nil
+	return evs
+}
+
+// seq is one request inside the scheduler.
+type seq struct {
+	gen     *genRequest
+	ctx     context.Context
+	out     *outbox
+	reserve int64 // KV bytes reserved while running
+
+	// Owned by the scheduler goroutine.
+	cache     *kv.Contiguous
+	sampler   *sample.Sampler
+	dec       *tokenizer.StreamDecoder
+	stop      *sample.StopMatcher
+	pos       int  // positions in the cache
+	decoding  bool // the prompt is in the cache
+	next      int32
+	generated int
+	promptLP  []tokenLogprob
+
+	enqueued, lastToken time.Time
+}
+
+// Errors submit returns; handlers map them to statuses.
+var (
+	errQueueFull = errors.New("the request queue is full")
+	errDraining  = errors.New("the server is shutting down")
+)
+
+// promptChunkWithLogits bounds the prefill chunk of a sequence that wants
+// every position's logits (they take vocab floats per token).
+const promptChunkWithLogits = 64
+
+// scheduler owns the model: one goroutine runs batched forward passes.
+type scheduler struct {
+	model   *model.Model
+	tok     *tokenizer.Tokenizer
+	cfg     Config
+	mem     MemoryModel
+	metrics *metrics
+
+	mu       sync.Mutex
+	queue    []*seq
+	running  []*seq // appended and removed under mu, by the loop only
+	kvUsed   int64
+	draining bool
+
+	wake chan struct{}
+	quit chan struct{}
+	done chan struct{}
+}
+
+func newScheduler(m *model.Model, tok *tokenizer.Tokenizer, cfg Config, met *metrics) *scheduler {
+	s := &scheduler{
+		model: m, tok: tok, cfg: cfg, metrics: met,
+		mem:  NewMemoryModel(m, cfg.kvType()),
+		wake: make(chan struct{}, 1),
+		quit: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	go s.loop()
+	return s
+}
+
+// submit queues a request. The sequence follows ctx: once it is done the
+// scheduler drops the sequence at its next step.
+func (s *scheduler) submit(ctx context.Context, g *genRequest) (*seq, error) {
+	need := len(g.prompt) + g.maxTokens
+	r := &seq{gen: g, ctx: ctx, out: newOutbox(), reserve: s.mem.KVBytes(need), enqueued: time.Now()}
+	if r.reserve > s.cfg.KVBytes {
+		return nil, &apiError{Status: http.StatusBadRequest, Type: "invalid_request_error", Code: "context_length_exceeded",
+			Message: fmt.Sprintf("this request needs %d tokens of KV cache (%d prompt + %d max_tokens = %d bytes) but the server's KV budget holds %d tokens; lower max_tokens or shorten the prompt",
+				need, len(g.prompt), g.maxTokens, r.reserve, s.cfg.KVBytes/s.mem.KVPerToken)}
+	}
+	var err error
+	if r.sampler, err = sample.New(g.params, s.model.Config.Vocab); err != nil {
+		return nil, badRequest("", "%v", err)
+	}
+	if r.stop, err = sample.NewStopMatcher(g.stops); err != nil {
+		return nil, badRequest("stop", "%v", err)
+	}
+	r.dec = tokenizer.NewStreamDecoder(s.tok, false)
+
+	s.mu.Lock()
+	switch {
+	case s.draining:
+		err = errDraining
+	case len(s.queue)+len(s.running) >= s.cfg.Parallel+s.cfg.QueueDepth:
+		err = errQueueFull
+	default:
+		s.queue = append(s.queue, r)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	s.poke()
+	return r, nil
+}
+
+func (s *scheduler) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// drain refuses new requests; the running and queued ones finish.
+func (s *scheduler) drain() {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+}
+
+// close stops the loop; sequences still inside fail.
+func (s *scheduler) close() {
+	s.drain()
+	select {
+	case <-s.quit:
+	default:
+		close(s.quit)
+	}
+	<-s.done
+}
+
+// snapshot is what /metrics reports about the scheduler.
+func (s *scheduler) snapshot() (running, waiting int, kvUsed int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.running), len(s.queue), s.kvUsed
+}
+
+func (s *scheduler) loop() {
+	defer close(s.done)
+	defer s.failAll(errDraining)
+	for {
+		select {
+		case <-s.quit:
+			return
+		default:
+		}
+		if s.admit() == 0 {
+			select {
+			case <-s.wake:
+			case <-s.quit:
+				return
+			}
+			continue
+		}
+		s.step()
+	}
+}
+
+// admit drops cancelled waiting requests, moves requests from the head of
+// the queue into free slots while their KV reservation fits (FIFO: a large
+// request at the head is not overtaken), and returns how many run.
+func (s *scheduler) admit() int {
+	s.mu.Lock()
+	kept := s.queue[:0]
+	for _, r := range s.queue {
+		if r.ctx.Err() != nil {
+			s.metrics.finished("abort")
+			continue
+		}
+		kept = append(kept, r)
+	}
+	clear(s.queue[len(kept):])
+	s.queue = kept
+	var admitted []*seq
+	for len(s.queue) > 0 && len(s.running) < s.cfg.Parallel && s.kvUsed+s.queue[0].reserve <= s.cfg.KVBytes {
+		r := s.queue[0]
+		s.queue = s.queue[1:]
+		s.kvUsed += r.reserve
+		s.running = append(s.running, r)
+		admitted = append(admitted, r)
+	}
+	n := len(s.running)
+	s.mu.Unlock()
+	for _, r := range admitted {
+		s.metrics.queued(time.Since(r.enqueued))
+		c, err := s.model.NewCache(len(r.gen.prompt)+r.gen.maxTokens, s.cfg.kvType())
+		if err != nil {
+			s.fail(r, err)
+			n--
+			continue
+		}
+		r.cache = c
+	}
+	return n
+}
+
+// step runs one forward pass: the next token of every decoding sequence,
+// then prompt chunks of prefilling ones (in admission order) up to
+// StepTokens in all.
+func (s *scheduler) step() {
+	s.mu.Lock()
+	running := slices.Clone(s.running)
+	s.mu.Unlock()
+	var batch []model.Seq
+	var members []*seq
+	budget := s.cfg.StepTokens
+	for _, r := range running {
+		if r.ctx.Err() != nil {
+			s.release(r)
+			s.metrics.finished("abort")
+			continue
+		}
+		if r.decoding {
+			batch = append(batch, model.Seq{Tokens: []int32{r.next}, Pos: r.pos, Cache: r.cache})
+			members = append(members, r)
+			budget--
+		}
+	}
+	for _, r := range running {
+		if r.decoding || r.ctx.Err() != nil || budget == 0 {
+			continue
+		}
+		n := min(len(r.gen.prompt)-r.pos, budget)
+		if r.gen.promptLogprobs {
+			n = min(n, promptChunkWithLogits)
+		}
+		batch = append(batch, model.Seq{Tokens: r.gen.prompt[r.pos : r.pos+n], Pos: r.pos, Cache: r.cache, All: r.gen.promptLogprobs})
+		members = append(members, r)
+		budget -= n
+	}
+	if len(batch) == 0 {
+		return
+	}
+	start := time.Now()
+	logits, err := s.model.ForwardBatch(batch)
+	s.metrics.step(len(batch), s.cfg.StepTokens-budget, time.Since(start))
+	if err != nil {
+		for _, r := range members {
+			s.fail(r, err)
+		}
+		return
+	}
+	vocab := s.model.Config.Vocab
+	for i, r := range members {
+		if r.decoding {
+			r.pos++
+			s.sampleNext(r, logits[i])
+			continue
+		}
+		n := len(batch[i].Tokens)
+		if r.gen.promptLogprobs {
+			s.scorePrompt(r, logits[i], n)
+		}
+		r.pos += n
+		if r.pos < len(r.gen.prompt) {
+			continue
+		}
+		r.decoding = true
+		s.metrics.promptTokens(len(r.gen.prompt))
+		if r.gen.promptLogprobs {
+			r.out.push(event{Prompt: r.promptLP})
+			r.promptLP = nil
+		}
+		if r.gen.maxTokens == 0 {
+			s.finish(r, "length", false)
+			continue
+		}
+		last := logits[i]
+		if batch[i].All {
+			last = last[len(last)-vocab:]
+		}
+		s.sampleNext(r, last)
+	}
+}
+
+// scorePrompt records the logprob of each prompt token the chunk's logits
+// predict: row k (position pos+k) predicts the token at pos+k+1.
+func (s *scheduler) scorePrompt(r *seq, logits []float32, n int) {
+	vocab := s.model.Config.Vocab
+	if r.pos == 0 {
+		r.promptLP = append(r.promptLP, tokenLogprob{ID: r.gen.prompt[0], Logprob: math.NaN()})
+	}
+	for k := 0; k < n; k++ {
+		target := r.pos + k + 1
+		if target >= len(r.gen.prompt) {
+			break
+		}
+		row := logits[k*vocab : (k+1)*vocab]
+		r.promptLP = append(r.promptLP, logprobOf(row, r.gen.prompt[target], r.gen.topN))
+	}
+}
+
+// sampleNext draws the token after logits and hands it to the client.
+func (s *scheduler) sampleNext(r *seq, logits []float32) {
+	t := r.sampler.Sample(logits)
+	var ev event
+	if r.gen.logprobs {
+		ev.Tokens = []tokenLogprob{logprobOf(logits, t, r.gen.topN)}
+	}
+	r.sampler.Accept(t)
+	now := time.Now()
+	if r.lastToken.IsZero() {
+		s.metrics.firstToken(now.Sub(r.enqueued))
+	} else {
+		s.metrics.interToken(now.Sub(r.lastToken))
+	}
+	r.lastToken = now
+	if s.tok.IsEOG(t) {
+		s.finish(r, "stop", false)
+		return
+	}
+	r.generated++
+	s.metrics.generated(1)
+	piece, err := r.dec.Add(t)
+	if err != nil {
+		s.fail(r, err)
+		return
+	}
+	text, hit := r.stop.Push(string(piece))
+	ev.Text = text
+	if ev.Text != "" || ev.Tokens != nil {
+		r.out.push(ev)
+	}
+	switch {
+	case hit:
+		s.finish(r, "stop", true)
+	case r.generated >= r.gen.maxTokens:
+		s.finish(r, "length", false)
+	default:
+		r.next = t
+	}
+}
+
+// finish sends the held-back text (none after a stop string) and the final
+// event, and frees the sequence.
+func (s *scheduler) finish(r *seq, reason string, stopped bool) {
+	var text string
+	if !stopped {
+		t, _ := r.stop.Push(string(r.dec.Flush()))
+		text = t + r.stop.Flush()
+	}
+	r.out.push(event{Text: text, Done: true, Finish: reason,
+		Usage: usage{Prompt: len(r.gen.prompt), Completion: r.generated}})
+	s.release(r)
+	s.metrics.finished(reason)
+	s.metrics.e2e(time.Since(r.enqueued))
+}
+
+func (s *scheduler) fail(r *seq, err error) {
+	r.out.push(event{Done: true, Err: err})
+	s.release(r)
+	s.metrics.finished("error")
+}
+
+// release frees a running sequence's slot and KV.
+func (s *scheduler) release(r *seq) {
+	s.mu.Lock()
+	if i := slices.Index(s.running, r); i >= 0 {
+		s.running = slices.Delete(s.running, i, i+1)
+		s.kvUsed -= r.reserve
+	}
+	s.mu.Unlock()
+	r.cache = nil
+}
+
+// failAll ends everything still inside when the loop stops.
+func (s *scheduler) failAll(err error) {
+	s.mu.Lock()
+	all := append(slices.Clone(s.running), s.queue...)
+	s.queue = nil
+	s.mu.Unlock()
+	for _, r := range all {
+		s.fail(r, err)
+	}
+}
+
+// logprobOf is token id's log-softmax under logits, with the topN best.
+func logprobOf(logits []float32, id int32, topN int) tokenLogprob {
+	maxL := math.Inf(-1)
+	for _, l := range logits {
+		if float64(l) > maxL {
+			maxL = float64(l)
+		}
+	}
+	var sum float64
+	for _, l := range logits {
+		sum += math.Exp(float64(l) - maxL)
+	}
+	lse := maxL + math.Log(sum)
+	tl := tokenLogprob{ID: id, Logprob: float64(logits[id]) - lse}
+	if topN > 0 {
+		tl.Top = topLogprobs(logits, topN, lse)
+	}
+	return tl
+}
+
+// topLogprobs keeps a sorted window of the n best logits (n is small).
+func topLogprobs(logits []float32, n int, lse float64) []topEntry {
+	best := make([]topEntry, 0, n+1)
+	for i, l := range logits {
+		if len(best) == n && float64(l) <= best[n-1].Logprob {
+			continue
+		}
+		j := len(best)
+		for j > 0 && float64(l) > best[j-1].Logprob {
+			j--
+		}
+		best = slices.Insert(best, j, topEntry{ID: int32(i), Logprob: float64(l)})
+		if len(best) > n {
+			best = best[:n]
+		}
+	}
+	for i := range best {
+		best[i].Logprob -= lse
+	}
+	return best
+}
