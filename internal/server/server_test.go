@@ -1,0 +1,162 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+type completionResp struct {
+	Choices []struct {
+		Text         string              `json:"text"`
+		FinishReason string              `json:"finish_reason"`
+		Logprobs     *completionLogprobs `json:"logprobs"`
+	} `json:"choices"`
+	Usage struct {
+		PromptTokens        int `json:"prompt_tokens"`
+		CompletionTokens    int `json:"completion_tokens"`
+		TotalTokens         int `json:"total_tokens"`
+		PromptTokensDetails *struct {
+			CachedTokens int `json:"cached_tokens"`
+		} `json:"prompt_tokens_details"`
+	} `json:"usage"`
+}
+
+func TestCompletionMatchesSingleSequenceEngine(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	for _, tc := range []struct {
+		prompt string
+		temp   float32
+		seed   uint64
+	}{
+		{"hello world", 0, 0},
+		{"the quick brown fox", 0, 0},
+		{"sampled with a seed", 0.9, 42},
+	} {
+		want := reference(t, tc.prompt, 12, tc.temp, tc.seed)
+		body := fmt.Sprintf(`{"model":"tiny","prompt":%q,"max_tokens":12,"temperature":%g,"seed":%d}`, tc.prompt, tc.temp, tc.seed)
+		code, _, b := post(t, ts.URL+"/v1/completions", body)
+		if code != 200 {
+			t.Fatalf("%s: HTTP %d %s", tc.prompt, code, b)
+		}
+		var got completionResp
+		mustJSON(t, b, &got)
+		c := got.Choices[0]
+		if c.Text != jsonText(want.text) || c.FinishReason != "length" && c.FinishReason != want.reason {
+			t.Errorf("%q: got %q (%s), engine alone gives %q (%s)", tc.prompt, c.Text, c.FinishReason, want.text, want.reason)
+		}
+		ids, _ := tinyEngine(t).Tokenizer.Encode(tc.prompt, true, false)
+		if got.Usage.PromptTokens != len(ids) || got.Usage.CompletionTokens != want.tokens ||
+			got.Usage.TotalTokens != len(ids)+want.tokens || got.Usage.PromptTokensDetails == nil {
+			t.Errorf("%q: usage %+v, want prompt %d completion %d", tc.prompt, got.Usage, len(ids), want.tokens)
+		}
+	}
+	waitIdle(t, ts.Server, 2e9)
+}
+
+// sseEvents reads an SSE body into its data payloads.
+func sseEvents(t testing.TB, r io.Reader) []string {
+	t.Helper()
+	var out []string
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" {
+			continue
+		}
+		d, ok := strings.CutPrefix(line, "data: ")
+		if !ok {
+			t.Fatalf("not an SSE data line: %q", line)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func TestCompletionStreamEqualsNonStream(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	want := reference(t, "stream me", 10, 0, 0)
+	code, hdr, b := post(t, ts.URL+"/v1/completions",
+		`{"model":"tiny","prompt":"stream me","max_tokens":10,"temperature":0,"stream":true,"stream_options":{"include_usage":true}}`)
+	if code != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("HTTP %d %s: %s", code, hdr.Get("Content-Type"), b)
+	}
+	evs := sseEvents(t, bytes.NewReader(b))
+	if evs[len(evs)-1] != "[DONE]" {
+		t.Fatalf("stream does not end with [DONE]: %q", evs)
+	}
+	var text strings.Builder
+	var finish string
+	var usageSeen int
+	for _, e := range evs[:len(evs)-1] {
+		var c completionResp
+		mustJSON(t, []byte(e), &c)
+		if len(c.Choices) == 0 {
+			usageSeen = c.Usage.CompletionTokens
+			continue
+		}
+		text.WriteString(c.Choices[0].Text)
+		if c.Choices[0].FinishReason != "" {
+			finish = c.Choices[0].FinishReason
+		}
+	}
+	if text.String() != jsonText(want.text) || finish != "length" || usageSeen != want.tokens {
+		t.Errorf("stream gave %q (%s, usage %d), want %q (length, %d)", text.String(), finish, usageSeen, want.text, want.tokens)
+	}
+}
+
+func TestTokenizeMatchesLlamaCpp(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	raw, err := os.ReadFile(filepath.Join(fixtures, "golden", "tokenize-tiny.tsv"))
+	if err != nil {
+		t.Fatalf("golden %v", err)
+	}
+	n := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		text, idsField, ok := strings.Cut(line, "\t")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		text, err := strconv.Unquote(`"` + text + `"`)
+		if err != nil {
+			continue
+		}
+		var want []int32
+		for _, f := range strings.Fields(strings.NewReplacer(",", " ", "[", " ", "]", " ").Replace(idsField)) {
+			v, err := strconv.Atoi(f)
+			if err != nil {
+				t.Fatalf("golden line %q: %v", line, err)
+			}
+			want = append(want, int32(v))
+		}
+		body, _ := json.Marshal(map[string]any{"content": text, "prompt": text, "model": "tiny"})
+		code, _, b := post(t, ts.URL+"/tokenize", string(body))
+		var got struct {
+			Tokens      []int32 `json:"tokens"`
+			Count       int     `json:"count"`
+			MaxModelLen int     `json:"max_model_len"`
+		}
+		mustJSON(t, b, &got)
+		if code != 200 || fmt.Sprint(got.Tokens) != fmt.Sprint(want) || got.Count != len(want) || got.MaxModelLen != 1024 {
+			t.Errorf("tokenize %q: HTTP %d %+v, llama.cpp gives %v", text, code, got, want)
+		}
+		ids, _ := json.Marshal(map[string]any{"tokens": want[1:]}) // without BOS
+		code, _, b = post(t, ts.URL+"/detokenize", string(ids))
+		var dt struct{ Prompt, Content string }
+		mustJSON(t, b, &dt)
+		if code != 200 || strings.TrimPrefix(strings.ReplaceAll(dt.Prompt, "▁", " "), " ") != text || dt.Content != dt.Prompt {
+			t.Errorf("detokenize %v: HTTP %d %+v, want %q", want[1:], code, dt, text)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no golden lines parsed")
+	}
+}
