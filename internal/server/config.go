@@ -20,8 +20,8 @@ type Config struct {
 	Ctx int
 	// Parallel is the most sequences running at once (default 4).
 	Parallel int
-	// QueueDepth is the most requests waiting for a slot (default 64);
-	// beyond it requests get 429.
+	// QueueDepth is the most requests waiting for a slot (default 64;
+	// negative: none wait); beyond it requests get 429.
 	QueueDepth int
 	// KVBytes is the KV-cache memory all running sequences share (default
 	// Parallel × Ctx positions). A sequence reserves prompt+max_tokens
@@ -62,8 +62,11 @@ func (c Config) withDefaults(e *engine.Engine) (Config, error) {
 	if c.Parallel == 0 {
 		c.Parallel = 4
 	}
-	if c.QueueDepth == 0 {
+	switch {
+	case c.QueueDepth == 0:
 		c.QueueDepth = 64
+	case c.QueueDepth < 0:
+		c.QueueDepth = 0
 	}
 	if c.StepTokens == 0 {
 		c.StepTokens = 256
@@ -83,8 +86,8 @@ func (c Config) withDefaults(e *engine.Engine) (Config, error) {
 	switch {
 	case c.Ctx < 2:
 		return c, fmt.Errorf("server: context %d is too small", c.Ctx)
-	case c.Parallel < 1 || c.QueueDepth < 0:
-		return c, errors.New("server: parallel must be >= 1 and the queue depth >= 0")
+	case c.Parallel < 1:
+		return c, errors.New("server: parallel must be >= 1")
 	case c.StepTokens <= c.Parallel:
 		return c, fmt.Errorf("server: step tokens (%d) must exceed parallel (%d) so prefill always progresses", c.StepTokens, c.Parallel)
 	case c.MaxBodyBytes < 1024 || c.MaxTokens < 1 || c.MaxStops < 0:

@@ -160,7 +160,7 @@ func jsonError(err error) error {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &te):
-		field := te.Field
+		field := strings.TrimPrefix(te.Field, "samplingFields.") // the embedded struct's name is no parameter
 		if field == "" {
 			return badRequest("", "the request body must be a JSON object, not %s", te.Value)
 		}
