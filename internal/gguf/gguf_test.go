@@ -308,3 +308,21 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// GGUF v2 has the same layout as v3 for little-endian files.
+func TestVersion2(t *testing.T) {
+	w := NewWriter()
+	w.AddKV("general.architecture", String("llama"))
+	w.AddTensor("t", tensor.F32, []int64{2}, make([]byte, 8))
+	var buf bytes.Buffer
+	w.WriteTo(&buf)
+	b := buf.Bytes()
+	binary.LittleEndian.PutUint32(b[4:], 2)
+	f, err := Parse(b)
+	if err != nil || f.Version != 2 {
+		t.Fatalf("v2: version %v, err %v", f, err)
+	}
+	if s, _ := f.String("general.architecture"); s != "llama" {
+		t.Errorf("architecture %q", s)
+	}
+}
