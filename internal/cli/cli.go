@@ -31,6 +31,7 @@ var commands = map[string]command{
 	"logits":    {"print the logits for a sequence of token ids as JSON", logitsCmd},
 	"testmodel": {"write a random-weight GGUF of a real model's shape (for speed work)", testmodelCmd},
 	"bench":     {"measure prefill and decode tokens/s against the memory-bandwidth roofline", benchCmd},
+	"serve":     {"serve an OpenAI-compatible API with continuous batching", serveCmd},
 	"train":     {"train a small llama-architecture model on the synthetic long-context curriculum", trainCmd},
 	"eval":      {"run long-context benchmarks (NIAH, RULER) on the built-in engine or an OpenAI-compatible server", evalCmd},
 }

@@ -238,3 +238,11 @@ func TestTrainResumeAndRun(t *testing.T) {
 		t.Fatalf("run on the trained model: exit %d: %s", code, stderr)
 	}
 }
+
+func TestServeRefusesOpenBindWithoutKey(t *testing.T) {
+	t.Setenv("LONGCTX_API_KEY", "")
+	code, _, stderr := runMain(t, "", "serve", "-m", fixture(t, "gguf/tiny-q8_0.gguf"), "--addr", "0.0.0.0:0")
+	if code != 2 || !strings.Contains(stderr, "beyond loopback") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+}

@@ -120,19 +120,25 @@ func (e *Engine) PromptTokens(req *Request) ([]int32, error) {
 		}
 		return tok.Encode(req.Prompt, true, false)
 	}
-	tpl := e.Template
-	if tpl == nil {
+	if e.Template == nil {
 		return nil, errors.New("the model has no chat template (tokenizer.chat_template); send a raw prompt instead")
 	}
+	return e.ChatTokens(e.Template, req.Messages, true)
+}
+
+// ChatTokens renders msgs with tpl (which may differ from the model's own)
+// and tokenizes the result, control-token text included. The BOS token is
+// added as the metadata asks unless the template already wrote it.
+func (e *Engine) ChatTokens(tpl *chat.Template, msgs []chat.Message, addGenerationPrompt bool) ([]int32, error) {
+	tok := e.Tokenizer
 	// A model without BOS or EOS (id -1) gets empty strings.
 	bosPiece, _ := tok.Piece(tok.BOS(), true)
 	eosPiece, _ := tok.Piece(tok.EOS(), true)
 	bos, eos := string(bosPiece), string(eosPiece)
-	text, err := tpl.Render(req.Messages, chat.Options{AddGenerationPrompt: true, BOSToken: bos, EOSToken: eos})
+	text, err := tpl.Render(msgs, chat.Options{AddGenerationPrompt: addGenerationPrompt, BOSToken: bos, EOSToken: eos})
 	if err != nil {
 		return nil, err
 	}
-	// Templates that write the BOS text themselves must not get a second one.
 	addSpecial := !(tok.AddBOS() && bos != "" && strings.HasPrefix(text, bos))
 	return tok.Encode(text, addSpecial, true)
 }

@@ -13,7 +13,6 @@ import (
 	rand2 "math/rand/v2"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -323,16 +322,11 @@ func (s *Server) chatTokens(msgs []chat.Message, addGen bool) ([]int32, error) {
 	if tpl == nil {
 		return nil, badRequest("messages", "the model has no chat template (tokenizer.chat_template); use /v1/completions with a raw prompt, or start the server with a chat template")
 	}
-	tok := s.eng.Tokenizer
-	bosPiece, _ := tok.Piece(tok.BOS(), true)
-	eosPiece, _ := tok.Piece(tok.EOS(), true)
-	bos, eos := string(bosPiece), string(eosPiece)
-	text, err := tpl.Render(msgs, chat.Options{AddGenerationPrompt: addGen, BOSToken: bos, EOSToken: eos})
+	ids, err := s.eng.ChatTokens(tpl, msgs, addGen)
 	if err != nil {
 		return nil, badRequest("messages", "rendering the chat template: %v", err)
 	}
-	addSpecial := !(tok.AddBOS() && bos != "" && strings.HasPrefix(text, bos))
-	return tok.Encode(text, addSpecial, true)
+	return ids, nil
 }
 
 // chatMessages converts and checks request messages.
