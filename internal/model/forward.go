@@ -198,13 +198,15 @@ func matmul(dst []float32, w *Weight, x []float32, n int) error {
 }
 
 // rmsNorm normalises each width-wide row of x into dst and multiplies by
-// weight. The sum of squares is accumulated in float64 as ggml does.
+// weight. As in ggml, each square is rounded to float32 and the squares
+// are summed in float64: the rounding feeds later 8-bit activation
+// quantization, so it must be the same.
 func rmsNorm(dst, x, weight []float32, width int, eps float32) {
 	for off := 0; off < len(x); off += width {
 		row := x[off : off+width]
 		var sum float64
 		for _, v := range row {
-			sum += float64(v) * float64(v)
+			sum += float64(float32(v * v))
 		}
 		mean := float32(sum / float64(width))
 		s := 1 / float32(math.Sqrt(float64(mean+eps)))

@@ -112,17 +112,20 @@ var goldenTolerance = map[string]float64{
 	"tinyqwen2-q8_0": 0.03, "tinyqwen2-q4_k_m": 0.03,
 }
 
-// minCosine is the per-position cosine similarity required. With 4-bit
+// minCosine is the per-position cosine similarity required. With quantized
 // weights the logits depend chaotically on float summation order: an
-// activation that lands within an ulp of a rounding boundary of its 8-bit
+// activation within an ulp of a rounding boundary of its 8-bit (or f16)
 // quantization flips one step, and the random-weight fixtures have flat
-// logits (|logit| < 1.5), so one flip moves the cosine by ~1e-4.
-// llama.cpp's own batch and incremental runs of the same Q4_K_M file
-// differ by 0.014 with cosine 0.99993, and swapping our reference dot
-// products for the AVX2 ones (same integer sums, other float order) moves
-// individual files between 0.99984 and 1.0. For those types the bound is
-// 0.9998. The random-weight fixtures are not very sensitive to attention
-// (a 5% error in the attention scale still gives 0.99984), so the code all
+// logits (|logit| < 1.5), so one flip moves the cosine by ~1e-4. This was
+// traced op by op against a build of llama.cpp b10573 on this machine:
+// copying the exact lane layouts and reduction trees of its AVX-512 and
+// repacked (q4_0_8x8, q4_K_8x8) kernels, its fused RoPE and its polynomial
+// exp makes all 32 golden cases bit-identical, so nothing but summation
+// order separates the engines. Those orders are specific to one build
+// (llama.cpp's own batched and token-by-token Q4_K_M runs differ by 0.014,
+// cosine 0.99993), so the default kernels keep their own. For 4-bit files
+// the bound is 0.9998. The fixtures are not very sensitive to attention (a
+// 5% error in the attention scale still gives 0.99984), so the code all
 // types share — rope, attention, norms — is held to the f32, f16 and q8_0
 // cases, whose tolerances catch such errors by far; the 4-bit cases guard
 // the 4-bit kernels, which internal/tensor also checks against llama.cpp's
