@@ -113,3 +113,37 @@ func BenchmarkQuantize(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPrefill multiplies 2048×2048 weights with 512 activation rows,
+// the compute-bound shape of prompt processing: "tiled" with the tile
+// kernel where the CPU has one, "rows" with one VecDot per output.
+func BenchmarkPrefill(b *testing.B) {
+	const rows, cols, ntok = 2048, 2048, 512
+	r := rand.New(rand.NewPCG(9, 2))
+	x := make([]float32, ntok*cols)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	dst := make([]float32, ntok*rows)
+	for _, typ := range []Type{F32, F16, Q8_0, Q4_0, Q4_K, Q6_K} {
+		w := randomWeights(r, typ, rows*cols)
+		for _, path := range []string{"tiled", "rows"} {
+			tk := tiledKernels[typ]
+			if tk == nil && path == "tiled" {
+				continue
+			}
+			b.Run(fmt.Sprintf("%s/%s", typ, path), func(b *testing.B) {
+				if path == "rows" {
+					tiledKernels[typ] = nil
+					defer func() { tiledKernels[typ] = tk }()
+				}
+				for i := 0; i < b.N; i++ {
+					if err := MatMul(dst, w, typ, rows, cols, x, ntok); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportThroughput(b, float64(len(w)), 2*rows*cols*ntok)
+			})
+		}
+	}
+}

@@ -53,30 +53,51 @@ func MatMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok 
 	}
 
 	j := jobPool.Get().(*matMulJob)
-	if cap(j.act) < int(actBytes) {
-		j.act = make([]byte, actBytes)
+	act, packed := j.act, j.packed
+	if cap(act) < int(actBytes) {
+		act = make([]byte, actBytes)
 	}
 	*j = matMulJob{
-		dst: dst, w: w, x: x, act: j.act[:actBytes],
-		rows: rows, cols: cols, ntok: ntok, rowB: int(wrb), actB: int(arb),
+		dst: dst, w: w, x: x, act: act[:actBytes], packed: packed,
+		rows: rows, cols: cols, ntok: ntok, rowB: int(wrb), actB: int(arb), actType: at,
 		quantize: kernels[at].quantizeActivations, vecDot: k.vecDot,
+	}
+	if tk := tiledKernels[wt]; tk != nil && ntok >= minTiledTokens && rows >= tileRows && cols%tk.sub == 0 {
+		j.tile = tk
+		groups := (ntok + tileTokens - 1) / tileTokens
+		n := groups * (cols / tk.sub) * packedSubBytes(tk.sub)
+		if cap(j.packed) < n {
+			j.packed = make([]byte, n)
+		}
+		j.packed = j.packed[:n]
 	}
 	// Work in multiply-adds decides whether waking the pool pays off.
 	work := float64(rows) * float64(cols) * float64(ntok)
 	serial := work < parallelMinWork
-	j.quantizing = true
+	j.phase = phaseQuantize
 	if serial || ntok == 1 {
 		j.Do(0, ntok)
 	} else {
 		parallel.Run(ntok, 1, j)
 	}
-	j.quantizing = false
+	grain := rowGrain(rows)
+	if j.tile != nil {
+		j.phase = phasePack
+		groups := (ntok + tileTokens - 1) / tileTokens
+		if serial {
+			j.Do(0, groups)
+		} else {
+			parallel.Run(groups, 1, j)
+		}
+		grain = max(tileRows, grain&^(tileRows-1))
+	}
+	j.phase = phaseMultiply
 	if serial {
 		j.Do(0, rows)
 	} else {
-		parallel.Run(rows, rowGrain(rows), j)
+		parallel.Run(rows, grain, j)
 	}
-	*j = matMulJob{act: j.act}
+	*j = matMulJob{act: j.act, packed: j.packed}
 	jobPool.Put(j)
 	return nil
 }
@@ -89,22 +110,33 @@ func rowGrain(rows int) int {
 	return max(4, g&^3)
 }
 
-// matMulJob is one MatMul, run as two loops on the worker pool: first the
-// activation rows are quantized (quantizing), then weight rows are
-// multiplied with every activation row. It is pooled so that a MatMul does
-// not allocate.
+// matMulJob is one MatMul, run as loops on the worker pool: first the
+// activation rows are quantized, then (for the tiled kernels) packed into
+// groups of tokens, then weight rows are multiplied with every activation
+// row. It is pooled so that a MatMul does not allocate.
 type matMulJob struct {
 	dst        []float32
 	w          []byte
 	x          []float32
 	act        []byte
+	packed     []byte // activation groups for the tile kernel
 	rows, cols int
 	ntok       int
 	rowB, actB int
-	quantizing bool
+	actType    Type
+	phase      matMulPhase
 	quantize   quantizeFunc
 	vecDot     vecDotFunc
+	tile       *tiledKernel // nil: one VecDot per output
 }
+
+type matMulPhase uint8
+
+const (
+	phaseQuantize matMulPhase = iota // over activation rows
+	phasePack                        // over groups of tileTokens activation rows
+	phaseMultiply                    // over weight rows
+)
 
 var jobPool = sync.Pool{New: func() any { return new(matMulJob) }}
 
@@ -114,13 +146,31 @@ var jobPool = sync.Pool{New: func() any { return new(matMulJob) }}
 const tokenTile = 64
 
 func (j *matMulJob) Do(lo, hi int) {
-	cols, actB := j.cols, j.actB
-	if j.quantizing {
+	switch j.phase {
+	case phaseQuantize:
+		cols, actB := j.cols, j.actB
 		for t := lo; t < hi; t++ {
 			j.quantize(j.x[t*cols:(t+1)*cols], j.act[t*actB:(t+1)*actB])
 		}
-		return
+	case phasePack:
+		tk := j.tile
+		groupB := (j.cols / tk.sub) * packedSubBytes(tk.sub)
+		for g := lo; g < hi; g++ {
+			t0 := g * tileTokens
+			packActs(j.packed[g*groupB:(g+1)*groupB], j.act, j.actType, j.actB, j.cols, t0, min(tileTokens, j.ntok-t0), tk.sub, tk.hasMin)
+		}
+	case phaseMultiply:
+		if j.tile != nil {
+			j.multiplyTiled(lo, hi)
+		} else {
+			j.multiplyRows(lo, hi)
+		}
 	}
+}
+
+// multiplyRows computes weight rows [lo, hi) with one VecDot per output.
+func (j *matMulJob) multiplyRows(lo, hi int) {
+	cols, actB := j.cols, j.actB
 	rows, rowB := j.rows, j.rowB
 	for t0 := 0; t0 < j.ntok; t0 += tokenTile {
 		t1 := min(t0+tokenTile, j.ntok)

@@ -8,10 +8,12 @@ import (
 	"testing"
 )
 
-// TestMatMulMatchesVecDot checks that every output of MatMul is exactly the
-// VecDot of its weight row with the activation row quantized by
+// TestMatMulMatchesVecDot checks that every output of MatMul is the VecDot
+// of its weight row with the activation row quantized by
 // QuantizeActivations, for shapes on both the serial and the parallel path
-// (also with more goroutines than rows and than CPUs).
+// (also with more goroutines than rows and than CPUs): bit for bit on the
+// per-row path, to float rounding (tiledTolerance) where a tile kernel
+// sums the same integer blocks in another order.
 func TestMatMulMatchesVecDot(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8))
 	r := rand.New(rand.NewPCG(6, 4))
@@ -46,7 +48,13 @@ func TestMatMulMatchesVecDot(t *testing.T) {
 						if err != nil {
 							t.Fatal(err)
 						}
-						if got := dst[tok*s.rows+row]; math.Float32bits(got) != math.Float32bits(want) {
+						got := dst[tok*s.rows+row]
+						if usesTiles(typ, s.rows, s.cols, s.ntok) {
+							wr := w[row*int(wrb) : (row+1)*int(wrb)]
+							if tol := tiledTolerance(t, typ, s.cols, wr, a); math.Abs(float64(got-want)) > tol {
+								t.Fatalf("dst[%d][%d] = %g, want %g (tolerance %g)", tok, row, got, want, tol)
+							}
+						} else if math.Float32bits(got) != math.Float32bits(want) {
 							t.Fatalf("dst[%d][%d] = %g, want %g", tok, row, got, want)
 						}
 					}
@@ -139,5 +147,92 @@ func TestMatMulErrors(t *testing.T) {
 	}
 	if err := MatMul(nil, make([]byte, 144), Q4_K, 1, 256, nil, 0); err != nil {
 		t.Errorf("zero tokens: %v", err)
+	}
+}
+
+// usesTiles reports whether MatMul takes the tile kernel for this shape.
+func usesTiles(typ Type, rows, cols, ntok int) bool {
+	tk := tiledKernels[typ]
+	return tk != nil && ntok >= minTiledTokens && rows >= tileRows && cols%tk.sub == 0
+}
+
+// tiledTolerance is how far a tiled output may be from VecDot: 8 float32
+// ulps of the sum of |products|, the size that reordered float sums round
+// against.
+func tiledTolerance(t *testing.T, typ Type, n int, w, a []byte) float64 {
+	t.Helper()
+	wf, af := make([]float32, n), make([]float32, n)
+	if err := Dequantize(typ, w, wf); err != nil {
+		t.Fatal(err)
+	}
+	if err := Dequantize(VecDotType(typ), a, af); err != nil {
+		t.Fatal(err)
+	}
+	var mag float64
+	for i := range wf {
+		mag += math.Abs(float64(wf[i]) * float64(af[i]))
+	}
+	return 8*0x1p-24*mag + 1e-30
+}
+
+// TestTiledMatMul checks every tile kernel against VecDot on random data
+// with row counts that leave a partial tile, token counts that leave a
+// partial group, and several column counts, serial and parallel.
+func TestTiledMatMul(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 8))
+	shapes := []struct{ rows, cols, ntok int }{
+		{8, 256, 8},
+		{11, 256, 5},
+		{27, 512, 13},
+		{64, 768, 9},
+		{133, 2048, 21},
+	}
+	tiled := 0
+	for _, typ := range dotTypes {
+		if tiledKernels[typ] == nil {
+			continue
+		}
+		tiled++
+		for _, s := range shapes {
+			t.Run(fmt.Sprintf("%s/%dx%dx%d", typ, s.rows, s.cols, s.ntok), func(t *testing.T) {
+				if !usesTiles(typ, s.rows, s.cols, s.ntok) {
+					t.Fatalf("shape does not take the tile kernel")
+				}
+				w := randomWeights(r, typ, s.rows*s.cols)
+				x := make([]float32, s.ntok*s.cols)
+				for i := range x {
+					x[i] = float32(r.NormFloat64())
+				}
+				dst := make([]float32, s.ntok*s.rows)
+				if err := MatMul(dst, w, typ, s.rows, s.cols, x, s.ntok); err != nil {
+					t.Fatal(err)
+				}
+				at := VecDotType(typ)
+				wrb, _ := typ.RowBytes(int64(s.cols))
+				arb, _ := at.RowBytes(int64(s.cols))
+				a := make([]byte, arb)
+				var worst float64
+				for tok := 0; tok < s.ntok; tok++ {
+					if err := QuantizeActivations(at, x[tok*s.cols:(tok+1)*s.cols], a); err != nil {
+						t.Fatal(err)
+					}
+					for row := 0; row < s.rows; row++ {
+						wr := w[row*int(wrb) : (row+1)*int(wrb)]
+						want, _ := VecDot(typ, s.cols, wr, a)
+						got := dst[tok*s.rows+row]
+						tol := tiledTolerance(t, typ, s.cols, wr, a)
+						if d := math.Abs(float64(got - want)); d > tol {
+							t.Fatalf("dst[%d][%d] = %g, want %g (tolerance %g)", tok, row, got, want, tol)
+						} else {
+							worst = max(worst, d/tol)
+						}
+					}
+				}
+				t.Logf("worst error %.2f of the tolerance", worst)
+			})
+		}
+	}
+	if tiled == 0 {
+		t.Skip("no tile kernels on this CPU")
 	}
 }
