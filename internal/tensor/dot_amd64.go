@@ -31,6 +31,9 @@ func dotQ4KAVX2(w, a unsafe.Pointer, nb int) float32
 func dotQ6KAVX2(w, a unsafe.Pointer, nb int) float32
 
 //go:noescape
+func quantizeQ8_0AVX2(dst *byte, src *float32, nb int)
+
+//go:noescape
 func f16ToF32F16C(dst *float32, src *uint16, n int)
 
 //go:noescape
@@ -52,6 +55,14 @@ func init() {
 	kernels[Q4_0].vecDot = dotQ4_0Q8_0AVX2
 	kernels[Q4_K].vecDot = dotQ4KQ8KAVX2
 	kernels[Q6_K].vecDot = dotQ6KQ8KAVX2
+	kernels[Q8_0].quantizeActivations = quantizeQ8_0ActivationsAVX2
+}
+
+func quantizeQ8_0ActivationsAVX2(src []float32, dst []byte) {
+	if len(src) < qk32 {
+		return
+	}
+	quantizeQ8_0AVX2(&dst[0], &src[0], len(src)/qk32)
 }
 
 func dotF32F32AVX2(n int, w, a []byte) float32 {

@@ -115,3 +115,53 @@ func TestF16C(t *testing.T) {
 		}
 	}
 }
+
+// TestQuantizeQ8_0AVX2 checks the assembly activation quantizer bit for
+// bit against the Go one: random blocks at several scales, all-zero
+// blocks, and blocks with NaN, ±Inf, subnormals and values at the f16 and
+// rounding boundaries.
+func TestQuantizeQ8_0AVX2(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("CPU lacks AVX2+FMA+F16C")
+	}
+	r := rand.New(rand.NewPCG(5, 17))
+	const nb = 200
+	x := make([]float32, nb*qk32)
+	for b := 0; b < nb; b++ {
+		blk := x[b*qk32 : (b+1)*qk32]
+		scale := math.Pow(10, float64(r.IntN(24)-12))
+		for i := range blk {
+			blk[i] = float32(r.NormFloat64() * scale)
+		}
+		switch b % 8 {
+		case 1:
+			clear(blk)
+		case 2:
+			blk[r.IntN(qk32)] = float32(math.NaN())
+		case 3:
+			blk[r.IntN(qk32)] = float32(math.Inf(1 - 2*r.IntN(2)))
+		case 4:
+			for i := range blk {
+				blk[i] = math.Float32frombits(r.Uint32() & 0x807fffff) // subnormals
+			}
+		case 5:
+			for i := range blk {
+				blk[i] = float32(r.IntN(255)-127) + 0.5 // ties at amax 127
+			}
+			blk[0] = 127
+		case 6:
+			blk[3] = 65520 * 127 // d overflows f16
+		}
+	}
+	got, want := make([]byte, nb*q8_0Bytes), make([]byte, nb*q8_0Bytes)
+	quantizeQ8_0ActivationsAVX2(x, got)
+	quantizeQ8_0Activations(x, want)
+	for b := 0; b < nb; b++ {
+		g, w := got[b*q8_0Bytes:(b+1)*q8_0Bytes], want[b*q8_0Bytes:(b+1)*q8_0Bytes]
+		for i := range g {
+			if g[i] != w[i] {
+				t.Fatalf("block %d byte %d: AVX2 %#x, Go %#x\nAVX2 % x\nGo   % x", b, i, g[i], w[i], g, w)
+			}
+		}
+	}
+}

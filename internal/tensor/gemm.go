@@ -19,7 +19,7 @@ const (
 )
 
 // tileKernelFunc multiplies tileRows weight rows with one packed group of
-// tileTokens activation rows over nsub sub-blocks and writes the products
+// tileTokens activation rows over nsub sub-blocks and adds the products
 // to out[row*tileTokens+token]. w points at the first quant of row 0; row
 // r starts rowStride bytes further per row and a row's sub-blocks are
 // subStride bytes apart. side holds, per sub-block, the rows' scales dw,
@@ -31,10 +31,10 @@ type tiledKernel struct {
 	sub    int  // quants per sub-block: 32 or 16
 	hasMin bool // the kernel subtracts mw*sa (needs activation sums)
 	kernel tileKernelFunc
-	// prep fills p for the tileRows rows starting at w[0] (rows rowB bytes
-	// apart, cols elements each): either pointing at the quants in place
-	// or decoding them into p.quants.
-	prep func(p *tilePrep, w []byte, rowB, cols int)
+	// prep fills p for columns [c0, c1) of the tileRows rows starting at
+	// w[0] (rows rowB bytes apart; c0 and c1 on block boundaries): either
+	// pointing at the quants in place or decoding them into p.quants.
+	prep func(p *tilePrep, w []byte, rowB, c0, c1 int)
 }
 
 // tiledKernels is indexed by weight type; nil where there is no tiled kernel.
@@ -48,23 +48,39 @@ const minTiledTokens = 4
 type tilePrep struct {
 	w                    unsafe.Pointer
 	rowStride, subStride int
-	quants               []byte   // decoded quants, tileRows rows of cols bytes
-	side                 []uint32 // per sub-block: dw[8] mw[8] corr[8]
-	out                  [tileRows * tileTokens]float32
+	quants               []byte    // decoded quants, tileRows rows of one panel
+	side                 []uint32  // per sub-block: dw[8] mw[8] corr[8]
+	out                  []float32 // per token group, the kernel's accumulators
 }
 
 var prepPool = sync.Pool{New: func() any { return new(tilePrep) }}
 
-// sizeFor makes the buffers fit nsub sub-blocks of cols quants.
-func (p *tilePrep) sizeFor(cols, nsub int) {
-	if cap(p.quants) < tileRows*cols {
-		p.quants = make([]byte, tileRows*cols)
+// sizeFor makes the buffers fit a panel of cols quants in nsub
+// sub-blocks and groups token groups.
+func (p *tilePrep) sizeFor(cols, nsub, groups int) {
+	p.quants = resize(p.quants, tileRows*cols)
+	p.side = resize(p.side, 3*tileRows*nsub)
+	p.out = resize(p.out, groups*tileRows*tileTokens)
+}
+
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
 	}
-	p.quants = p.quants[:tileRows*cols]
-	if cap(p.side) < 3*tileRows*nsub {
-		p.side = make([]uint32, 3*tileRows*nsub)
-	}
-	p.side = p.side[:3*tileRows*nsub]
+	return s[:n]
+}
+
+// panelBytes bounds the packed activations of one K-panel (all token
+// groups), so that they stay in a core's L2 cache while every tile of
+// weight rows streams past them.
+const panelBytes = 512 << 10
+
+// panelCols is the K-panel width for ntok tokens: a multiple of QK_K (so
+// no super-block is split) and at least one.
+func panelCols(tk *tiledKernel, ntok int) int {
+	groups := (ntok + tileTokens - 1) / tileTokens
+	perCol := groups * packedSubBytes(tk.sub) / tk.sub
+	return max(QK_K, panelBytes/perCol&^(QK_K-1))
 }
 
 // setSide records row i's sub-block s.
@@ -103,12 +119,9 @@ func packActs(dst, act []byte, at Type, actB, cols, t0, nt, sub int, sums bool) 
 			var da float32
 			var sum int32
 			switch at {
-			case Q8_0: // sub == 32: one block per sub-block
+			case Q8_0: // sub == 32, one block per sub-block; no min term
 				blk := row[s*q8_0Bytes : (s+1)*q8_0Bytes]
 				da, q = f16At(blk, 0), blk[2:]
-				if sums {
-					sum = sumInt8(q[:32])
-				}
 			default: // Q8_K
 				per := QK_K / sub
 				y := row[(s/per)*q8KBytes : (s/per+1)*q8KBytes]
@@ -146,36 +159,37 @@ func sumBytes(v uint64) int32 {
 	return int32((s * wordOnes) >> 48)
 }
 
-// sumInt8 returns the sum of len(q) (a multiple of 8) int8 values.
-func sumInt8(q []byte) int32 {
-	var s int32
-	for i := 0; i+8 <= len(q); i += 8 {
-		s += sumBytes(binary.LittleEndian.Uint64(q[i:])^highBits) - 8*128
-	}
-	return s
-}
-
 // multiplyTiled is the multiply phase of a tiled MatMul for weight rows
-// [lo, hi): whole tiles through the tile kernel, the rest row by row.
+// [lo, hi): whole tiles through the tile kernel, K-panel by K-panel, the
+// rest row by row.
 func (j *matMulJob) multiplyTiled(lo, hi int) {
 	tk := j.tile
 	rows, cols, ntok := j.rows, j.cols, j.ntok
-	nsub := cols / tk.sub
-	groupB := nsub * packedSubBytes(tk.sub)
+	groups := (ntok + tileTokens - 1) / tileTokens
+	subB := packedSubBytes(tk.sub)
+	groupB := cols / tk.sub * subB
+	kc := panelCols(tk, ntok)
 	p := prepPool.Get().(*tilePrep)
-	p.sizeFor(cols, nsub)
+	p.sizeFor(min(kc, cols), min(kc, cols)/tk.sub, groups)
 	r := lo
 	for ; r+tileRows <= hi; r += tileRows {
-		tk.prep(p, j.w[r*j.rowB:(r+tileRows)*j.rowB], j.rowB, cols)
-		for t0 := 0; t0 < ntok; t0 += tileTokens {
-			g := j.packed[(t0/tileTokens)*groupB:]
-			tk.kernel(p.w, p.rowStride, p.subStride, &p.side[0], unsafe.Pointer(&g[0]), nsub, &p.out[0])
-			nt := min(tileTokens, ntok-t0)
-			for ti := 0; ti < nt; ti++ {
-				d := j.dst[(t0+ti)*rows+r : (t0+ti)*rows+r+tileRows]
-				for i := range d {
-					d[i] = p.out[i*tileTokens+ti]
-				}
+		clear(p.out)
+		w := j.w[r*j.rowB : (r+tileRows)*j.rowB]
+		for c0 := 0; c0 < cols; c0 += kc {
+			c1 := min(c0+kc, cols)
+			nsub := (c1 - c0) / tk.sub
+			tk.prep(p, w, j.rowB, c0, c1)
+			off := c0 / tk.sub * subB
+			for g := 0; g < groups; g++ {
+				out := p.out[g*tileRows*tileTokens:]
+				tk.kernel(p.w, p.rowStride, p.subStride, &p.side[0], unsafe.Pointer(&j.packed[g*groupB+off]), nsub, &out[0])
+			}
+		}
+		for t := 0; t < ntok; t++ {
+			out := p.out[(t/tileTokens)*tileRows*tileTokens+t%tileTokens:]
+			d := j.dst[t*rows+r : t*rows+r+tileRows]
+			for i := range d {
+				d[i] = out[i*tileTokens]
 			}
 		}
 	}

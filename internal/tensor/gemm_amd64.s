@@ -20,7 +20,8 @@
 // Registers: Y0-Y7 accumulators (one per row), Y8-Y15 per-row integer sums,
 // Y16-Y23 activation quants, Y24 da, Y25 sa. R8-R13, AX, BX point at the 8
 // rows' quants, DX is the stride between sub-blocks of a row, SI the side
-// table (96 bytes per sub-block: dw[8] mw[8] corr[8]), DI the activations.
+// table (96 bytes per sub-block: dw[8] mw[8] corr[8]), DI the activations,
+// R15 out, the accumulators (added to, so K can be split into panels).
 
 // One row's sub-block of 32 (S32) or 16 (S16) quants, with or without the
 // min term.
@@ -51,15 +52,16 @@
 #define MINS(R, ACC) \
 	VFNMADD231PS.BCST (32+4*R)(SI), Y25, ACC
 
-#define ZEROACC \
-	VXORPS Y0, Y0, Y0 \
-	VXORPS Y1, Y1, Y1 \
-	VXORPS Y2, Y2, Y2 \
-	VXORPS Y3, Y3, Y3 \
-	VXORPS Y4, Y4, Y4 \
-	VXORPS Y5, Y5, Y5 \
-	VXORPS Y6, Y6, Y6 \
-	VXORPS Y7, Y7, Y7
+#define LOADACC \
+	MOVQ    out+48(FP), R15 \
+	VMOVUPS 0(R15), Y0      \
+	VMOVUPS 32(R15), Y1     \
+	VMOVUPS 64(R15), Y2     \
+	VMOVUPS 96(R15), Y3     \
+	VMOVUPS 128(R15), Y4    \
+	VMOVUPS 160(R15), Y5    \
+	VMOVUPS 192(R15), Y6    \
+	VMOVUPS 224(R15), Y7
 
 #define LOADROWS \
 	MOVQ w+0(FP), R8         \
@@ -88,22 +90,21 @@
 	ADDQ $96, SI
 
 #define STOREACC \
-	MOVQ    out+48(FP), DI \
-	VMOVUPS Y0, 0(DI)      \
-	VMOVUPS Y1, 32(DI)     \
-	VMOVUPS Y2, 64(DI)     \
-	VMOVUPS Y3, 96(DI)     \
-	VMOVUPS Y4, 128(DI)    \
-	VMOVUPS Y5, 160(DI)    \
-	VMOVUPS Y6, 192(DI)    \
-	VMOVUPS Y7, 224(DI)    \
+	VMOVUPS Y0, 0(R15)     \
+	VMOVUPS Y1, 32(R15)    \
+	VMOVUPS Y2, 64(R15)    \
+	VMOVUPS Y3, 96(R15)    \
+	VMOVUPS Y4, 128(R15)   \
+	VMOVUPS Y5, 160(R15)   \
+	VMOVUPS Y6, 192(R15)   \
+	VMOVUPS Y7, 224(R15)   \
 	VZEROUPPER
 
 // func gemm8x8S32(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
 // 32-quant sub-blocks without a min term (Q8_0, Q4_0). nsub > 0.
 TEXT ·gemm8x8S32(SB), NOSPLIT, $0-56
 	LOADROWS
-	ZEROACC
+	LOADACC
 
 s32loop:
 	VMOVDQU32 0(DI), Y16
@@ -143,7 +144,7 @@ s32loop:
 // 32-quant sub-blocks with a min term (Q4_K). nsub > 0.
 TEXT ·gemm8x8S32Min(SB), NOSPLIT, $0-56
 	LOADROWS
-	ZEROACC
+	LOADACC
 
 s32mloop:
 	VMOVDQU32 0(DI), Y16
@@ -192,7 +193,7 @@ s32mloop:
 // 16-quant sub-blocks without a min term (Q6_K). nsub > 0.
 TEXT ·gemm8x8S16(SB), NOSPLIT, $0-56
 	LOADROWS
-	ZEROACC
+	LOADACC
 
 s16loop:
 	VMOVDQU32 0(DI), Y16
@@ -222,4 +223,41 @@ s16loop:
 	JNZ  s16loop
 
 	STOREACC
+	RET
+
+// func q8_0RowSide(side *uint32, w *byte, nb int)
+// The tile kernels' side entries of one Q8_0 row: for each of nb blocks,
+// dw (the f16 scale as float32) at side[24*b], mw = 0 at side[24*b+8] and
+// corr = 128*sum(quants) at side[24*b+16]. The sum is taken over q+128 as
+// unsigned bytes (VPSADBW) and corrected by 32*128. nb > 0.
+TEXT ·q8_0RowSide(SB), NOSPLIT, $0-24
+	MOVQ         side+0(FP), DI
+	MOVQ         w+8(FP), SI
+	MOVQ         nb+16(FP), CX
+	MOVL         $0x80808080, AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	VPXOR        Y14, Y14, Y14
+
+q8sideloop:
+	MOVWLZX      0(SI), AX
+	VMOVD        AX, X0
+	VCVTPH2PS    X0, X0
+	VMOVSS       X0, 0(DI)
+	MOVL         $0, 32(DI)
+	VPXOR        2(SI), Y15, Y1
+	VPSADBW      Y14, Y1, Y1
+	VEXTRACTI128 $1, Y1, X2
+	VPADDQ       X2, X1, X1
+	VPSHUFD      $0x4e, X1, X2
+	VPADDQ       X2, X1, X1
+	VMOVQ        X1, AX
+	SUBL         $4096, AX
+	SHLL         $7, AX
+	MOVL         AX, 64(DI)
+	ADDQ         $34, SI
+	ADDQ         $96, DI
+	DECQ         CX
+	JNZ          q8sideloop
+	VZEROUPPER
 	RET

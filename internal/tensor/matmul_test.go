@@ -186,6 +186,7 @@ func TestTiledMatMul(t *testing.T) {
 		{27, 512, 13},
 		{64, 768, 9},
 		{133, 2048, 21},
+		{16, 4096, 203}, // several K-panels
 	}
 	tiled := 0
 	for _, typ := range dotTypes {
@@ -198,6 +199,7 @@ func TestTiledMatMul(t *testing.T) {
 				if !usesTiles(typ, s.rows, s.cols, s.ntok) {
 					t.Fatalf("shape does not take the tile kernel")
 				}
+				t.Logf("%d K-panels", (s.cols+panelCols(tiledKernels[typ], s.ntok)-1)/panelCols(tiledKernels[typ], s.ntok))
 				w := randomWeights(r, typ, s.rows*s.cols)
 				x := make([]float32, s.ntok*s.cols)
 				for i := range x {
