@@ -34,6 +34,9 @@ func dotQ6KAVX2(w, a unsafe.Pointer, nb int) float32
 func quantizeQ8_0AVX2(dst *byte, src *float32, nb int)
 
 //go:noescape
+func quantizeQ8KAVX2(dst *byte, src *float32, nb int)
+
+//go:noescape
 func f16ToF32F16C(dst *float32, src *uint16, n int)
 
 //go:noescape
@@ -56,6 +59,14 @@ func init() {
 	kernels[Q4_K].vecDot = dotQ4KQ8KAVX2
 	kernels[Q6_K].vecDot = dotQ6KQ8KAVX2
 	kernels[Q8_0].quantizeActivations = quantizeQ8_0ActivationsAVX2
+	kernels[Q8_K].quantizeActivations = quantizeQ8KAVX2Row
+}
+
+func quantizeQ8KAVX2Row(src []float32, dst []byte) {
+	if len(src) < QK_K {
+		return
+	}
+	quantizeQ8KAVX2(&dst[0], &src[0], len(src)/QK_K)
 }
 
 func quantizeQ8_0ActivationsAVX2(src []float32, dst []byte) {

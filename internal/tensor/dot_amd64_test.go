@@ -165,3 +165,52 @@ func TestQuantizeQ8_0AVX2(t *testing.T) {
 		}
 	}
 }
+
+// TestQuantizeQ8KAVX2 checks the assembly Q8_K quantizer bit for bit
+// against the Go one: random super-blocks at several scales, all-zero
+// ones, ties for the largest magnitude with both signs, NaN and ±Inf.
+func TestQuantizeQ8KAVX2(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("CPU lacks AVX2+FMA+F16C")
+	}
+	r := rand.New(rand.NewPCG(6, 19))
+	const nb = 120
+	x := make([]float32, nb*QK_K)
+	for b := 0; b < nb; b++ {
+		blk := x[b*QK_K : (b+1)*QK_K]
+		scale := math.Pow(10, float64(r.IntN(24)-12))
+		for i := range blk {
+			blk[i] = float32(r.NormFloat64() * scale)
+		}
+		switch b % 8 {
+		case 1:
+			clear(blk)
+		case 2:
+			blk[r.IntN(QK_K)] = float32(math.NaN())
+		case 3:
+			blk[r.IntN(QK_K)] = float32(math.Inf(1 - 2*r.IntN(2)))
+		case 4: // equal magnitudes, opposite signs: the first one wins
+			i, j := r.IntN(QK_K/2), QK_K/2+r.IntN(QK_K/2)
+			blk[i], blk[j] = -1000*float32(scale), 1000*float32(scale)
+		case 5:
+			for i := range blk {
+				blk[i] = float32(r.IntN(255)-127) + 0.5
+			}
+			blk[7] = -127
+		}
+	}
+	got, want := make([]byte, nb*q8KBytes), make([]byte, nb*q8KBytes)
+	for i := range got {
+		got[i], want[i] = 0xee, 0xee // an all-zero block must be cleared
+	}
+	quantizeQ8KAVX2Row(x, got)
+	quantizeQ8K(x, want)
+	for b := 0; b < nb; b++ {
+		g, w := got[b*q8KBytes:(b+1)*q8KBytes], want[b*q8KBytes:(b+1)*q8KBytes]
+		for i := range g {
+			if g[i] != w[i] {
+				t.Fatalf("block %d byte %d: AVX2 %#x, Go %#x", b, i, g[i], w[i])
+			}
+		}
+	}
+}

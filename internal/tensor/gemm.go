@@ -186,11 +186,11 @@ func (j *matMulJob) multiplyTiled(lo, hi int) {
 			}
 		}
 		for t := 0; t < ntok; t++ {
-			out := p.out[(t/tileTokens)*tileRows*tileTokens+t%tileTokens:]
-			d := j.dst[t*rows+r : t*rows+r+tileRows]
-			for i := range d {
-				d[i] = out[i*tileTokens]
-			}
+			// out holds row i of the group's token lane at i*tileTokens.
+			o := (*[tileRows * tileTokens]float32)(p.out[(t/tileTokens)*tileRows*tileTokens:])[t%tileTokens:]
+			d := (*[tileRows]float32)(j.dst[t*rows+r:])
+			d[0], d[1], d[2], d[3] = o[0], o[8], o[16], o[24]
+			d[4], d[5], d[6], d[7] = o[32], o[40], o[48], o[56]
 		}
 	}
 	prepPool.Put(p)
