@@ -9,7 +9,7 @@ import (
 )
 
 // The AVX2 kernels take whole blocks: n elements for F32/F16 (a multiple of
-// 32; the wrappers finish the tail) and nb blocks for the quantized types.
+// 8; the wrappers finish the tail) and nb blocks for the quantized types.
 // Pointers are to the first byte of each row.
 
 //go:noescape
@@ -77,7 +77,7 @@ func quantizeQ8_0ActivationsAVX2(src []float32, dst []byte) {
 }
 
 func dotF32F32AVX2(n int, w, a []byte) float32 {
-	body := n &^ 31
+	body := n &^ 7
 	var s float32
 	if body > 0 {
 		s = dotF32AVX2(unsafe.Pointer(&w[0]), unsafe.Pointer(&a[0]), body)
@@ -89,7 +89,7 @@ func dotF32F32AVX2(n int, w, a []byte) float32 {
 }
 
 func dotF16F16AVX2(n int, w, a []byte) float32 {
-	body := n &^ 31
+	body := n &^ 7
 	var s float32
 	if body > 0 {
 		s = dotF16AVX2(unsafe.Pointer(&w[0]), unsafe.Pointer(&a[0]), body)

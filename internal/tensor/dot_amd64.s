@@ -19,7 +19,7 @@
 	VADDSS       X1, X0, X0
 
 // func dotF32AVX2(w, a unsafe.Pointer, n int) float32
-// n is a positive multiple of 32.
+// n is a positive multiple of 8: 32 per iteration, then 8 at a time.
 TEXT ·dotF32AVX2(SB), NOSPLIT, $0-28
 	MOVQ   w+0(FP), SI
 	MOVQ   a+8(FP), DI
@@ -28,6 +28,9 @@ TEXT ·dotF32AVX2(SB), NOSPLIT, $0-28
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
+
+	CMPQ        CX, $32
+	JLT         f32tail
 
 f32loop:
 	VMOVUPS     0(SI), Y4
@@ -41,7 +44,20 @@ f32loop:
 	ADDQ        $128, SI
 	ADDQ        $128, DI
 	SUBQ        $32, CX
-	JNZ         f32loop
+	CMPQ        CX, $32
+	JGE         f32loop
+
+f32tail:
+	TESTQ       CX, CX
+	JZ          f32done
+	VMOVUPS     0(SI), Y4
+	VFMADD231PS 0(DI), Y4, Y0
+	ADDQ        $32, SI
+	ADDQ        $32, DI
+	SUBQ        $8, CX
+	JMP         f32tail
+
+f32done:
 
 	VADDPS Y1, Y0, Y0
 	VADDPS Y3, Y2, Y2
@@ -52,7 +68,7 @@ f32loop:
 	RET
 
 // func dotF16AVX2(w, a unsafe.Pointer, n int) float32
-// n is a positive multiple of 32.
+// n is a positive multiple of 8: 32 per iteration, then 8 at a time.
 TEXT ·dotF16AVX2(SB), NOSPLIT, $0-28
 	MOVQ   w+0(FP), SI
 	MOVQ   a+8(FP), DI
@@ -61,6 +77,9 @@ TEXT ·dotF16AVX2(SB), NOSPLIT, $0-28
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
+
+	CMPQ        CX, $32
+	JLT         f16tail
 
 f16loop:
 	VCVTPH2PS   0(SI), Y4
@@ -78,7 +97,21 @@ f16loop:
 	ADDQ        $64, SI
 	ADDQ        $64, DI
 	SUBQ        $32, CX
-	JNZ         f16loop
+	CMPQ        CX, $32
+	JGE         f16loop
+
+f16tail:
+	TESTQ       CX, CX
+	JZ          f16done
+	VCVTPH2PS   0(SI), Y4
+	VCVTPH2PS   0(DI), Y8
+	VFMADD231PS Y8, Y4, Y0
+	ADDQ        $16, SI
+	ADDQ        $16, DI
+	SUBQ        $8, CX
+	JMP         f16tail
+
+f16done:
 
 	VADDPS Y1, Y0, Y0
 	VADDPS Y3, Y2, Y2
