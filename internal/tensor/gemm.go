@@ -15,7 +15,7 @@ import (
 // activation load tileRows rows.
 const (
 	tileRows   = 8
-	tileTokens = 8
+	tileTokens = 16
 )
 
 // tileKernelFunc multiplies tileRows weight rows with one packed group of
@@ -92,7 +92,7 @@ func (p *tilePrep) setSide(s, i int, dw, mw float32, corr int32) {
 }
 
 // packedSubBytes is the size of one packed sub-block of a token group:
-// sub/4 vectors of quants, then da[8] and sa[8] as float32.
+// sub/4 vectors of quants, then da and sa for each token as float32.
 func packedSubBytes(sub int) int { return sub*tileTokens + 2*4*tileTokens }
 
 // packActs packs activation rows t0..t0+nt-1 (nt <= tileTokens; the rest of
@@ -189,8 +189,9 @@ func (j *matMulJob) multiplyTiled(lo, hi int) {
 			// out holds row i of the group's token lane at i*tileTokens.
 			o := (*[tileRows * tileTokens]float32)(p.out[(t/tileTokens)*tileRows*tileTokens:])[t%tileTokens:]
 			d := (*[tileRows]float32)(j.dst[t*rows+r:])
-			d[0], d[1], d[2], d[3] = o[0], o[8], o[16], o[24]
-			d[4], d[5], d[6], d[7] = o[32], o[40], o[48], o[56]
+			const n = tileTokens
+			d[0], d[1], d[2], d[3] = o[0], o[n], o[2*n], o[3*n]
+			d[4], d[5], d[6], d[7] = o[4*n], o[5*n], o[6*n], o[7*n]
 		}
 	}
 	prepPool.Put(p)

@@ -2,23 +2,25 @@
 
 #include "textflag.h"
 
-// Register-blocked prefill micro-kernels for AVX512-VNNI on 256-bit
-// vectors (AVX512VL): 8 weight rows × 8 tokens per call.
+// Register-blocked prefill micro-kernels for AVX512-VNNI on 512-bit
+// vectors: 8 weight rows × 16 tokens per call, one token per 32-bit lane of
+// a 512-bit vector (Zen 4 runs them as two 256-bit halves, but each
+// broadcast weight load then serves 16 tokens).
 //
 // Activations are packed by packActs: per sub-block, S/4 vectors whose 32-bit
 // lane t holds 4 consecutive quants of token t offset by 128 (so they are
-// unsigned bytes for VPDPBUSD), then the 8 tokens' scales (da) and scaled
+// unsigned bytes for VPDPBUSD), then the 16 tokens' scales (da) and scaled
 // sums (sa = da*sum of the sub-block's quants). Each weight row is read in
 // place, 4 signed bytes at a time broadcast to every lane, so one VPDPBUSD
-// forms 4 products for 8 tokens. Per row and sub-block the side table holds
+// forms 4 products for 16 tokens. Per row and sub-block the side table holds
 // the weight scale dw, the min scale mw and corr = 128*sum(quants), which
 // removes the activation offset exactly in int32. Then
 //	acc += dw * da * float(isum - corr) - mw * sa
 // The integer sums are those of the reference dot products; only the float
 // accumulation order differs.
 //
-// Registers: Y0-Y7 accumulators (one per row), Y8-Y15 per-row integer sums,
-// Y16-Y23 activation quants, Y24 da, Y25 sa. R8-R13, AX, BX point at the 8
+// Registers: Z0-Z7 accumulators (one per row), Z8-Z15 per-row integer sums,
+// Z16-Z23 activation quants, Z24 da, Z25 sa. R8-R13, AX, BX point at the 8
 // rows' quants, DX is the stride between sub-blocks of a row, SI the side
 // table (96 bytes per sub-block: dw[8] mw[8] corr[8]), DI the activations,
 // R15 out, the accumulators (added to, so K can be split into panels).
@@ -26,42 +28,42 @@
 // One row's sub-block of 32 (S32) or 16 (S16) quants, with or without the
 // min term.
 #define DOT32(P, Z) \
-	VPXOR          Z, Z, Z \
-	VPDPBUSD.BCST  0(P), Y16, Z \
-	VPDPBUSD.BCST  4(P), Y17, Z \
-	VPDPBUSD.BCST  8(P), Y18, Z \
-	VPDPBUSD.BCST  12(P), Y19, Z \
-	VPDPBUSD.BCST  16(P), Y20, Z \
-	VPDPBUSD.BCST  20(P), Y21, Z \
-	VPDPBUSD.BCST  24(P), Y22, Z \
-	VPDPBUSD.BCST  28(P), Y23, Z
+	VPXORD         Z, Z, Z \
+	VPDPBUSD.BCST  0(P), Z16, Z \
+	VPDPBUSD.BCST  4(P), Z17, Z \
+	VPDPBUSD.BCST  8(P), Z18, Z \
+	VPDPBUSD.BCST  12(P), Z19, Z \
+	VPDPBUSD.BCST  16(P), Z20, Z \
+	VPDPBUSD.BCST  20(P), Z21, Z \
+	VPDPBUSD.BCST  24(P), Z22, Z \
+	VPDPBUSD.BCST  28(P), Z23, Z
 
 #define DOT16(P, Z) \
-	VPXOR          Z, Z, Z \
-	VPDPBUSD.BCST  0(P), Y16, Z \
-	VPDPBUSD.BCST  4(P), Y17, Z \
-	VPDPBUSD.BCST  8(P), Y18, Z \
-	VPDPBUSD.BCST  12(P), Y19, Z
+	VPXORD         Z, Z, Z \
+	VPDPBUSD.BCST  0(P), Z16, Z \
+	VPDPBUSD.BCST  4(P), Z17, Z \
+	VPDPBUSD.BCST  8(P), Z18, Z \
+	VPDPBUSD.BCST  12(P), Z19, Z
 
 #define SCALE(R, Z, ACC) \
 	VPSUBD.BCST      (64+4*R)(SI), Z, Z \
 	VCVTDQ2PS        Z, Z \
-	VMULPS           Y24, Z, Z \
+	VMULPS           Z24, Z, Z \
 	VFMADD231PS.BCST (4*R)(SI), Z, ACC
 
 #define MINS(R, ACC) \
-	VFNMADD231PS.BCST (32+4*R)(SI), Y25, ACC
+	VFNMADD231PS.BCST (32+4*R)(SI), Z25, ACC
 
 #define LOADACC \
 	MOVQ    out+48(FP), R15 \
-	VMOVUPS 0(R15), Y0      \
-	VMOVUPS 32(R15), Y1     \
-	VMOVUPS 64(R15), Y2     \
-	VMOVUPS 96(R15), Y3     \
-	VMOVUPS 128(R15), Y4    \
-	VMOVUPS 160(R15), Y5    \
-	VMOVUPS 192(R15), Y6    \
-	VMOVUPS 224(R15), Y7
+	VMOVUPS 0(R15), Z0      \
+	VMOVUPS 64(R15), Z1     \
+	VMOVUPS 128(R15), Z2     \
+	VMOVUPS 192(R15), Z3     \
+	VMOVUPS 256(R15), Z4    \
+	VMOVUPS 320(R15), Z5    \
+	VMOVUPS 384(R15), Z6    \
+	VMOVUPS 448(R15), Z7
 
 #define LOADROWS \
 	MOVQ w+0(FP), R8         \
@@ -90,14 +92,14 @@
 	ADDQ $96, SI
 
 #define STOREACC \
-	VMOVUPS Y0, 0(R15)     \
-	VMOVUPS Y1, 32(R15)    \
-	VMOVUPS Y2, 64(R15)    \
-	VMOVUPS Y3, 96(R15)    \
-	VMOVUPS Y4, 128(R15)   \
-	VMOVUPS Y5, 160(R15)   \
-	VMOVUPS Y6, 192(R15)   \
-	VMOVUPS Y7, 224(R15)   \
+	VMOVUPS Z0, 0(R15)     \
+	VMOVUPS Z1, 64(R15)    \
+	VMOVUPS Z2, 128(R15)    \
+	VMOVUPS Z3, 192(R15)    \
+	VMOVUPS Z4, 256(R15)   \
+	VMOVUPS Z5, 320(R15)   \
+	VMOVUPS Z6, 384(R15)   \
+	VMOVUPS Z7, 448(R15)   \
 	VZEROUPPER
 
 // func gemm8x8S32(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
@@ -107,33 +109,33 @@ TEXT ·gemm8x8S32(SB), NOSPLIT, $0-56
 	LOADACC
 
 s32loop:
-	VMOVDQU32 0(DI), Y16
-	VMOVDQU32 32(DI), Y17
-	VMOVDQU32 64(DI), Y18
-	VMOVDQU32 96(DI), Y19
-	VMOVDQU32 128(DI), Y20
-	VMOVDQU32 160(DI), Y21
-	VMOVDQU32 192(DI), Y22
-	VMOVDQU32 224(DI), Y23
-	VMOVUPS   256(DI), Y24
-	DOT32(R8, Y8)
-	DOT32(R9, Y9)
-	DOT32(R10, Y10)
-	DOT32(R11, Y11)
-	DOT32(R12, Y12)
-	DOT32(R13, Y13)
-	DOT32(AX, Y14)
-	DOT32(BX, Y15)
-	SCALE(0, Y8, Y0)
-	SCALE(1, Y9, Y1)
-	SCALE(2, Y10, Y2)
-	SCALE(3, Y11, Y3)
-	SCALE(4, Y12, Y4)
-	SCALE(5, Y13, Y5)
-	SCALE(6, Y14, Y6)
-	SCALE(7, Y15, Y7)
+	VMOVDQU32 0(DI), Z16
+	VMOVDQU32 64(DI), Z17
+	VMOVDQU32 128(DI), Z18
+	VMOVDQU32 192(DI), Z19
+	VMOVDQU32 256(DI), Z20
+	VMOVDQU32 320(DI), Z21
+	VMOVDQU32 384(DI), Z22
+	VMOVDQU32 448(DI), Z23
+	VMOVUPS   512(DI), Z24
+	DOT32(R8, Z8)
+	DOT32(R9, Z9)
+	DOT32(R10, Z10)
+	DOT32(R11, Z11)
+	DOT32(R12, Z12)
+	DOT32(R13, Z13)
+	DOT32(AX, Z14)
+	DOT32(BX, Z15)
+	SCALE(0, Z8, Z0)
+	SCALE(1, Z9, Z1)
+	SCALE(2, Z10, Z2)
+	SCALE(3, Z11, Z3)
+	SCALE(4, Z12, Z4)
+	SCALE(5, Z13, Z5)
+	SCALE(6, Z14, Z6)
+	SCALE(7, Z15, Z7)
 	NEXTSUB
-	ADDQ $320, DI
+	ADDQ $640, DI
 	DECQ CX
 	JNZ  s32loop
 
@@ -147,42 +149,42 @@ TEXT ·gemm8x8S32Min(SB), NOSPLIT, $0-56
 	LOADACC
 
 s32mloop:
-	VMOVDQU32 0(DI), Y16
-	VMOVDQU32 32(DI), Y17
-	VMOVDQU32 64(DI), Y18
-	VMOVDQU32 96(DI), Y19
-	VMOVDQU32 128(DI), Y20
-	VMOVDQU32 160(DI), Y21
-	VMOVDQU32 192(DI), Y22
-	VMOVDQU32 224(DI), Y23
-	VMOVUPS   256(DI), Y24
-	VMOVUPS   288(DI), Y25
-	DOT32(R8, Y8)
-	DOT32(R9, Y9)
-	DOT32(R10, Y10)
-	DOT32(R11, Y11)
-	DOT32(R12, Y12)
-	DOT32(R13, Y13)
-	DOT32(AX, Y14)
-	DOT32(BX, Y15)
-	SCALE(0, Y8, Y0)
-	SCALE(1, Y9, Y1)
-	SCALE(2, Y10, Y2)
-	SCALE(3, Y11, Y3)
-	SCALE(4, Y12, Y4)
-	SCALE(5, Y13, Y5)
-	SCALE(6, Y14, Y6)
-	SCALE(7, Y15, Y7)
-	MINS(0, Y0)
-	MINS(1, Y1)
-	MINS(2, Y2)
-	MINS(3, Y3)
-	MINS(4, Y4)
-	MINS(5, Y5)
-	MINS(6, Y6)
-	MINS(7, Y7)
+	VMOVDQU32 0(DI), Z16
+	VMOVDQU32 64(DI), Z17
+	VMOVDQU32 128(DI), Z18
+	VMOVDQU32 192(DI), Z19
+	VMOVDQU32 256(DI), Z20
+	VMOVDQU32 320(DI), Z21
+	VMOVDQU32 384(DI), Z22
+	VMOVDQU32 448(DI), Z23
+	VMOVUPS   512(DI), Z24
+	VMOVUPS   576(DI), Z25
+	DOT32(R8, Z8)
+	DOT32(R9, Z9)
+	DOT32(R10, Z10)
+	DOT32(R11, Z11)
+	DOT32(R12, Z12)
+	DOT32(R13, Z13)
+	DOT32(AX, Z14)
+	DOT32(BX, Z15)
+	SCALE(0, Z8, Z0)
+	SCALE(1, Z9, Z1)
+	SCALE(2, Z10, Z2)
+	SCALE(3, Z11, Z3)
+	SCALE(4, Z12, Z4)
+	SCALE(5, Z13, Z5)
+	SCALE(6, Z14, Z6)
+	SCALE(7, Z15, Z7)
+	MINS(0, Z0)
+	MINS(1, Z1)
+	MINS(2, Z2)
+	MINS(3, Z3)
+	MINS(4, Z4)
+	MINS(5, Z5)
+	MINS(6, Z6)
+	MINS(7, Z7)
 	NEXTSUB
-	ADDQ $320, DI
+	ADDQ $640, DI
 	DECQ CX
 	JNZ  s32mloop
 
@@ -196,29 +198,29 @@ TEXT ·gemm8x8S16(SB), NOSPLIT, $0-56
 	LOADACC
 
 s16loop:
-	VMOVDQU32 0(DI), Y16
-	VMOVDQU32 32(DI), Y17
-	VMOVDQU32 64(DI), Y18
-	VMOVDQU32 96(DI), Y19
-	VMOVUPS   128(DI), Y24
-	DOT16(R8, Y8)
-	DOT16(R9, Y9)
-	DOT16(R10, Y10)
-	DOT16(R11, Y11)
-	DOT16(R12, Y12)
-	DOT16(R13, Y13)
-	DOT16(AX, Y14)
-	DOT16(BX, Y15)
-	SCALE(0, Y8, Y0)
-	SCALE(1, Y9, Y1)
-	SCALE(2, Y10, Y2)
-	SCALE(3, Y11, Y3)
-	SCALE(4, Y12, Y4)
-	SCALE(5, Y13, Y5)
-	SCALE(6, Y14, Y6)
-	SCALE(7, Y15, Y7)
+	VMOVDQU32 0(DI), Z16
+	VMOVDQU32 64(DI), Z17
+	VMOVDQU32 128(DI), Z18
+	VMOVDQU32 192(DI), Z19
+	VMOVUPS   256(DI), Z24
+	DOT16(R8, Z8)
+	DOT16(R9, Z9)
+	DOT16(R10, Z10)
+	DOT16(R11, Z11)
+	DOT16(R12, Z12)
+	DOT16(R13, Z13)
+	DOT16(AX, Z14)
+	DOT16(BX, Z15)
+	SCALE(0, Z8, Z0)
+	SCALE(1, Z9, Z1)
+	SCALE(2, Z10, Z2)
+	SCALE(3, Z11, Z3)
+	SCALE(4, Z12, Z4)
+	SCALE(5, Z13, Z5)
+	SCALE(6, Z14, Z6)
+	SCALE(7, Z15, Z7)
 	NEXTSUB
-	ADDQ $192, DI
+	ADDQ $384, DI
 	DECQ CX
 	JNZ  s16loop
 
