@@ -30,6 +30,10 @@ type tileKernelFunc func(w unsafe.Pointer, rowStride, subStride int, side *uint3
 type tiledKernel struct {
 	sub    int  // quants per sub-block: 32 or 16
 	hasMin bool // the kernel subtracts mw*sa (needs activation sums)
+	// minTokens is the smallest batch worth packing, measured: below it
+	// the per-row kernel is faster, as the tile kernel wastes lanes and
+	// the weights' preparation is paid once per MatMul.
+	minTokens int
 	kernel tileKernelFunc
 	// prep fills p for columns [c0, c1) of the tileRows rows starting at
 	// w[0] (rows rowB bytes apart; c0 and c1 on block boundaries): either
@@ -39,10 +43,6 @@ type tiledKernel struct {
 
 // tiledKernels is indexed by weight type; nil where there is no tiled kernel.
 var tiledKernels [maxType]*tiledKernel
-
-// minTiledTokens is the smallest batch worth packing: below it the
-// per-row kernels waste fewer lanes than the tile kernel saves.
-const minTiledTokens = 4
 
 // tilePrep is one worker's view of a tile of weight rows.
 type tilePrep struct {
@@ -89,6 +89,13 @@ func (p *tilePrep) setSide(s, i int, dw, mw float32, corr int32) {
 	e[i] = math.Float32bits(dw)
 	e[tileRows+i] = math.Float32bits(mw)
 	e[2*tileRows+i] = uint32(corr)
+}
+
+// setScales records row i's sub-block s scales, leaving corr as it is.
+func (p *tilePrep) setScales(s, i int, dw, mw float32) {
+	e := p.side[3*tileRows*s:]
+	e[i] = math.Float32bits(dw)
+	e[tileRows+i] = math.Float32bits(mw)
 }
 
 // packedSubBytes is the size of one packed sub-block of a token group:
@@ -147,7 +154,6 @@ func packActs(dst, act []byte, at Type, actB, cols, t0, nt, sub int, sums bool) 
 // SWAR helpers for the weight preparation.
 const (
 	lowNibbles = 0x0f0f0f0f0f0f0f0f
-	byteOnes   = 0x0101010101010101
 	highBits   = 0x8080808080808080
 	evenBytes  = 0x00ff00ff00ff00ff
 	wordOnes   = 0x0001000100010001

@@ -263,3 +263,145 @@ q8sideloop:
 	JNZ          q8sideloop
 	VZEROUPPER
 	RET
+
+// func q4KRowUnpack(quants *byte, side *uint32, w *byte, nb int)
+// One Q4_K row's nibbles to bytes (sub-block 2r of each run of 32 bytes
+// from the low nibbles, 2r+1 from the high ones) and each 32-element
+// sub-block's corr = 128*sum(quants) at side[24*s+16]. nb > 0.
+TEXT ·q4KRowUnpack(SB), NOSPLIT, $0-32
+	MOVQ         quants+0(FP), R8
+	MOVQ         side+8(FP), DI
+	MOVQ         w+16(FP), SI
+	MOVQ         nb+24(FP), CX
+	MOVL         $0x0f0f0f0f, AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	VPXOR        Y14, Y14, Y14
+
+q4kunpack:
+	MOVQ $0, DX
+
+q4kunpackrun:
+	VMOVDQU      16(SI)(DX*1), Y0
+	VPAND        Y15, Y0, Y1
+	VPSRLW       $4, Y0, Y2
+	VPAND        Y15, Y2, Y2
+	VMOVDQU      Y1, 0(R8)
+	VMOVDQU      Y2, 32(R8)
+	VPSADBW      Y14, Y1, Y1
+	VPSADBW      Y14, Y2, Y2
+	VEXTRACTI128 $1, Y1, X3
+	VEXTRACTI128 $1, Y2, X4
+	VPADDQ       X3, X1, X1
+	VPADDQ       X4, X2, X2
+	VPSHUFD      $0x4e, X1, X3
+	VPSHUFD      $0x4e, X2, X4
+	VPADDQ       X3, X1, X1
+	VPADDQ       X4, X2, X2
+	VMOVD        X1, AX
+	SHLL         $7, AX
+	MOVL         AX, 64(DI)
+	VMOVD        X2, AX
+	SHLL         $7, AX
+	MOVL         AX, 160(DI)
+	ADDQ         $64, R8
+	ADDQ         $192, DI
+	ADDQ         $32, DX
+	CMPQ         DX, $128
+	JLT          q4kunpackrun
+	ADDQ         $144, SI
+	DECQ         CX
+	JNZ          q4kunpack
+	VZEROUPPER
+	RET
+
+// Q6STORE writes the 32 quants of Q (0..63) at R8+OFF as q-32 and the corr
+// of their two 16-element sub-blocks (the sub-block of element OFF is
+// OFF/16 after DI's), from VPSADBW sums of the unsigned quants.
+#define Q6STORE(Q, OFF) \
+	VPSADBW      Y14, Q, Y10      \
+	VPSUBB       Y12, Q, Q        \
+	VMOVDQU      Q, OFF(R8)       \
+	VEXTRACTI128 $1, Y10, X11     \
+	VPSHUFD      $0x4e, X10, X9   \
+	VPADDQ       X9, X10, X10     \
+	VPSHUFD      $0x4e, X11, X9   \
+	VPADDQ       X9, X11, X11     \
+	VMOVD        X10, AX          \
+	SUBL         $512, AX         \
+	SHLL         $7, AX           \
+	MOVL         AX, (64+6*OFF)(DI) \
+	VMOVD        X11, AX          \
+	SUBL         $512, AX         \
+	SHLL         $7, AX           \
+	MOVL         AX, (64+6*OFF+96)(DI)
+
+// func q6KRowUnpack(quants *byte, side *uint32, w *byte, nb int)
+// One Q6_K row's 6-bit quants to signed bytes q-32 in element order and
+// each 16-element sub-block's corr = 128*sum(q-32) at side[24*s+16]. nb > 0.
+TEXT ·q6KRowUnpack(SB), NOSPLIT, $0-32
+	MOVQ         quants+0(FP), R8
+	MOVQ         side+8(FP), DI
+	MOVQ         w+16(FP), SI
+	MOVQ         nb+24(FP), CX
+	MOVL         $0x0f0f0f0f, AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	MOVL         $0x03030303, AX
+	VMOVD        AX, X13
+	VPBROADCASTD X13, Y13
+	MOVL         $0x20202020, AX
+	VMOVD        AX, X12
+	VPBROADCASTD X12, Y12
+	VPXOR        Y14, Y14, Y14
+
+q6kunpack:
+	MOVQ SI, R9 // ql
+	LEAQ 128(SI), R10 // qh
+	MOVQ $2, DX
+
+q6khalf:
+	VMOVDQU 0(R9), Y4  // ql[0:32]
+	VMOVDQU 32(R9), Y5 // ql[32:64]
+	VMOVDQU 0(R10), Y6 // qh[0:32]
+	// q1 = ql&15 | (qh&3)<<4
+	VPAND   Y15, Y4, Y0
+	VPAND   Y13, Y6, Y7
+	VPSLLW  $4, Y7, Y7
+	VPOR    Y7, Y0, Y0
+	// q2 = ql[32:]&15 | ((qh>>2)&3)<<4
+	VPAND   Y15, Y5, Y1
+	VPSRLW  $2, Y6, Y9
+	VPAND   Y13, Y9, Y9
+	VPSLLW  $4, Y9, Y9
+	VPOR    Y9, Y1, Y1
+	// q3 = ql>>4 | ((qh>>4)&3)<<4
+	VPSRLW  $4, Y4, Y2
+	VPAND   Y15, Y2, Y2
+	VPSRLW  $4, Y6, Y9
+	VPAND   Y13, Y9, Y9
+	VPSLLW  $4, Y9, Y9
+	VPOR    Y9, Y2, Y2
+	// q4 = ql[32:]>>4 | ((qh>>6)&3)<<4
+	VPSRLW  $4, Y5, Y3
+	VPAND   Y15, Y3, Y3
+	VPSRLW  $6, Y6, Y9
+	VPAND   Y13, Y9, Y9
+	VPSLLW  $4, Y9, Y9
+	VPOR    Y9, Y3, Y3
+
+	Q6STORE(Y0, 0)
+	Q6STORE(Y1, 32)
+	Q6STORE(Y2, 64)
+	Q6STORE(Y3, 96)
+	ADDQ    $128, R8
+	ADDQ    $768, DI // 8 sub-blocks of 96 bytes
+	ADDQ    $64, R9
+	ADDQ    $32, R10
+	DECQ    DX
+	JNZ     q6khalf
+	ADDQ    $210, SI
+	DECQ    CX
+	JNZ     q6kunpack
+	VZEROUPPER
+	RET

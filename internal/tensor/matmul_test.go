@@ -153,7 +153,7 @@ func TestMatMulErrors(t *testing.T) {
 // usesTiles reports whether MatMul takes the tile kernel for this shape.
 func usesTiles(typ Type, rows, cols, ntok int) bool {
 	tk := tiledKernels[typ]
-	return tk != nil && ntok >= minTiledTokens && rows >= tileRows && cols%tk.sub == 0
+	return tk != nil && ntok >= tk.minTokens && rows >= tileRows && cols%tk.sub == 0
 }
 
 // tiledTolerance is how far a tiled output may be from VecDot: 8 float32
@@ -182,7 +182,8 @@ func TestTiledMatMul(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 8))
 	shapes := []struct{ rows, cols, ntok int }{
 		{8, 256, 8},
-		{11, 256, 5},
+		{11, 256, 11},
+		{19, 1024, 17}, // one token past a full group
 		{27, 512, 13},
 		{64, 768, 9},
 		{133, 2048, 21},
