@@ -34,7 +34,7 @@ type tiledKernel struct {
 	// the per-row kernel is faster, as the tile kernel wastes lanes and
 	// the weights' preparation is paid once per MatMul.
 	minTokens int
-	kernel tileKernelFunc
+	kernel    tileKernelFunc
 	// prep fills p for columns [c0, c1) of the tileRows rows starting at
 	// w[0] (rows rowB bytes apart; c0 and c1 on block boundaries): either
 	// pointing at the quants in place or decoding them into p.quants.
