@@ -35,6 +35,9 @@ type tiledKernel struct {
 	// the weights' preparation is paid once per MatMul.
 	minTokens int
 	kernel    tileKernelFunc
+	// store writes a tile's outputs (tileRows rows of tileTokens lanes) for
+	// the first nt tokens, token t's rows at dst + t*rowStride bytes.
+	store func(dst *float32, rowStride int, out *float32, nt int)
 	// prep fills p for columns [c0, c1) of the tileRows rows starting at
 	// w[0] (rows rowB bytes apart; c0 and c1 on block boundaries): either
 	// pointing at the quants in place or decoding them into p.quants.
@@ -191,13 +194,10 @@ func (j *matMulJob) multiplyTiled(lo, hi int) {
 				tk.kernel(p.w, p.rowStride, p.subStride, &p.side[0], unsafe.Pointer(&j.packed[g*groupB+off]), nsub, &out[0])
 			}
 		}
-		for t := 0; t < ntok; t++ {
-			// out holds row i of the group's token lane at i*tileTokens.
-			o := (*[tileRows * tileTokens]float32)(p.out[(t/tileTokens)*tileRows*tileTokens:])[t%tileTokens:]
-			d := (*[tileRows]float32)(j.dst[t*rows+r:])
-			const n = tileTokens
-			d[0], d[1], d[2], d[3] = o[0], o[n], o[2*n], o[3*n]
-			d[4], d[5], d[6], d[7] = o[4*n], o[5*n], o[6*n], o[7*n]
+		for g := 0; g < groups; g++ {
+			t0 := g * tileTokens
+			_ = j.dst[(min(t0+tileTokens, ntok)-1)*rows+r+tileRows-1]
+			tk.store(&j.dst[t0*rows+r], 4*rows, &p.out[g*tileRows*tileTokens], min(tileTokens, ntok-t0))
 		}
 	}
 	prepPool.Put(p)

@@ -25,6 +25,9 @@ func q4KRowUnpack(quants *byte, side *uint32, w *byte, nb int)
 func q6KRowUnpack(quants *byte, side *uint32, w *byte, nb int)
 
 //go:noescape
+func storeTileT(dst *float32, rowStride int, out *float32, nt int)
+
+//go:noescape
 func gemm8x8S16(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
 
 // hasVNNI reports whether the tile kernels may run: VPDPBUSD on 256-bit
@@ -38,10 +41,10 @@ func init() {
 	}
 	// minTokens from BenchmarkPrefill-style runs at 2048×2048: Q8_0 wins
 	// from 3-4 tokens, the K-quants (which decode their weights) from 8.
-	tiledKernels[Q8_0] = &tiledKernel{sub: 32, minTokens: 4, kernel: gemm8x8S32, prep: prepQ8_0}
-	tiledKernels[Q4_0] = &tiledKernel{sub: 32, minTokens: 4, kernel: gemm8x8S32, prep: prepQ4_0}
-	tiledKernels[Q4_K] = &tiledKernel{sub: 32, minTokens: 8, hasMin: true, kernel: gemm8x8S32Min, prep: prepQ4K}
-	tiledKernels[Q6_K] = &tiledKernel{sub: 16, minTokens: 8, kernel: gemm8x8S16, prep: prepQ6K}
+	tiledKernels[Q8_0] = &tiledKernel{sub: 32, minTokens: 4, kernel: gemm8x8S32, store: storeTileT, prep: prepQ8_0}
+	tiledKernels[Q4_0] = &tiledKernel{sub: 32, minTokens: 4, kernel: gemm8x8S32, store: storeTileT, prep: prepQ4_0}
+	tiledKernels[Q4_K] = &tiledKernel{sub: 32, minTokens: 8, hasMin: true, kernel: gemm8x8S32Min, store: storeTileT, prep: prepQ4K}
+	tiledKernels[Q6_K] = &tiledKernel{sub: 16, minTokens: 8, kernel: gemm8x8S16, store: storeTileT, prep: prepQ6K}
 }
 
 // prepQ8_0 reads the quants in place (after each block's f16 scale).

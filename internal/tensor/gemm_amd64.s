@@ -405,3 +405,100 @@ q6khalf:
 	JNZ     q6kunpack
 	VZEROUPPER
 	RET
+
+// TRANSPOSE8 turns the 8 rows of 8 floats in Y0-Y7 into the 8 columns in
+// Y8-Y15 (column c in Y8+c), using Y0-Y7 as scratch.
+#define TRANSPOSE8 \
+	VUNPCKLPS  Y1, Y0, Y8        \
+	VUNPCKHPS  Y1, Y0, Y9        \
+	VUNPCKLPS  Y3, Y2, Y10       \
+	VUNPCKHPS  Y3, Y2, Y11       \
+	VUNPCKLPS  Y5, Y4, Y12       \
+	VUNPCKHPS  Y5, Y4, Y13       \
+	VUNPCKLPS  Y7, Y6, Y14       \
+	VUNPCKHPS  Y7, Y6, Y15       \
+	VSHUFPS    $0x44, Y10, Y8, Y0  \
+	VSHUFPS    $0xee, Y10, Y8, Y1  \
+	VSHUFPS    $0x44, Y11, Y9, Y2  \
+	VSHUFPS    $0xee, Y11, Y9, Y3  \
+	VSHUFPS    $0x44, Y14, Y12, Y4 \
+	VSHUFPS    $0xee, Y14, Y12, Y5 \
+	VSHUFPS    $0x44, Y15, Y13, Y6 \
+	VSHUFPS    $0xee, Y15, Y13, Y7 \
+	VPERM2F128 $0x20, Y4, Y0, Y8   \
+	VPERM2F128 $0x20, Y5, Y1, Y9   \
+	VPERM2F128 $0x20, Y6, Y2, Y10  \
+	VPERM2F128 $0x20, Y7, Y3, Y11  \
+	VPERM2F128 $0x31, Y4, Y0, Y12  \
+	VPERM2F128 $0x31, Y5, Y1, Y13  \
+	VPERM2F128 $0x31, Y6, Y2, Y14  \
+	VPERM2F128 $0x31, Y7, Y3, Y15
+
+// STORECOL stores column C at DI and moves DI to the next token; after the
+// last token it jumps to DONE.
+#define STORECOL(C, DONE) \
+	VMOVUPS C, 0(DI) \
+	ADDQ    DX, DI   \
+	DECQ    CX       \
+	JZ      DONE
+
+// func storeTileT(dst *float32, rowStride int, out *float32, nt int)
+// Writes a tile's outputs (out: 8 rows of 16 token lanes) to dst
+// transposed: the 8 rows' values of token t, for t < nt, as 8 consecutive
+// floats at dst + t*rowStride bytes, one 32-byte store per token.
+// 0 < nt <= 16.
+TEXT ·storeTileT(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ rowStride+8(FP), DX
+	MOVQ out+16(FP), SI
+	MOVQ nt+24(FP), CX
+	MOVQ CX, R8
+	CMPQ CX, $8
+	JLE  tilelow
+	MOVQ $8, CX
+
+tilelow:
+	SUBQ    CX, R8 // tokens left for the high half
+	VMOVUPS 0(SI), Y0
+	VMOVUPS 64(SI), Y1
+	VMOVUPS 128(SI), Y2
+	VMOVUPS 192(SI), Y3
+	VMOVUPS 256(SI), Y4
+	VMOVUPS 320(SI), Y5
+	VMOVUPS 384(SI), Y6
+	VMOVUPS 448(SI), Y7
+	TRANSPOSE8
+	STORECOL(Y8, tilehigh)
+	STORECOL(Y9, tilehigh)
+	STORECOL(Y10, tilehigh)
+	STORECOL(Y11, tilehigh)
+	STORECOL(Y12, tilehigh)
+	STORECOL(Y13, tilehigh)
+	STORECOL(Y14, tilehigh)
+	STORECOL(Y15, tilehigh)
+
+tilehigh:
+	MOVQ    R8, CX
+	TESTQ   CX, CX
+	JZ      tiledone
+	VMOVUPS 32(SI), Y0
+	VMOVUPS 96(SI), Y1
+	VMOVUPS 160(SI), Y2
+	VMOVUPS 224(SI), Y3
+	VMOVUPS 288(SI), Y4
+	VMOVUPS 352(SI), Y5
+	VMOVUPS 416(SI), Y6
+	VMOVUPS 480(SI), Y7
+	TRANSPOSE8
+	STORECOL(Y8, tiledone)
+	STORECOL(Y9, tiledone)
+	STORECOL(Y10, tiledone)
+	STORECOL(Y11, tiledone)
+	STORECOL(Y12, tiledone)
+	STORECOL(Y13, tiledone)
+	STORECOL(Y14, tiledone)
+	STORECOL(Y15, tiledone)
+
+tiledone:
+	VZEROUPPER
+	RET
