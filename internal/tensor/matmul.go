@@ -62,7 +62,7 @@ func MatMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok 
 		rows: rows, cols: cols, ntok: ntok, rowB: int(wrb), actB: int(arb), actType: at,
 		quantize: kernels[at].quantizeActivations, vecDot: k.vecDot,
 	}
-	if tk := tiledKernels[wt]; tk != nil && ntok >= tk.minTokens && rows >= tileRows && cols%tk.sub == 0 {
+	if tk := tiledKernels[wt]; tk != nil && !tilingOff.Load() && ntok >= tk.minTokens && rows >= tileRows && cols%tk.sub == 0 {
 		j.tile = tk
 		groups := (ntok + tileTokens - 1) / tileTokens
 		n := groups * (cols / tk.sub) * packedSubBytes(tk.sub)
