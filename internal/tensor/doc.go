@@ -18,4 +18,13 @@
 // per (weight type, activation type) pair, so that architecture-specific
 // versions can replace entries while the reference functions stay available to
 // test them against.
+//
+// Prefill: where the CPU has AVX512-VNNI, MatMul with a batch of activation
+// rows (ntok at least tiledKernel.minTokens) packs the quantized activations
+// into groups of 16 tokens and runs register-blocked tile kernels (gemm.go,
+// gemm_amd64.s) that multiply 8 weight rows with 16 tokens per call, K-panel
+// by K-panel so the packed activations stay in L2. They form the same
+// integer block sums as the per-row kernels and differ from them only in
+// float summation order; single activation rows (decode) keep the per-row
+// kernels.
 package tensor
