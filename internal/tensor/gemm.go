@@ -28,13 +28,16 @@ type tileKernelFunc func(w unsafe.Pointer, rowStride, subStride int, side *uint3
 
 // tiledKernel is what the prefill path needs for one weight type.
 type tiledKernel struct {
-	sub    int  // quants per sub-block: 32 or 16
-	hasMin bool // the kernel subtracts mw*sa (needs activation sums)
+	sub      int  // elements per sub-block: 32 or 16
+	subBytes int  // bytes of one packed sub-block of a token group
+	hasMin   bool // the kernel subtracts mw*sa (needs activation sums)
 	// minTokens is the smallest batch worth packing, measured: below it
 	// the per-row kernel is faster, as the tile kernel wastes lanes and
 	// the weights' preparation is paid once per MatMul.
 	minTokens int
 	kernel    tileKernelFunc
+	// pack packs activation rows t0..t0+nt-1 into one token group.
+	pack func(dst, act []byte, at Type, actB, cols, t0, nt, sub int, sums bool)
 	// store writes a tile's outputs (tileRows rows of tileTokens lanes) for
 	// the first nt tokens, token t's rows at dst + t*rowStride bytes.
 	store func(dst *float32, rowStride int, out *float32, nt int)
@@ -58,10 +61,10 @@ type tilePrep struct {
 
 var prepPool = sync.Pool{New: func() any { return new(tilePrep) }}
 
-// sizeFor makes the buffers fit a panel of cols quants in nsub
-// sub-blocks and groups token groups.
+// sizeFor makes the buffers fit a panel of cols elements (decoded to at
+// most 4 bytes each) in nsub sub-blocks and groups token groups.
 func (p *tilePrep) sizeFor(cols, nsub, groups int) {
-	p.quants = resize(p.quants, tileRows*cols)
+	p.quants = resize(p.quants, tileRows*4*cols)
 	p.side = resize(p.side, 3*tileRows*nsub)
 	p.out = resize(p.out, groups*tileRows*tileTokens)
 }
@@ -82,7 +85,7 @@ const panelBytes = 512 << 10
 // no super-block is split) and at least one.
 func panelCols(tk *tiledKernel, ntok int) int {
 	groups := (ntok + tileTokens - 1) / tileTokens
-	perCol := groups * packedSubBytes(tk.sub) / tk.sub
+	perCol := groups * tk.subBytes / tk.sub
 	return max(QK_K, panelBytes/perCol&^(QK_K-1))
 }
 
@@ -154,6 +157,31 @@ func packActs(dst, act []byte, at Type, actB, cols, t0, nt, sub int, sums bool) 
 	}
 }
 
+// packActsF32 is packActs for float kernels: per sub-block, for each of
+// its sub elements a vector of the tileTokens tokens' values as float32
+// (F16 activations widened exactly); the group's missing tokens are zero.
+func packActsF32(dst, act []byte, at Type, actB, cols, t0, nt, sub int, _ bool) {
+	f := unsafe.Slice((*float32)(unsafe.Pointer(&dst[0])), len(dst)/4)
+	for ti := 0; ti < tileTokens; ti++ {
+		if ti >= nt {
+			for k := 0; k < cols; k++ {
+				f[k*tileTokens+ti] = 0
+			}
+			continue
+		}
+		row := act[(t0+ti)*actB : (t0+ti+1)*actB]
+		if at == F16 {
+			for k := 0; k < cols; k++ {
+				f[k*tileTokens+ti] = f16Table[binary.LittleEndian.Uint16(row[2*k:])]
+			}
+			continue
+		}
+		for k := 0; k < cols; k++ {
+			f[k*tileTokens+ti] = math.Float32frombits(binary.LittleEndian.Uint32(row[4*k:]))
+		}
+	}
+}
+
 // SWAR helpers for the weight preparation.
 const (
 	lowNibbles = 0x0f0f0f0f0f0f0f0f
@@ -175,7 +203,7 @@ func (j *matMulJob) multiplyTiled(lo, hi int) {
 	tk := j.tile
 	rows, cols, ntok := j.rows, j.cols, j.ntok
 	groups := (ntok + tileTokens - 1) / tileTokens
-	subB := packedSubBytes(tk.sub)
+	subB := tk.subBytes
 	groupB := cols / tk.sub * subB
 	kc := panelCols(tk, ntok)
 	p := prepPool.Get().(*tilePrep)

@@ -25,6 +25,9 @@ func q4KRowUnpack(quants *byte, side *uint32, w *byte, nb int)
 func q6KRowUnpack(quants *byte, side *uint32, w *byte, nb int)
 
 //go:noescape
+func gemm8x8F32(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
+
+//go:noescape
 func storeTileT(dst *float32, rowStride int, out *float32, nt int)
 
 //go:noescape
@@ -40,11 +43,22 @@ func init() {
 		return
 	}
 	// minTokens from BenchmarkPrefill-style runs at 2048×2048: Q8_0 wins
-	// from 3-4 tokens, the K-quants (which decode their weights) from 8.
-	tiledKernels[Q8_0] = &tiledKernel{sub: 32, minTokens: 4, kernel: gemm8x8S32, store: storeTileT, prep: prepQ8_0}
-	tiledKernels[Q4_0] = &tiledKernel{sub: 32, minTokens: 4, kernel: gemm8x8S32, store: storeTileT, prep: prepQ4_0}
-	tiledKernels[Q4_K] = &tiledKernel{sub: 32, minTokens: 8, hasMin: true, kernel: gemm8x8S32Min, store: storeTileT, prep: prepQ4K}
-	tiledKernels[Q6_K] = &tiledKernel{sub: 16, minTokens: 8, kernel: gemm8x8S16, store: storeTileT, prep: prepQ6K}
+	// from 3-4 tokens, the K-quants (which decode their weights) and the
+	// float kernel (a quarter of the integer kernels' multiply rate) from 8.
+	quant := func(sub, minTokens int, hasMin bool, k tileKernelFunc, prep func(*tilePrep, []byte, int, int, int)) *tiledKernel {
+		return &tiledKernel{sub: sub, subBytes: packedSubBytes(sub), minTokens: minTokens, hasMin: hasMin,
+			kernel: k, pack: packActs, store: storeTileT, prep: prep}
+	}
+	tiledKernels[Q8_0] = quant(32, 4, false, gemm8x8S32, prepQ8_0)
+	tiledKernels[Q4_0] = quant(32, 4, false, gemm8x8S32, prepQ4_0)
+	tiledKernels[Q4_K] = quant(32, 8, true, gemm8x8S32Min, prepQ4K)
+	tiledKernels[Q6_K] = quant(16, 8, false, gemm8x8S16, prepQ6K)
+	float := func(prep func(*tilePrep, []byte, int, int, int)) *tiledKernel {
+		return &tiledKernel{sub: 16, subBytes: 16 * tileTokens * 4, minTokens: 8,
+			kernel: gemm8x8F32, pack: packActsF32, store: storeTileT, prep: prep}
+	}
+	tiledKernels[F32] = float(prepF32)
+	tiledKernels[F16] = float(prepF16)
 }
 
 // prepQ8_0 reads the quants in place (after each block's f16 scale).
@@ -123,5 +137,21 @@ func prepQ6K(p *tilePrep, w []byte, rowB, c0, c1 int) {
 				p.setScales(16*b+s, i, d*float32(int8(sc)), 0)
 			}
 		}
+	}
+}
+
+// prepF32 reads the weights in place.
+func prepF32(p *tilePrep, w []byte, rowB, c0, c1 int) {
+	p.w, p.rowStride, p.subStride = unsafe.Pointer(&w[4*c0]), rowB, 64
+}
+
+// prepF16 widens the weights to float32 (exactly) with F16C.
+func prepF16(p *tilePrep, w []byte, rowB, c0, c1 int) {
+	n := c1 - c0
+	p.w, p.rowStride, p.subStride = unsafe.Pointer(&p.quants[0]), 4*n, 64
+	dst := unsafe.Slice((*float32)(unsafe.Pointer(&p.quants[0])), tileRows*n)
+	for i := 0; i < tileRows; i++ {
+		src := unsafe.Slice((*uint16)(unsafe.Pointer(&w[i*rowB+2*c0])), n)
+		f16ToF32AVX(dst[i*n:(i+1)*n], src)
 	}
 }

@@ -15,18 +15,19 @@ func BenchmarkTileKernel(b *testing.B) {
 	}
 	const cols = 1024
 	for _, c := range []struct {
-		name string
-		sub  int
-		k    tileKernelFunc
-	}{{"S32", 32, gemm8x8S32}, {"S32Min", 32, gemm8x8S32Min}, {"S16", 16, gemm8x8S16}} {
+		name   string
+		sub    int
+		stride int // bytes between a row's sub-blocks
+		k      tileKernelFunc
+	}{{"S32", 32, 32, gemm8x8S32}, {"S32Min", 32, 32, gemm8x8S32Min}, {"S16", 16, 16, gemm8x8S16}, {"F32", 16, 64, gemm8x8F32}} {
 		b.Run(c.name, func(b *testing.B) {
 			nsub := cols / c.sub
-			w := make([]byte, tileRows*cols)
+			w := make([]byte, tileRows*4*cols)
 			side := make([]uint32, 3*tileRows*nsub)
-			act := make([]byte, nsub*packedSubBytes(c.sub))
+			act := make([]byte, nsub*max(packedSubBytes(c.sub), 4*c.sub*tileTokens))
 			out := make([]float32, tileRows*tileTokens)
 			for i := 0; i < b.N; i++ {
-				c.k(unsafe.Pointer(&w[0]), cols, c.sub, &side[0], unsafe.Pointer(&act[0]), nsub, &out[0])
+				c.k(unsafe.Pointer(&w[0]), 4*cols, c.stride, &side[0], unsafe.Pointer(&act[0]), nsub, &out[0])
 			}
 			b.ReportMetric(2*tileRows*tileTokens*cols*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

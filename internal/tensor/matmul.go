@@ -65,7 +65,7 @@ func MatMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok 
 	if tk := tiledKernels[wt]; tk != nil && !tilingOff.Load() && ntok >= tk.minTokens && rows >= tileRows && cols%tk.sub == 0 {
 		j.tile = tk
 		groups := (ntok + tileTokens - 1) / tileTokens
-		n := groups * (cols / tk.sub) * packedSubBytes(tk.sub)
+		n := groups * (cols / tk.sub) * tk.subBytes
 		if cap(j.packed) < n {
 			j.packed = make([]byte, n)
 		}
@@ -154,10 +154,10 @@ func (j *matMulJob) Do(lo, hi int) {
 		}
 	case phasePack:
 		tk := j.tile
-		groupB := (j.cols / tk.sub) * packedSubBytes(tk.sub)
+		groupB := (j.cols / tk.sub) * tk.subBytes
 		for g := lo; g < hi; g++ {
 			t0 := g * tileTokens
-			packActs(j.packed[g*groupB:(g+1)*groupB], j.act, j.actType, j.actB, j.cols, t0, min(tileTokens, j.ntok-t0), tk.sub, tk.hasMin)
+			tk.pack(j.packed[g*groupB:(g+1)*groupB], j.act, j.actType, j.actB, j.cols, t0, min(tileTokens, j.ntok-t0), tk.sub, tk.hasMin)
 		}
 	case phaseMultiply:
 		if j.tile != nil {
