@@ -217,15 +217,18 @@ func (j *matMulJob) multiplyTiled(lo, hi int) {
 			nsub := (c1 - c0) / tk.sub
 			tk.prep(p, w, j.rowB, c0, c1)
 			off := c0 / tk.sub * subB
+			last := c1 == cols
 			for g := 0; g < groups; g++ {
 				out := p.out[g*tileRows*tileTokens:]
 				tk.kernel(p.w, p.rowStride, p.subStride, &p.side[0], unsafe.Pointer(&j.packed[g*groupB+off]), nsub, &out[0])
+				if last {
+					// Stored right away, the writes' cache misses
+					// overlap the next group's arithmetic.
+					t0 := g * tileTokens
+					_ = j.dst[(min(t0+tileTokens, ntok)-1)*rows+r+tileRows-1]
+					tk.store(&j.dst[t0*rows+r], 4*rows, &out[0], min(tileTokens, ntok-t0))
+				}
 			}
-		}
-		for g := 0; g < groups; g++ {
-			t0 := g * tileTokens
-			_ = j.dst[(min(t0+tileTokens, ntok)-1)*rows+r+tileRows-1]
-			tk.store(&j.dst[t0*rows+r], 4*rows, &p.out[g*tileRows*tileTokens], min(tileTokens, ntok-t0))
 		}
 	}
 	prepPool.Put(p)
