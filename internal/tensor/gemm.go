@@ -23,7 +23,7 @@ const (
 // to out[row*tileTokens+token]. w points at the first quant of row 0; row
 // r starts rowStride bytes further per row and a row's sub-blocks are
 // subStride bytes apart. side holds, per sub-block, the rows' scales dw,
-// min scales mw (as float32 bits) and int32 corr = 128*sum(quants).
+// min scales mw (as float32 bits) and int32 -corr = -128*sum(quants).
 type tileKernelFunc func(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
 
 // tiledKernel is what the prefill path needs for one weight type.
@@ -55,7 +55,7 @@ type tilePrep struct {
 	w                    unsafe.Pointer
 	rowStride, subStride int
 	quants               []byte    // decoded quants, tileRows rows of one panel
-	side                 []uint32  // per sub-block: dw[8] mw[8] corr[8]
+	side                 []uint32  // per sub-block: dw[8] mw[8] -corr[8]
 	out                  []float32 // per token group, the kernel's accumulators
 }
 
@@ -94,10 +94,10 @@ func (p *tilePrep) setSide(s, i int, dw, mw float32, corr int32) {
 	e := p.side[3*tileRows*s:]
 	e[i] = math.Float32bits(dw)
 	e[tileRows+i] = math.Float32bits(mw)
-	e[2*tileRows+i] = uint32(corr)
+	e[2*tileRows+i] = uint32(-corr) // the kernels start each sum from -corr
 }
 
-// setScales records row i's sub-block s scales, leaving corr as it is.
+// setScales records row i's sub-block s scales, leaving -corr as it is.
 func (p *tilePrep) setScales(s, i int, dw, mw float32) {
 	e := p.side[3*tileRows*s:]
 	e[i] = math.Float32bits(dw)

@@ -14,7 +14,8 @@
 // place, 4 signed bytes at a time broadcast to every lane, so one VPDPBUSD
 // forms 4 products for 16 tokens. Per row and sub-block the side table holds
 // the weight scale dw, the min scale mw and corr = 128*sum(quants), which
-// removes the activation offset exactly in int32. Then
+// removes the activation offset exactly in int32 (the side table holds
+// -corr, which starts each integer sum). Then
 //	acc += dw * da * float(isum - corr) - mw * sa
 // The integer sums are those of the reference dot products; only the float
 // accumulation order differs.
@@ -22,13 +23,13 @@
 // Registers: Z0-Z7 accumulators (one per row), Z8-Z15 per-row integer sums,
 // Z16-Z23 activation quants, Z24 da, Z25 sa. R8-R13, AX, BX point at the 8
 // rows' quants, DX is the stride between sub-blocks of a row, SI the side
-// table (96 bytes per sub-block: dw[8] mw[8] corr[8]), DI the activations,
+// table (96 bytes per sub-block: dw[8] mw[8] -corr[8]), DI the activations,
 // R15 out, the accumulators (added to, so K can be split into panels).
 
 // One row's sub-block of 32 (S32) or 16 (S16) quants, with or without the
 // min term.
-#define DOT32(P, Z) \
-	VPXORD         Z, Z, Z \
+#define DOT32(P, Z, R) \
+	VPBROADCASTD   (64+4*R)(SI), Z \
 	VPDPBUSD.BCST  0(P), Z16, Z \
 	VPDPBUSD.BCST  4(P), Z17, Z \
 	VPDPBUSD.BCST  8(P), Z18, Z \
@@ -38,15 +39,14 @@
 	VPDPBUSD.BCST  24(P), Z22, Z \
 	VPDPBUSD.BCST  28(P), Z23, Z
 
-#define DOT16(P, Z) \
-	VPXORD         Z, Z, Z \
+#define DOT16(P, Z, R) \
+	VPBROADCASTD   (64+4*R)(SI), Z \
 	VPDPBUSD.BCST  0(P), Z16, Z \
 	VPDPBUSD.BCST  4(P), Z17, Z \
 	VPDPBUSD.BCST  8(P), Z18, Z \
 	VPDPBUSD.BCST  12(P), Z19, Z
 
 #define SCALE(R, Z, ACC) \
-	VPSUBD.BCST      (64+4*R)(SI), Z, Z \
 	VCVTDQ2PS        Z, Z \
 	VMULPS           Z24, Z, Z \
 	VFMADD231PS.BCST (4*R)(SI), Z, ACC
@@ -118,14 +118,14 @@ s32loop:
 	VMOVDQU32 384(DI), Z22
 	VMOVDQU32 448(DI), Z23
 	VMOVUPS   512(DI), Z24
-	DOT32(R8, Z8)
-	DOT32(R9, Z9)
-	DOT32(R10, Z10)
-	DOT32(R11, Z11)
-	DOT32(R12, Z12)
-	DOT32(R13, Z13)
-	DOT32(AX, Z14)
-	DOT32(BX, Z15)
+	DOT32(R8, Z8, 0)
+	DOT32(R9, Z9, 1)
+	DOT32(R10, Z10, 2)
+	DOT32(R11, Z11, 3)
+	DOT32(R12, Z12, 4)
+	DOT32(R13, Z13, 5)
+	DOT32(AX, Z14, 6)
+	DOT32(BX, Z15, 7)
 	SCALE(0, Z8, Z0)
 	SCALE(1, Z9, Z1)
 	SCALE(2, Z10, Z2)
@@ -159,14 +159,14 @@ s32mloop:
 	VMOVDQU32 448(DI), Z23
 	VMOVUPS   512(DI), Z24
 	VMOVUPS   576(DI), Z25
-	DOT32(R8, Z8)
-	DOT32(R9, Z9)
-	DOT32(R10, Z10)
-	DOT32(R11, Z11)
-	DOT32(R12, Z12)
-	DOT32(R13, Z13)
-	DOT32(AX, Z14)
-	DOT32(BX, Z15)
+	DOT32(R8, Z8, 0)
+	DOT32(R9, Z9, 1)
+	DOT32(R10, Z10, 2)
+	DOT32(R11, Z11, 3)
+	DOT32(R12, Z12, 4)
+	DOT32(R13, Z13, 5)
+	DOT32(AX, Z14, 6)
+	DOT32(BX, Z15, 7)
 	SCALE(0, Z8, Z0)
 	SCALE(1, Z9, Z1)
 	SCALE(2, Z10, Z2)
@@ -203,14 +203,14 @@ s16loop:
 	VMOVDQU32 128(DI), Z18
 	VMOVDQU32 192(DI), Z19
 	VMOVUPS   256(DI), Z24
-	DOT16(R8, Z8)
-	DOT16(R9, Z9)
-	DOT16(R10, Z10)
-	DOT16(R11, Z11)
-	DOT16(R12, Z12)
-	DOT16(R13, Z13)
-	DOT16(AX, Z14)
-	DOT16(BX, Z15)
+	DOT16(R8, Z8, 0)
+	DOT16(R9, Z9, 1)
+	DOT16(R10, Z10, 2)
+	DOT16(R11, Z11, 3)
+	DOT16(R12, Z12, 4)
+	DOT16(R13, Z13, 5)
+	DOT16(AX, Z14, 6)
+	DOT16(BX, Z15, 7)
 	SCALE(0, Z8, Z0)
 	SCALE(1, Z9, Z1)
 	SCALE(2, Z10, Z2)
@@ -392,7 +392,7 @@ f32tileloop:
 // func q8_0RowSide(side *uint32, w *byte, nb int)
 // The tile kernels' side entries of one Q8_0 row: for each of nb blocks,
 // dw (the f16 scale as float32) at side[24*b], mw = 0 at side[24*b+8] and
-// corr = 128*sum(quants) at side[24*b+16]. The sum is taken over q+128 as
+// -corr = -128*sum(quants) at side[24*b+16]. The sum is taken over q+128 as
 // unsigned bytes (VPSADBW) and corrected by 32*128. nb > 0.
 TEXT ·q8_0RowSide(SB), NOSPLIT, $0-24
 	MOVQ         side+0(FP), DI
@@ -418,6 +418,7 @@ q8sideloop:
 	VMOVQ        X1, AX
 	SUBL         $4096, AX
 	SHLL         $7, AX
+	NEGL         AX
 	MOVL         AX, 64(DI)
 	ADDQ         $34, SI
 	ADDQ         $96, DI
@@ -429,7 +430,7 @@ q8sideloop:
 // func q4KRowUnpack(quants *byte, side *uint32, w *byte, nb int)
 // One Q4_K row's nibbles to bytes (sub-block 2r of each run of 32 bytes
 // from the low nibbles, 2r+1 from the high ones) and each 32-element
-// sub-block's corr = 128*sum(quants) at side[24*s+16]. nb > 0.
+// sub-block's -corr = -128*sum(quants) at side[24*s+16]. nb > 0.
 TEXT ·q4KRowUnpack(SB), NOSPLIT, $0-32
 	MOVQ         quants+0(FP), R8
 	MOVQ         side+8(FP), DI
@@ -462,9 +463,11 @@ q4kunpackrun:
 	VPADDQ       X4, X2, X2
 	VMOVD        X1, AX
 	SHLL         $7, AX
+	NEGL         AX
 	MOVL         AX, 64(DI)
 	VMOVD        X2, AX
 	SHLL         $7, AX
+	NEGL         AX
 	MOVL         AX, 160(DI)
 	ADDQ         $64, R8
 	ADDQ         $192, DI
@@ -477,7 +480,7 @@ q4kunpackrun:
 	VZEROUPPER
 	RET
 
-// Q6STORE writes the 32 quants of Q (0..63) at R8+OFF as q-32 and the corr
+// Q6STORE writes the 32 quants of Q (0..63) at R8+OFF as q-32 and the -corr
 // of their two 16-element sub-blocks (the sub-block of element OFF is
 // OFF/16 after DI's), from VPSADBW sums of the unsigned quants.
 #define Q6STORE(Q, OFF) \
@@ -492,15 +495,17 @@ q4kunpackrun:
 	VMOVD        X10, AX          \
 	SUBL         $512, AX         \
 	SHLL         $7, AX           \
+	NEGL         AX               \
 	MOVL         AX, (64+6*OFF)(DI) \
 	VMOVD        X11, AX          \
 	SUBL         $512, AX         \
 	SHLL         $7, AX           \
+	NEGL         AX               \
 	MOVL         AX, (64+6*OFF+96)(DI)
 
 // func q6KRowUnpack(quants *byte, side *uint32, w *byte, nb int)
 // One Q6_K row's 6-bit quants to signed bytes q-32 in element order and
-// each 16-element sub-block's corr = 128*sum(q-32) at side[24*s+16]. nb > 0.
+// each 16-element sub-block's -corr = -128*sum(q-32) at side[24*s+16]. nb > 0.
 TEXT ·q6KRowUnpack(SB), NOSPLIT, $0-32
 	MOVQ         quants+0(FP), R8
 	MOVQ         side+8(FP), DI
