@@ -10,10 +10,10 @@ import (
 )
 
 //go:noescape
-func gemm8x8S32(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
+func gemm8x16S32(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
 
 //go:noescape
-func gemm8x8S32Min(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
+func gemm8x16S32Min(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
 
 //go:noescape
 func q8_0RowSide(side *uint32, w *byte, nb int)
@@ -25,13 +25,13 @@ func q4KRowUnpack(quants *byte, side *uint32, w *byte, nb int)
 func q6KRowUnpack(quants *byte, side *uint32, w *byte, nb int)
 
 //go:noescape
-func gemm8x8F32(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
+func gemm8x16F32(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
 
 //go:noescape
 func storeTileT(dst *float32, rowStride int, out *float32, nt int)
 
 //go:noescape
-func gemm8x8S16(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
+func gemm8x16S16(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
 
 // hasVNNI reports whether the tile kernels may run: VPDPBUSD on 256-bit
 // vectors (AVX512-VNNI with AVX512VL), which also gives them 32 vector
@@ -49,13 +49,13 @@ func init() {
 		return &tiledKernel{sub: sub, subBytes: packedSubBytes(sub), minTokens: minTokens, hasMin: hasMin,
 			kernel: k, pack: packActs, store: storeTileT, prep: prep}
 	}
-	tiledKernels[Q8_0] = quant(32, 4, false, gemm8x8S32, prepQ8_0)
-	tiledKernels[Q4_0] = quant(32, 4, false, gemm8x8S32, prepQ4_0)
-	tiledKernels[Q4_K] = quant(32, 8, true, gemm8x8S32Min, prepQ4K)
-	tiledKernels[Q6_K] = quant(16, 8, false, gemm8x8S16, prepQ6K)
+	tiledKernels[Q8_0] = quant(32, 4, false, gemm8x16S32, prepQ8_0)
+	tiledKernels[Q4_0] = quant(32, 4, false, gemm8x16S32, prepQ4_0)
+	tiledKernels[Q4_K] = quant(32, 8, true, gemm8x16S32Min, prepQ4K)
+	tiledKernels[Q6_K] = quant(16, 8, false, gemm8x16S16, prepQ6K)
 	float := func(prep func(*tilePrep, []byte, int, int, int)) *tiledKernel {
 		return &tiledKernel{sub: 16, subBytes: 16 * tileTokens * 4, minTokens: 8,
-			kernel: gemm8x8F32, pack: packActsF32, store: storeTileT, prep: prep}
+			kernel: gemm8x16F32, pack: packActsF32, store: storeTileT, prep: prep}
 	}
 	tiledKernels[F32] = float(prepF32)
 	tiledKernels[F16] = float(prepF16)

@@ -102,9 +102,9 @@
 	VMOVUPS Z7, 448(R15)   \
 	VZEROUPPER
 
-// func gemm8x8S32(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
+// func gemm8x16S32(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
 // 32-quant sub-blocks without a min term (Q8_0, Q4_0). nsub > 0.
-TEXT ·gemm8x8S32(SB), NOSPLIT, $0-56
+TEXT ·gemm8x16S32(SB), NOSPLIT, $0-56
 	LOADROWS
 	LOADACC
 
@@ -142,9 +142,9 @@ s32loop:
 	STOREACC
 	RET
 
-// func gemm8x8S32Min(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
+// func gemm8x16S32Min(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
 // 32-quant sub-blocks with a min term (Q4_K). nsub > 0.
-TEXT ·gemm8x8S32Min(SB), NOSPLIT, $0-56
+TEXT ·gemm8x16S32Min(SB), NOSPLIT, $0-56
 	LOADROWS
 	LOADACC
 
@@ -191,9 +191,9 @@ s32mloop:
 	STOREACC
 	RET
 
-// func gemm8x8S16(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
+// func gemm8x16S16(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
 // 16-quant sub-blocks without a min term (Q6_K). nsub > 0.
-TEXT ·gemm8x8S16(SB), NOSPLIT, $0-56
+TEXT ·gemm8x16S16(SB), NOSPLIT, $0-56
 	LOADROWS
 	LOADACC
 
@@ -227,12 +227,12 @@ s16loop:
 	STOREACC
 	RET
 
-// func gemm8x8F32(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
+// func gemm8x16F32(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
 // Float32 weights (F32 in place, F16 widened by the prep) times float32
 // activations packed as 16 token lanes per element: per element one vector
 // load and 8 FMAs, each with a weight broadcast from memory. The side
 // table is not read. nsub counts 16-element sub-blocks, > 0.
-TEXT ·gemm8x8F32(SB), NOSPLIT, $0-56
+TEXT ·gemm8x16F32(SB), NOSPLIT, $0-56
 	LOADROWS
 	LOADACC
 
