@@ -69,6 +69,9 @@ type Request struct {
 	Prompt string
 	// Messages, when set, are rendered with the model's chat template.
 	Messages []chat.Message
+	// Tokens, when set, is the prompt already tokenized (as PromptTokens
+	// returns it); Prompt and Messages are then ignored.
+	Tokens []int32
 	// MaxTokens bounds the tokens generated; 0 means until an end token or
 	// the end of the context.
 	MaxTokens int
@@ -113,6 +116,9 @@ func rate(n int, d time.Duration) float64 {
 
 // PromptTokens renders and tokenizes the request's prompt.
 func (e *Engine) PromptTokens(req *Request) ([]int32, error) {
+	if len(req.Tokens) > 0 {
+		return req.Tokens, nil
+	}
 	tok := e.Tokenizer
 	if len(req.Messages) == 0 {
 		if req.Prompt == "" {

@@ -51,6 +51,7 @@ func (b *Builtin) Generate(ctx context.Context, req Request, p Params) (Response
 	if err != nil {
 		return Response{}, err
 	}
+	er.Tokens = prompt // tokenize once
 	er.Ctx = len(prompt) + max(p.MaxTokens, 1)
 	reqBody, _ := json.Marshal(struct {
 		Request
