@@ -56,3 +56,26 @@ func (s Shape) validate() error {
 	}
 	return nil
 }
+
+// Span is the half-open range of positions [From, To).
+type Span struct{ From, To int }
+
+// Selective is a Cache that can also attend over chosen positions only and
+// let callers read what it stores. Attention policies (sparse attention,
+// KV compression) and observers (traceback, retrieval heads) are built on
+// it as wrappers around a Cache, so the model's forward pass never changes.
+type Selective interface {
+	Cache
+	// AttendSpans is Attend restricted, for query head h, to the positions
+	// in spans[h] (sorted, disjoint); each query still sees only positions
+	// up to its own. len(spans) == nHead. With spans covering 0..pos+n-1 it
+	// equals Attend exactly.
+	AttendSpans(layer, pos int, q []float32, n, nHead int, scale float32, spans [][]Span, out []float32) error
+	// ReadKeys copies the stored (rotated) keys of kvHead at positions
+	// [from, to) into dst as (to-from) rows of HeadDim floats.
+	ReadKeys(layer, kvHead, from, to int, dst []float32) error
+	// ReadValues is ReadKeys for values.
+	ReadValues(layer, kvHead, from, to int, dst []float32) error
+	// Shape is the cache's geometry.
+	Shape() Shape
+}
