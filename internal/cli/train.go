@@ -27,11 +27,15 @@ func trainCmd(env *Env) error {
 	steps := fs.Int("steps", 0, "total steps (overrides the recipe)")
 	seed := fs.Uint64("seed", 0, "training seed (overrides the recipe; 0 keeps it)")
 	until := fs.Int("until", 0, "stop (with a checkpoint) after this step, to split a run over sessions")
+	export := fs.String("export", "", "write DIR/checkpoint.bin's current weights as a GGUF `file` and exit (to evaluate a run in progress)")
 	if _, err := parse(fs, env.Args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return fmt.Errorf("%w: --out is required", errUsage)
+	}
+	if *export != "" {
+		*resume = true
 	}
 	if *recipe == "" {
 		if !*resume {
@@ -72,6 +76,14 @@ func trainCmd(env *Env) error {
 		}
 		if !reflect.DeepEqual(tr.Cfg, r.Config()) || tr.Seed != r.Seed || tr.Hyper != r.Hyper {
 			return fmt.Errorf("%s was made by another recipe, seed or step count (checkpoint: %+v seed %d, %+v)", ckpt, tr.Cfg, tr.Seed, tr.Hyper)
+		}
+		if *export != "" {
+			n, err := exportGGUF(tr, vocab, r, *export)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "wrote %s (%.1f MB): weights after step %d of %d\n", *export, float64(n)/1e6, tr.Step, tr.Hyper.Steps)
+			return nil
 		}
 		fmt.Fprintf(env.Stderr, "resuming at step %d of %d\n", tr.Step, tr.Hyper.Steps)
 	} else {
@@ -137,16 +149,9 @@ func trainCmd(env *Env) error {
 		fmt.Fprintf(env.Stderr, "stopped at step %d of %d; continue with --resume\n", tr.Step, tr.Hyper.Steps)
 		return nil
 	}
-	typ, err := tensor.ParseType(r.ExportType)
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	if _, err := tr.Model.WriteGGUF(&buf, vocab, train.ExportOptions{Type: typ, Name: "longctx-" + r.Name, RopeScaling: r.RopeScaling, RopeFactor: r.RopeFactor}); err != nil {
-		return err
-	}
 	path := filepath.Join(*out, "model.gguf")
-	if err := writeAtomic(path, buf.Bytes()); err != nil {
+	size, err := exportGGUF(tr, vocab, r, path)
+	if err != nil {
 		return err
 	}
 	n := min(50, len(tr.Losses))
@@ -155,8 +160,21 @@ func trainCmd(env *Env) error {
 		last += float64(l) / float64(n)
 	}
 	fmt.Fprintf(env.Stdout, "wrote %s (%.1f MB): %d steps, %d tokens, %.0f s of training, final loss %.4f (mean of the last %d steps), seed %d\n",
-		path, float64(buf.Len())/1e6, tr.Step, tr.Tokens, tr.Seconds, last, n, tr.Seed)
+		path, float64(size)/1e6, tr.Step, tr.Tokens, tr.Seconds, last, n, tr.Seed)
 	return nil
+}
+
+// exportGGUF writes the trainer's current weights as the recipe's GGUF.
+func exportGGUF(tr *train.Trainer, vocab *train.Vocab, r train.Recipe, path string) (int, error) {
+	typ, err := tensor.ParseType(r.ExportType)
+	if err != nil {
+		return 0, err
+	}
+	var buf bytes.Buffer
+	if _, err := tr.Model.WriteGGUF(&buf, vocab, train.ExportOptions{Type: typ, Name: "longctx-" + r.Name, RopeScaling: r.RopeScaling, RopeFactor: r.RopeFactor}); err != nil {
+		return 0, err
+	}
+	return buf.Len(), writeAtomic(path, buf.Bytes())
 }
 
 // scaleStages sets the step count, stretching the recipe's stages and

@@ -205,3 +205,60 @@ func (c *Config) readRopeScaling(f *gguf.File, optF func(string, float64) (float
 	}
 	return nil
 }
+
+// RopeScalingTypes are the scalings SetRopeScaling accepts.
+var RopeScalingTypes = []string{"none", "linear", "ntk", "yarn"}
+
+// SetRopeScaling replaces the file's RoPE scaling: "none", "linear"
+// (positions divided by factor), "ntk" (NTK-aware: the base raised so the
+// lowest frequency stretches by factor while the highest stays put) or
+// "yarn" (YaRN ramp and attention temperature, beta 32/1). factor must be
+// > 1 except for none. Per-dimension frequency factors from the file
+// (llama3 style) are kept. The model must not be running a forward pass.
+func (m *Model) SetRopeScaling(typ string, factor float32) error {
+	c := &m.Config
+	r := c.Rope
+	base := m.fileRopeBase
+	switch typ {
+	case "none":
+		r.Type, r.Factor, r.ExtFactor = "none", 1, 0
+	case "linear", "ntk", "yarn":
+		if !(factor > 1 && factor <= 1024) {
+			return fmt.Errorf("rope scaling %s needs a factor in (1, 1024], got %g", typ, factor)
+		}
+		r.Type, r.Factor, r.ExtFactor = typ, factor, 0
+		switch typ {
+		case "ntk":
+			d := float64(c.RopeDims)
+			base = float32(float64(base) * math.Pow(float64(factor), d/(d-2)))
+			r.Factor = 1
+		case "yarn":
+			r.ExtFactor = 1
+			if r.BetaFast == 0 {
+				r.BetaFast, r.BetaSlow = 32, 1
+			}
+		}
+	default:
+		return fmt.Errorf("rope scaling %q is not one of %v", typ, RopeScalingTypes)
+	}
+	if r.OrigCtx <= 0 {
+		r.OrigCtx = c.CtxTrain
+	}
+	if r.AttnFactor == 0 {
+		r.AttnFactor = 1
+	}
+	c.Rope, c.RopeBase = r, base
+	m.rope = newRopeTable(c)
+	return nil
+}
+
+// RopeString describes the RoPE in use, for reports.
+func (c *Config) RopeString() string {
+	switch c.Rope.Type {
+	case "none":
+		return fmt.Sprintf("rope base %g, no scaling", c.RopeBase)
+	case "ntk":
+		return fmt.Sprintf("rope ntk-aware, base %g (from %d-token training)", c.RopeBase, c.Rope.OrigCtx)
+	}
+	return fmt.Sprintf("rope %s x%g (from %d-token training), base %g", c.Rope.Type, c.Rope.Factor, c.Rope.OrigCtx, c.RopeBase)
+}

@@ -37,6 +37,9 @@ type Model struct {
 	OutNorm   []float32
 	Layers    []Layer
 	rope      *ropeTable
+	// fileRopeBase is the file's base, which SetRopeScaling's NTK scaling
+	// starts from.
+	fileRopeBase float32
 }
 
 // computeTypes are the weight types the forward pass can multiply.
@@ -102,6 +105,7 @@ func Load(f *gguf.File) (*Model, error) {
 		return nil, l.err
 	}
 	m.rope = newRopeTable(&m.Config)
+	m.fileRopeBase = m.Config.RopeBase
 	return m, nil
 }
 
