@@ -26,6 +26,7 @@ type command struct {
 
 var commands = map[string]command{
 	"run":       {"generate text from a prompt", runCmd},
+	"ask":       {"answer a question about a long document (the default model's QA format)", askCmd},
 	"info":      {"print a model's metadata, tensors and memory needs", infoCmd},
 	"tokenize":  {"print the token ids of a text as a JSON array", tokenizeCmd},
 	"logits":    {"print the logits for a sequence of token ids as JSON", logitsCmd},

@@ -139,6 +139,10 @@ func TestBadInput(t *testing.T) {
 	notgguf := filepath.Join(dir, "x.gguf")
 	os.WriteFile(notgguf, []byte("hello, not a model"), 0o644)
 	long := strings.Repeat("word ", 3000)
+	doc := filepath.Join(dir, "doc.txt")
+	os.WriteFile(doc, []byte("The pass key is 1234."), 0o644)
+	longDoc := filepath.Join(dir, "long.txt")
+	os.WriteFile(longDoc, []byte(strings.Repeat("word ", 40000)), 0o644)
 	cases := []struct {
 		stdin string
 		args  []string
@@ -147,7 +151,11 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"", []string{"frobnicate"}, 2, "unknown command"},
 		{"", []string{"run", "-m", m}, 2, "empty prompt"},
-		{"", []string{"run", "-p", "x"}, 2, "-m FILE is required"},
+		{"", []string{"run", "-p", "x", "--rope-factor", "2"}, 2, "--rope-factor needs --rope-scaling"},
+		{"", []string{"run", "-p", "x", "--rope-scaling", "yarn", "--rope-factor", "0.5"}, 2, "needs a factor"},
+		{"", []string{"ask", "-f", "/nonexistent/doc.txt", "q"}, 1, "no such file"},
+		{"", []string{"ask", "-f", doc}, 2, "question"},
+		{"", []string{"ask", "-f", longDoc, "what?"}, 1, "tokens"},
 		{"", []string{"run", "-m", m, "-p", "x", "-n", "-3"}, 2, "must not be negative"},
 		{"", []string{"run", "-m", m, "-p", "x", "--temp", "-1"}, 1, "temperature"},
 		{"", []string{"run", "-m", m, "-p", "x", "--kv-type", "q3"}, 2, "--kv-type"},

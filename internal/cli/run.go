@@ -50,8 +50,8 @@ func (s *stopFlag) String() string     { return fmt.Sprint(*s) }
 func (s *stopFlag) Set(v string) error { *s = append(*s, v); return nil }
 
 func runCmd(env *Env) error {
-	fs := newFlags(env, "run", "-m FILE [-p PROMPT | -f FILE] [--chat] [-n N] [sampling flags]")
-	modelPath := fs.String("m", "", "model `file` (GGUF)")
+	fs := newFlags(env, "run", "[-m FILE] [-p PROMPT | -f FILE] [--chat] [-n N] [sampling flags]")
+	mf := addModelFlags(fs)
 	prompt := fs.String("p", "", "prompt text")
 	promptFile := fs.String("f", "", "read the prompt from `file` ('-' for stdin)")
 	useChat := fs.Bool("chat", false, "wrap the prompt as a user message in the model's chat template")
@@ -69,9 +69,6 @@ func runCmd(env *Env) error {
 	}
 	if len(args) > 0 {
 		return fmt.Errorf("%w: unexpected argument %q (give the prompt with -p)", errUsage, args[0])
-	}
-	if *modelPath == "" {
-		return fmt.Errorf("%w: -m FILE is required", errUsage)
 	}
 	if *n < 0 || *ctxLen < 0 || *ubatch < 0 {
 		return fmt.Errorf("%w: -n, --ctx and --ubatch must not be negative", errUsage)
@@ -102,7 +99,7 @@ func runCmd(env *Env) error {
 		req.Prompt = text
 	}
 
-	e, err := engine.Open(*modelPath)
+	e, err := mf.open(env.Stderr)
 	if err != nil {
 		return err
 	}

@@ -66,9 +66,15 @@ func (g *Generator) Make(task string, index, words int) (Sample, error) {
 	return s, nil
 }
 
-// qa renders the package's own QA format (see doc.go).
+// QAPrompt renders a document and a question in the package's QA format
+// (see doc.go); the model's answer follows it.
+func QAPrompt(doc, question string) string {
+	return doc + "\n\nQuestion: " + question + "\nAnswer:"
+}
+
+// qa is a sample in the package's own QA format.
 func qa(doc, question, answer string, golds ...string) Sample {
-	return Sample{Prompt: doc + "\n\nQuestion: " + question + "\nAnswer:", Answer: " " + answer, Golds: golds}
+	return Sample{Prompt: QAPrompt(doc, question), Answer: " " + answer, Golds: golds}
 }
 
 func passkey(r *rng, words int) Sample {

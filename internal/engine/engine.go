@@ -75,8 +75,8 @@ type Request struct {
 	// MaxTokens bounds the tokens generated; 0 means until an end token or
 	// the end of the context.
 	MaxTokens int
-	// Ctx is the context size in tokens; 0 means the model's training
-	// context, capped at DefaultCtx.
+	// Ctx is the context size in tokens; 0 means the model's context
+	// (trained length times any RoPE scaling factor), capped at DefaultCtx.
 	Ctx int
 	// KVType is the cache element type, tensor.F32 or tensor.F16.
 	KVType   tensor.Type
@@ -163,11 +163,11 @@ func (e *Engine) Generate(ctx context.Context, req Request, emit func(string) er
 	st.PromptTokens = len(prompt)
 	n := req.Ctx
 	if n <= 0 {
-		n = min(e.Model.Config.CtxTrain, DefaultCtx)
+		n = min(e.Model.Config.CtxMax(), DefaultCtx)
 	}
 	st.Ctx = n
 	if len(prompt) >= n {
-		return st, fmt.Errorf("the prompt is %d tokens but the context is %d: it would not leave room for one generated token (raise --ctx, up to the model's trained %d)", len(prompt), n, e.Model.Config.CtxTrain)
+		return st, fmt.Errorf("the prompt is %d tokens but the context is %d: it would not leave room for one generated token (raise --ctx; the model is meant for up to %d)", len(prompt), n, e.Model.Config.CtxMax())
 	}
 	elem := req.KVType
 	cache, err := e.Model.NewCache(n, elem)

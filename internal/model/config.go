@@ -231,7 +231,6 @@ func (m *Model) SetRopeScaling(typ string, factor float32) error {
 		case "ntk":
 			d := float64(c.RopeDims)
 			base = float32(float64(base) * math.Pow(float64(factor), d/(d-2)))
-			r.Factor = 1
 		case "yarn":
 			r.ExtFactor = 1
 			if r.BetaFast == 0 {
@@ -252,13 +251,23 @@ func (m *Model) SetRopeScaling(typ string, factor float32) error {
 	return nil
 }
 
+// CtxMax is the longest context the model is meant for: the trained
+// context, stretched by the RoPE scaling factor when there is one.
+func (c *Config) CtxMax() int {
+	n := c.CtxTrain
+	if c.Rope.Type != "none" && c.Rope.Factor > 1 {
+		n = max(n, int(float32(c.Rope.OrigCtx)*c.Rope.Factor))
+	}
+	return n
+}
+
 // RopeString describes the RoPE in use, for reports.
 func (c *Config) RopeString() string {
 	switch c.Rope.Type {
 	case "none":
 		return fmt.Sprintf("rope base %g, no scaling", c.RopeBase)
 	case "ntk":
-		return fmt.Sprintf("rope ntk-aware, base %g (from %d-token training)", c.RopeBase, c.Rope.OrigCtx)
+		return fmt.Sprintf("rope ntk-aware x%g (from %d-token training), base %g", c.Rope.Factor, c.Rope.OrigCtx, c.RopeBase)
 	}
 	return fmt.Sprintf("rope %s x%g (from %d-token training), base %g", c.Rope.Type, c.Rope.Factor, c.Rope.OrigCtx, c.RopeBase)
 }

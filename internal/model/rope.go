@@ -27,6 +27,9 @@ func newRopeTable(c *Config) *ropeTable {
 		attnFactor: c.Rope.AttnFactor,
 		factors:    c.Rope.FreqFactors,
 	}
+	if c.Rope.Type == "ntk" {
+		r.freqScale = 1 // NTK-aware scaling is all in the base
+	}
 	if r.extFactor != 0 {
 		r.corr = yarnCorrDims(c.RopeDims, c.Rope.OrigCtx, c.RopeBase, c.Rope.BetaFast, c.Rope.BetaSlow)
 	}

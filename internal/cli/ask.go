@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/longctx/longctx/internal/curriculum"
+	"github.com/longctx/longctx/internal/engine"
+	"github.com/longctx/longctx/internal/sample"
+)
+
+// askCmd answers a question about a long document: the document and the
+// question are rendered in the default model's QA format (the one it was
+// trained on), decoded greedily to the end of the answer line.
+func askCmd(env *Env) error {
+	fs := newFlags(env, "ask", `[-m FILE] -f DOCUMENT [flags] "question"`)
+	mf := addModelFlags(fs)
+	docFile := fs.String("f", "", "the document to read (`file`, '-' for stdin)")
+	n := fs.Int("n", 64, "most tokens in the answer")
+	ctxLen := fs.Int("ctx", 0, "context size in tokens (default: the prompt plus -n, up to the model's context)")
+	kvType := fs.String("kv-type", "f16", "KV cache element type: f16 or f32")
+	ubatch := fs.Int("ubatch", 512, "most prompt tokens per forward pass")
+	temp := fs.Float64("temp", 0, "sampling temperature (0 = greedy, the default: answers are copied facts)")
+	seed := fs.Uint64("seed", 1, "random seed (with --temp)")
+	args, err := parse(fs, env.Args)
+	if err != nil {
+		return err
+	}
+	question := strings.TrimSpace(strings.Join(args, " "))
+	if question == "" {
+		return fmt.Errorf(`%w: give the question as an argument: longctx ask -f DOCUMENT "question"`, errUsage)
+	}
+	if *docFile == "" {
+		return fmt.Errorf("%w: -f DOCUMENT is required", errUsage)
+	}
+	if *n <= 0 || *ctxLen < 0 || *ubatch < 0 || *temp < 0 {
+		return fmt.Errorf("%w: -n must be positive; --ctx, --ubatch and --temp must not be negative", errUsage)
+	}
+	doc, err := readTextFlag(env, *docFile)
+	if err != nil {
+		return err
+	}
+	doc = strings.TrimRight(doc, "\n")
+	if strings.TrimSpace(doc) == "" {
+		return fmt.Errorf("%w: the document %s is empty", errUsage, *docFile)
+	}
+	elem, err := parseKVType(*kvType)
+	if err != nil {
+		return err
+	}
+	e, err := mf.open(env.Stderr)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+
+	req := engine.Request{Prompt: curriculum.QAPrompt(doc, question), MaxTokens: *n, KVType: elem, Ubatch: *ubatch, Stop: []string{"\n"}}
+	req.Sampling = sample.DefaultParams(*seed)
+	req.Sampling.Temperature = float32(*temp)
+	tokens, err := e.PromptTokens(&req)
+	if err != nil {
+		return err
+	}
+	req.Tokens = tokens
+	req.Ctx = *ctxLen
+	if req.Ctx == 0 {
+		limit := e.Model.Config.CtxMax()
+		if len(tokens)+*n > limit {
+			return fmt.Errorf("the document and question are %d tokens and the answer may take %d more, but %s is meant for %d tokens (%s); pass --ctx N to run longer anyway, or shorten the document",
+				len(tokens), *n, mf.name(), limit, e.Model.Config.RopeString())
+		}
+		req.Ctx = len(tokens) + *n
+	}
+
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	var answer strings.Builder
+	st, err := e.Generate(ctx, req, func(s string) error {
+		answer.WriteString(s)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stdout, strings.TrimSpace(answer.String()))
+	fmt.Fprintln(env.Stderr, summary(st))
+	return nil
+}
