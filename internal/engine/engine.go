@@ -9,6 +9,7 @@ import (
 
 	"github.com/longctx/longctx/internal/chat"
 	"github.com/longctx/longctx/internal/gguf"
+	"github.com/longctx/longctx/internal/kv"
 	"github.com/longctx/longctx/internal/model"
 	"github.com/longctx/longctx/internal/sample"
 	"github.com/longctx/longctx/internal/tensor"
@@ -84,6 +85,10 @@ type Request struct {
 	Stop     []string
 	// Ubatch bounds the tokens per prefill forward pass (default 512).
 	Ubatch int
+	// NewCache, when set, makes the KV cache for a context of ctx
+	// positions instead of a contiguous cache of KVType: this is where KV
+	// storage options and attention policies (cache wrappers) come in.
+	NewCache func(ctx int) (kv.Cache, error)
 }
 
 // DefaultCtx caps the default context so that a huge trained context does
@@ -169,8 +174,12 @@ func (e *Engine) Generate(ctx context.Context, req Request, emit func(string) er
 	if len(prompt) >= n {
 		return st, fmt.Errorf("the prompt is %d tokens but the context is %d: it would not leave room for one generated token (raise --ctx; the model is meant for up to %d)", len(prompt), n, e.Model.Config.CtxMax())
 	}
-	elem := req.KVType
-	cache, err := e.Model.NewCache(n, elem)
+	var cache kv.Cache
+	if req.NewCache != nil {
+		cache, err = req.NewCache(n)
+	} else {
+		cache, err = e.Model.NewCache(n, req.KVType)
+	}
 	if err != nil {
 		return st, err
 	}
