@@ -122,12 +122,64 @@ type attendScratch struct {
 	scores []float32
 	q16    []uint16
 	p16    []uint16
+	spans  []Span
 }
 
 // Attend implements Cache: one job per (query token, query head), spread
 // over the worker pool; scores and weighted values use the SIMD dot
 // kernels.
 func (c *Contiguous) Attend(layer, pos int, q []float32, n, nHead int, scale float32, out []float32) error {
+	return c.attend(layer, pos, q, n, nHead, scale, nil, out)
+}
+
+// AttendSpans implements Selective. Adjacent spans are merged first, so
+// spans that cover every position run exactly the arithmetic of Attend. A
+// query head that sees no position gets a zero output.
+func (c *Contiguous) AttendSpans(layer, pos int, q []float32, n, nHead int, scale float32, spans [][]Span, out []float32) error {
+	if len(spans) != nHead {
+		return fmt.Errorf("kv: %d span lists for %d query heads", len(spans), nHead)
+	}
+	for h, hs := range spans {
+		if err := checkSpans(hs); err != nil {
+			return fmt.Errorf("kv: spans of head %d: %w", h, err)
+		}
+	}
+	return c.attend(layer, pos, q, n, nHead, scale, spans, out)
+}
+
+// checkSpans reports whether spans are non-empty ranges, sorted and
+// disjoint, at non-negative positions.
+func checkSpans(spans []Span) error {
+	prev := 0
+	for i, s := range spans {
+		if s.From < prev || s.To < s.From {
+			return fmt.Errorf("span %d [%d, %d) is empty, unsorted or overlaps", i, s.From, s.To)
+		}
+		prev = s.To
+	}
+	return nil
+}
+
+// clipSpans appends to dst the spans clipped to [0, seen), with touching
+// spans merged into one and empty ones dropped.
+func clipSpans(dst, spans []Span, seen int) []Span {
+	for _, s := range spans {
+		s.To = min(s.To, seen)
+		if s.From >= s.To {
+			continue
+		}
+		if k := len(dst) - 1; k >= 0 && dst[k].To == s.From {
+			dst[k].To = s.To
+			continue
+		}
+		dst = append(dst, s)
+	}
+	return dst
+}
+
+// attend computes attention for every query head over spans[h] (all
+// positions when spans is nil).
+func (c *Contiguous) attend(layer, pos int, q []float32, n, nHead int, scale float32, spans [][]Span, out []float32) error {
 	if err := c.check(layer, pos, n); err != nil {
 		return err
 	}
@@ -157,20 +209,42 @@ func (c *Contiguous) Attend(layer, pos int, q []float32, n, nHead int, scale flo
 			kvh := h / group
 			qv := q[job*hd : (job+1)*hd]
 			o := out[job*hd : (job+1)*hd]
-			scores := s.scores[:seen]
+			all := [1]Span{{0, seen}}
+			sp := all[:]
+			if spans != nil {
+				s.spans = clipSpans(s.spans[:0], spans[h], seen)
+				sp = s.spans
+			}
+			cnt := 0
+			for _, r := range sp {
+				cnt += r.To - r.From
+			}
+			if cnt == 0 {
+				clear(o)
+				continue
+			}
+			scores := s.scores[:cnt]
 			maxs := float32(math.Inf(-1))
 			if f16 {
 				tensor.F32ToF16Slice(s.q16, qv)
 				keys := c.k16[layer][kvh*ctx*hd:]
-				for t := range scores {
-					scores[t] = tensor.DotF16(s.q16, keys[t*hd:(t+1)*hd]) * scale
-					maxs = max(maxs, scores[t])
+				t := 0
+				for _, r := range sp {
+					for p := r.From; p < r.To; p++ {
+						scores[t] = tensor.DotF16(s.q16, keys[p*hd:(p+1)*hd]) * scale
+						maxs = max(maxs, scores[t])
+						t++
+					}
 				}
 			} else {
 				keys := c.k32[layer][kvh*ctx*hd:]
-				for t := range scores {
-					scores[t] = tensor.DotF32(qv, keys[t*hd:(t+1)*hd]) * scale
-					maxs = max(maxs, scores[t])
+				t := 0
+				for _, r := range sp {
+					for p := r.From; p < r.To; p++ {
+						scores[t] = tensor.DotF32(qv, keys[p*hd:(p+1)*hd]) * scale
+						maxs = max(maxs, scores[t])
+						t++
+					}
 				}
 			}
 			var sum float64
@@ -184,19 +258,80 @@ func (c *Contiguous) Attend(layer, pos int, q []float32, n, nHead int, scale flo
 				scores[t] *= inv
 			}
 			if f16 {
-				p16 := s.p16[:seen]
+				p16 := s.p16[:cnt]
 				tensor.F32ToF16Slice(p16, scores)
 				vals := c.v16[layer][kvh*hd*ctx:]
 				for j := range o {
-					o[j] = tensor.DotF16(p16, vals[j*ctx:j*ctx+seen])
+					var acc float32
+					t := 0
+					for _, r := range sp {
+						acc += tensor.DotF16(p16[t:t+r.To-r.From], vals[j*ctx+r.From:j*ctx+r.To])
+						t += r.To - r.From
+					}
+					o[j] = acc
 				}
 			} else {
 				vals := c.v32[layer][kvh*hd*ctx:]
 				for j := range o {
-					o[j] = tensor.DotF32(scores, vals[j*ctx:j*ctx+seen])
+					var acc float32
+					t := 0
+					for _, r := range sp {
+						acc += tensor.DotF32(scores[t:t+r.To-r.From], vals[j*ctx+r.From:j*ctx+r.To])
+						t += r.To - r.From
+					}
+					o[j] = acc
 				}
 			}
 		}
 	}))
+	return nil
+}
+
+// ReadKeys implements Selective.
+func (c *Contiguous) ReadKeys(layer, kvHead, from, to int, dst []float32) error {
+	hd, ctx := c.shape.HeadDim, c.shape.Ctx
+	if err := c.checkRead(layer, kvHead, from, to, dst); err != nil {
+		return err
+	}
+	off := (kvHead*ctx + from) * hd
+	if c.k32 != nil {
+		copy(dst, c.k32[layer][off:off+(to-from)*hd])
+		return nil
+	}
+	return tensor.F16ToF32Slice(dst[:(to-from)*hd], c.k16[layer][off:off+(to-from)*hd])
+}
+
+// ReadValues implements Selective.
+func (c *Contiguous) ReadValues(layer, kvHead, from, to int, dst []float32) error {
+	hd, ctx := c.shape.HeadDim, c.shape.Ctx
+	if err := c.checkRead(layer, kvHead, from, to, dst); err != nil {
+		return err
+	}
+	for j := 0; j < hd; j++ {
+		off := (kvHead*hd+j)*ctx + from
+		for t := 0; t < to-from; t++ {
+			if c.v32 != nil {
+				dst[t*hd+j] = c.v32[layer][off+t]
+			} else {
+				dst[t*hd+j] = tensor.F16ToF32(c.v16[layer][off+t])
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Contiguous) checkRead(layer, kvHead, from, to int, dst []float32) error {
+	if layer < 0 || layer >= c.shape.Layers {
+		return fmt.Errorf("kv: layer %d out of range", layer)
+	}
+	if kvHead < 0 || kvHead >= c.shape.KVHeads {
+		return fmt.Errorf("kv: KV head %d out of range", kvHead)
+	}
+	if from < 0 || to < from || to > c.n {
+		return fmt.Errorf("kv: read of positions [%d, %d) but %d are stored", from, to, c.n)
+	}
+	if len(dst) < (to-from)*c.shape.HeadDim {
+		return fmt.Errorf("kv: read of %d positions needs %d floats, got %d", to-from, (to-from)*c.shape.HeadDim, len(dst))
+	}
 	return nil
 }
