@@ -33,28 +33,65 @@ type Shape struct {
 	Ctx      int // positions
 	KVHeads  int
 	HeadDim  int
-	ElemType tensor.Type // F32 or F16
+	ElemType tensor.Type // F32, F16, Q8_0 or Q4_0 (the last two need HeadDim a multiple of 32)
 }
 
 // KVDim is the width of one position's keys (and values) in a layer.
 func (s Shape) KVDim() int { return s.KVHeads * s.HeadDim }
 
-// Bytes is what a contiguous cache of this shape holds.
+// PositionBytes is what one position's keys and values take in every
+// layer.
+func (s Shape) PositionBytes() int64 {
+	l, err := newLayout(s, groupLen)
+	if err != nil {
+		return 0
+	}
+	return l.posBytes()
+}
+
+// Bytes is what a contiguous cache of this shape holds (its context
+// rounded up to whole blocks).
 func (s Shape) Bytes() int64 {
-	return 2 * int64(s.Layers) * int64(s.Ctx) * int64(s.KVDim()) * int64(s.ElemType.TypeSize())
+	b := int64(contiguousBlockFor(s.Ctx))
+	return (int64(s.Ctx) + b - 1) / b * b * s.PositionBytes()
 }
 
 func (s Shape) validate() error {
 	if s.Layers <= 0 || s.Ctx <= 0 || s.KVHeads <= 0 || s.HeadDim <= 0 {
 		return fmt.Errorf("kv: bad cache shape %+v", s)
 	}
-	if s.ElemType != tensor.F32 && s.ElemType != tensor.F16 {
-		return fmt.Errorf("kv: cache element type %s not supported (want f32 or f16)", s.ElemType)
+	if s.Layers > 1<<12 || s.KVHeads > 1<<12 || s.HeadDim > 1<<14 || s.Ctx > 1<<30 {
+		return fmt.Errorf("kv: cache shape %+v too large", s)
 	}
-	if s.Bytes() < 0 || s.Bytes() > math.MaxInt64/4 {
+	if err := checkElemType(s.ElemType, s.HeadDim); err != nil {
+		return err
+	}
+	if s.Bytes() <= 0 || s.Bytes() > math.MaxInt64/4 {
 		return fmt.Errorf("kv: cache of %d positions overflows", s.Ctx)
 	}
 	return nil
+}
+
+// Stats is what a cache reports for policy and memory reports.
+type Stats struct {
+	Resident int64 // bytes of keys and values held in RAM
+	Spilled  int64 // bytes held in the spill file
+	Read     int64 // bytes of keys and values read by attention so far
+	Tokens   int64 // query tokens attended so far (counted in layer 0)
+}
+
+// ReadPerToken is the average number of key/value bytes attention read
+// per token.
+func (s Stats) ReadPerToken() float64 {
+	if s.Tokens == 0 {
+		return 0
+	}
+	return float64(s.Read) / float64(s.Tokens)
+}
+
+// Meter is a cache that reports Stats.
+type Meter interface {
+	Stats() Stats
 }
 
 // Span is the half-open range of positions [From, To).

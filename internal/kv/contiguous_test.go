@@ -104,7 +104,7 @@ func to64(x []float32) []float64 {
 
 func TestErrors(t *testing.T) {
 	if _, err := NewContiguous(Shape{Layers: 1, Ctx: 4, KVHeads: 1, HeadDim: 4, ElemType: tensor.Q8_0}); err == nil {
-		t.Error("q8_0 cache accepted")
+		t.Error("q8_0 cache with head size 4 accepted")
 	}
 	if _, err := NewContiguous(Shape{Layers: 0, Ctx: 4, KVHeads: 1, HeadDim: 4, ElemType: tensor.F32}); err == nil {
 		t.Error("zero layers accepted")
