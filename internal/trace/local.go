@@ -1,0 +1,281 @@
+package trace
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/longctx/longctx/internal/kv"
+	"github.com/longctx/longctx/internal/model"
+	"github.com/longctx/longctx/internal/tensor"
+	"github.com/longctx/longctx/internal/tokenizer"
+	"github.com/longctx/longctx/internal/trace/observe"
+)
+
+// Local runs the traceback passes on an in-process model. It is not safe
+// for concurrent use (it reuses one KV cache).
+type Local struct {
+	Model  *model.Model
+	Tok    *tokenizer.Tokenizer
+	KVType tensor.Type // F32 or F16 (default F32: small probabilities survive)
+	Ubatch int         // most tokens per forward pass (default 512)
+	// Mask, when set, silences these heads in every pass (the causal check
+	// of retrieval heads).
+	Mask     []observe.Head
+	MaskMode observe.MaskMode
+
+	cache  *kv.Contiguous
+	passes int
+}
+
+// Passes is the number of model passes (teacher-forced scorings,
+// observed passes and generations) run so far.
+func (l *Local) Passes() int { return l.passes }
+
+// Geometry is the model's attention shape.
+func (l *Local) Geometry() observe.Geometry {
+	c := &l.Model.Config
+	return observe.Geometry{Layers: c.Layers, Heads: c.Heads, KVHeads: c.KVHeads, HeadDim: c.HeadDim}
+}
+
+// newCache returns the reused base cache, emptied and big enough for n
+// positions, and the cache to run (the base under the head mask, if any).
+func (l *Local) newCache(n int) (*kv.Contiguous, error) {
+	if l.cache == nil || l.cache.Capacity() < n {
+		elem := l.KVType
+		if elem == 0 {
+			elem = tensor.F32
+		}
+		c, err := l.Model.NewCache(n, elem)
+		if err != nil {
+			return nil, err
+		}
+		l.cache = c
+	}
+	l.cache.Truncate(0)
+	return l.cache, nil
+}
+
+func (l *Local) masked(c kv.Cache) (kv.Cache, error) {
+	if len(l.Mask) == 0 {
+		return c, nil
+	}
+	return observe.NewMask(c, l.Geometry(), l.Mask, l.MaskMode)
+}
+
+// forward runs tokens from position 0 and returns the logits of rows
+// from..len(tokens)-1 (row-major, Vocab per row); from == len(tokens)
+// returns none.
+func (l *Local) forward(ctx context.Context, tokens []int32, c kv.Cache, from int) ([]float32, error) {
+	ub := l.Ubatch
+	if ub <= 0 {
+		ub = 512
+	}
+	var logits []float32
+	for pos := 0; pos < len(tokens); {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		all := pos >= from
+		end := min(len(tokens), pos+ub)
+		if !all {
+			end = min(end, from)
+		}
+		out, err := l.Model.Forward(tokens[pos:end], pos, c, all)
+		if err != nil {
+			return nil, err
+		}
+		if all {
+			logits = append(logits, out...)
+		}
+		pos = end
+	}
+	return logits, nil
+}
+
+// Generate decodes greedily after prompt until an end-of-generation token,
+// a line break or maxTokens, and returns the answer's tokens.
+func (l *Local) Generate(ctx context.Context, prompt []int32, maxTokens int) ([]int32, error) {
+	if len(prompt) == 0 {
+		return nil, fmt.Errorf("trace: empty prompt")
+	}
+	base, err := l.newCache(len(prompt) + maxTokens)
+	if err != nil {
+		return nil, err
+	}
+	c, err := l.masked(base)
+	if err != nil {
+		return nil, err
+	}
+	l.passes++
+	logits, err := l.forward(ctx, prompt, c, len(prompt)-1)
+	if err != nil {
+		return nil, err
+	}
+	var out []int32
+	for len(out) < maxTokens {
+		t := int32(argmax(logits))
+		if l.Tok.IsEOG(t) {
+			break
+		}
+		piece, _ := l.Tok.Piece(t, false)
+		if strings.Contains(string(piece), "\n") {
+			break
+		}
+		out = append(out, t)
+		if len(out) == maxTokens {
+			break
+		}
+		if logits, err = l.Model.Forward([]int32{t}, len(prompt)+len(out)-1, c, false); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func argmax(x []float32) int {
+	best := 0
+	for i, v := range x {
+		if v > x[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// answerLogProbs teacher-forces the answer of lay and returns log p of
+// each answer token given everything before it.
+func (l *Local) answerLogProbs(ctx context.Context, lay layout) ([]float64, error) {
+	base, err := l.newCache(len(lay.tokens))
+	if err != nil {
+		return nil, err
+	}
+	c, err := l.masked(base)
+	if err != nil {
+		return nil, err
+	}
+	l.passes++
+	// Rows prompt-1 .. len-2 predict the answer tokens; the last token's
+	// own row predicts nothing we score, so it is not run.
+	logits, err := l.forward(ctx, lay.tokens[:len(lay.tokens)-1], c, lay.prompt-1)
+	if err != nil {
+		return nil, err
+	}
+	vocab := l.Model.Config.Vocab
+	m := len(lay.tokens) - lay.prompt
+	lp := make([]float64, m)
+	for i := 0; i < m; i++ {
+		lp[i] = logSoftmaxAt(logits[i*vocab:(i+1)*vocab], lay.tokens[lay.prompt+i])
+	}
+	return lp, nil
+}
+
+// logSoftmaxAt is log softmax(row)[id], computed in float64.
+func logSoftmaxAt(row []float32, id int32) float64 {
+	m := math.Inf(-1)
+	for _, v := range row {
+		m = max(m, float64(v))
+	}
+	var s float64
+	for _, v := range row {
+		s += math.Exp(float64(v) - m)
+	}
+	return float64(row[id]) - m - math.Log(s)
+}
+
+// attention runs lay with the observer on the rows that predict answer
+// tokens and returns the attention each document token received, averaged
+// over layers, heads and those rows (AttnTrace's a_j), from lay.context.From.
+func (l *Local) attention(ctx context.Context, lay layout) ([]float64, error) {
+	base, err := l.newCache(len(lay.tokens))
+	if err != nil {
+		return nil, err
+	}
+	sum := observe.NewColumnSum(lay.context.From, lay.context.To-lay.context.From)
+	o, err := observe.New(base, base, l.Geometry(), sum)
+	if err != nil {
+		return nil, err
+	}
+	o.Watch(kv.Span{From: lay.prompt - 1, To: len(lay.tokens) - 1}, lay.context)
+	c, err := l.masked(o)
+	if err != nil {
+		return nil, err
+	}
+	l.passes++
+	if _, err := l.forward(ctx, lay.tokens[:len(lay.tokens)-1], c, len(lay.tokens)-1); err != nil {
+		return nil, err
+	}
+	return sum.Mean(), nil
+}
+
+// Bound is a problem tied to a local model with its answer tokenized.
+type Bound struct {
+	L      *Local
+	P      *Problem
+	answer []int32
+}
+
+// Bind ties p to the model. answer is the answer's tokens when the model
+// generated them; nil tokenizes p.Answer.
+func (l *Local) Bind(p *Problem, answer []int32) (*Bound, error) {
+	if answer == nil {
+		var err error
+		if answer, err = answerTokens(l.Tok, p); err != nil {
+			return nil, err
+		}
+	}
+	if len(answer) == 0 {
+		return nil, fmt.Errorf("trace: the answer is empty")
+	}
+	return &Bound{L: l, P: p, answer: answer}, nil
+}
+
+// AnswerTokens is the number of answer tokens scored.
+func (b *Bound) AnswerTokens() int { return len(b.answer) }
+
+func (b *Bound) layout(keep []int) (layout, error) {
+	return buildLayout(b.L.Tok, b.P, keep, b.answer)
+}
+
+// Value is TracLLM's value function v(S) on the local model: the summed
+// log-probability of the answer given the prompt with only the kept
+// segments.
+func (b *Bound) Value(ctx context.Context, keep []int) (float64, error) {
+	lay, err := b.layout(keep)
+	if err != nil {
+		return 0, err
+	}
+	lp, err := b.L.answerLogProbs(ctx, lay)
+	if err != nil {
+		return 0, err
+	}
+	var s float64
+	for _, x := range lp {
+		s += x
+	}
+	return s, nil
+}
+
+// GenerateAnswer generates the model's answer to the whole document and
+// sets it on p; it returns the answer's tokens for Bind.
+func (l *Local) GenerateAnswer(ctx context.Context, p *Problem, maxTokens int) ([]int32, error) {
+	lay, err := buildLayout(l.Tok, p, p.All(), nil)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := l.Generate(ctx, lay.tokens, maxTokens)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("trace: the model's answer is empty (it ended at once); pass the answer to trace with --answer")
+	}
+	var text []byte // pieces, not Decode: the answer's leading space stays
+	for _, id := range ids {
+		piece, _ := l.Tok.Piece(id, false)
+		text = append(text, piece...)
+	}
+	p.Answer = string(text)
+	return ids, nil
+}
