@@ -103,7 +103,7 @@ func TestSTCAndLOO(t *testing.T) {
 	ctx := context.Background()
 	stc, _ := TracLLM(ctx, (&tableValue{v: game}).value, 4, TracLLMOptions{Score: "stc"})
 	loo, _ := TracLLM(ctx, (&tableValue{v: game}).value, 4, TracLLMOptions{Score: "loo"})
-	wantSTC := []float64{1.5, -1.75, 2, 0.25}      // v({i}) − v(∅)
+	wantSTC := []float64{1.5, -1.75, 2, 0.25}       // v({i}) − v(∅)
 	wantLOO := []float64{4.5, -0.5, 5, 0.25 + 1.25} // v(all) − v(all∖i)
 	for i := range wantSTC {
 		if stc.Scores[i] != wantSTC[i] || loo.Scores[i] != wantLOO[i] {
