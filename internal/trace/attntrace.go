@@ -44,12 +44,23 @@ func (o AttnTraceOptions) withDefaults() (AttnTraceOptions, error) {
 // BOS, and the rows are exactly those predicting answer tokens (the
 // reference also includes the last answer token's own row).
 func AttnTrace(ctx context.Context, b *Bound, o AttnTraceOptions) (*Result, error) {
+	return attnTrace(ctx, b, len(b.P.Segments), o)
+}
+
+// attentionSource is what AttnTrace needs from a model: the token layout
+// of a subset of the segments and the attention its answer pays each
+// document token.
+type attentionSource interface {
+	layout(keep []int) (layout, error)
+	attention(ctx context.Context, lay layout) ([]float64, error)
+}
+
+func attnTrace(ctx context.Context, b attentionSource, n int, o AttnTraceOptions) (*Result, error) {
 	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	start, passes0 := time.Now(), b.L.Passes()
-	n := len(b.P.Segments)
+	start := time.Now()
 	keepN := max(1, int(o.Fraction*float64(n)))
 	rounds := o.Rounds
 	if keepN == n {
@@ -65,7 +76,7 @@ func AttnTrace(ctx context.Context, b *Bound, o AttnTraceOptions) (*Result, erro
 		if err != nil {
 			return nil, err
 		}
-		att, err := b.L.attention(ctx, lay)
+		att, err := b.attention(ctx, lay)
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +95,7 @@ func AttnTrace(ctx context.Context, b *Bound, o AttnTraceOptions) (*Result, erro
 			res.Scores[i], res.Scored[i] = sum[i]/float64(cnt[i]), true
 		}
 	}
-	res.Passes = b.L.Passes() - passes0
+	res.Passes = rounds
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
 }

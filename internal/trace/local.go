@@ -238,6 +238,10 @@ func (b *Bound) layout(keep []int) (layout, error) {
 	return buildLayout(b.L.Tok, b.P, keep, b.answer)
 }
 
+func (b *Bound) attention(ctx context.Context, lay layout) ([]float64, error) {
+	return b.L.attention(ctx, lay)
+}
+
 // Value is TracLLM's value function v(S) on the local model: the summed
 // log-probability of the answer given the prompt with only the kept
 // segments.
