@@ -1,0 +1,156 @@
+//go:build amd64 && !purego
+
+package kv
+
+import (
+	"github.com/longctx/longctx/internal/tensor"
+	"golang.org/x/sys/cpu"
+)
+
+//go:noescape
+func scoresF32AVX2(q *float32, k *byte, ngroups, hd int, out *float32, os int, scale float32)
+
+//go:noescape
+func scoresF16AVX2(q *float32, k *byte, ngroups, hd int, out *float32, os int, scale float32)
+
+//go:noescape
+func scoresQ8AVX2(q *float32, k *byte, ngroups, hd int, out *float32, os int, scale float32)
+
+//go:noescape
+func scoresQ4AVX2(q *float32, k *byte, ngroups, hd int, out *float32, os int, scale float32)
+
+//go:noescape
+func valuesF32AVX2(w *float32, ws int, v *byte, n, hd int, o *float32)
+
+//go:noescape
+func valuesF16AVX2(w *float32, ws int, v *byte, n, hd int, o *float32)
+
+//go:noescape
+func weightsQAVX2(w *float32, ws int, scales *byte, gstride, ngroups int, tmp *float32)
+
+//go:noescape
+func valuesQ8SliceAVX2(tmp *float32, q *byte, ngroups, gstride, rowBytes int, o *float32, ostride int)
+
+//go:noescape
+func valuesQ4SliceAVX2(tmp *float32, q *byte, ngroups, gstride, rowBytes int, o *float32, ostride, shift int)
+
+//go:noescape
+func expSubAVX2(s *float32, n int, m float32) float32
+
+//go:noescape
+func maxOfAVX2(s *float32, n int) float32
+
+// hasAVX2 reports whether the assembly kernels may run.
+var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
+
+func init() {
+	if !hasAVX2 {
+		return
+	}
+	kernelsAsm[tensor.F32] = kernelSet{scoresF32Asm, valuesF32Asm}
+	kernelsAsm[tensor.F16] = kernelSet{scoresF16Asm, valuesF16Asm}
+	kernelsAsm[tensor.Q8_0] = kernelSet{scoresQ8Asm, valuesQ8Asm}
+	kernelsAsm[tensor.Q4_0] = kernelSet{scoresQ4Asm, valuesQ4Asm}
+	expSub = expSubAsm
+	maxOf = maxOfAsm
+}
+
+// The wrappers check the bounds the assembly relies on, so a caller's bug
+// panics in Go instead of corrupting memory.
+
+func checkScores(q []float32, k []byte, ngroups, hd int, out []float32, os, groupBytes int) {
+	_ = q[quad*hd-1]
+	_ = k[ngroups*groupBytes-1]
+	_ = out[(quad-1)*os+ngroups*groupLen-1]
+}
+
+func scoresF32Asm(q []float32, k []byte, ngroups, hd int, out []float32, os int, scale float32) {
+	checkScores(q, k, ngroups, hd, out, os, hd*groupLen*4)
+	scoresF32AVX2(&q[0], &k[0], ngroups, hd, &out[0], os, scale)
+}
+
+func scoresF16Asm(q []float32, k []byte, ngroups, hd int, out []float32, os int, scale float32) {
+	checkScores(q, k, ngroups, hd, out, os, hd*groupLen*2)
+	scoresF16AVX2(&q[0], &k[0], ngroups, hd, &out[0], os, scale)
+}
+
+func scoresQ8Asm(q []float32, k []byte, ngroups, hd int, out []float32, os int, scale float32) {
+	checkScores(q, k, ngroups, hd, out, os, hd/32*(32+32*groupLen))
+	scoresQ8AVX2(&q[0], &k[0], ngroups, hd, &out[0], os, scale)
+}
+
+func scoresQ4Asm(q []float32, k []byte, ngroups, hd int, out []float32, os int, scale float32) {
+	checkScores(q, k, ngroups, hd, out, os, hd/32*(32+16*groupLen))
+	scoresQ4AVX2(&q[0], &k[0], ngroups, hd, &out[0], os, scale)
+}
+
+func checkValues(w []float32, ws int, v []byte, ngroups, hd int, o []float32, groupBytes int) {
+	_ = w[(quad-1)*ws+ngroups*groupLen-1]
+	_ = v[ngroups*groupBytes-1]
+	_ = o[quad*hd-1]
+}
+
+func valuesF32Asm(w []float32, ws int, v []byte, ngroups, hd int, o []float32) {
+	checkValues(w, ws, v, ngroups, hd, o, hd*groupLen*4)
+	valuesF32AVX2(&w[0], ws, &v[0], ngroups*groupLen, hd, &o[0])
+}
+
+func valuesF16Asm(w []float32, ws int, v []byte, ngroups, hd int, o []float32) {
+	checkValues(w, ws, v, ngroups, hd, o, hd*groupLen*2)
+	valuesF16AVX2(&w[0], ws, &v[0], ngroups*groupLen, hd, &o[0])
+}
+
+// tmpGroups is how many groups the quantized value kernels scale weights
+// for at a time (a 4 KiB buffer on the stack).
+const tmpGroups = 16
+
+func valuesQ8Asm(w []float32, ws int, v []byte, ngroups, hd int, o []float32) {
+	nb := hd / 32
+	gb := nb * (32 + 32*groupLen)
+	checkValues(w, ws, v, ngroups, hd, o, gb)
+	var tmp [tmpGroups * quad * groupLen]float32
+	for g0 := 0; g0 < ngroups; g0 += tmpGroups {
+		n := min(tmpGroups, ngroups-g0)
+		vg, wg := v[g0*gb:], w[g0*groupLen:]
+		for b := 0; b < nb; b++ {
+			weightsQAVX2(&wg[0], ws, &vg[b*32], gb, n, &tmp[0])
+			for half := 0; half < 2; half++ {
+				valuesQ8SliceAVX2(&tmp[0], &vg[2*nb*groupLen+b*32+half*16], n, gb, hd, &o[b*32+half*16], hd)
+			}
+		}
+	}
+}
+
+func valuesQ4Asm(w []float32, ws int, v []byte, ngroups, hd int, o []float32) {
+	nb := hd / 32
+	gb := nb * (32 + 16*groupLen)
+	checkValues(w, ws, v, ngroups, hd, o, gb)
+	var tmp [tmpGroups * quad * groupLen]float32
+	for g0 := 0; g0 < ngroups; g0 += tmpGroups {
+		n := min(tmpGroups, ngroups-g0)
+		vg, wg := v[g0*gb:], w[g0*groupLen:]
+		for b := 0; b < nb; b++ {
+			weightsQAVX2(&wg[0], ws, &vg[b*32], gb, n, &tmp[0])
+			for half := 0; half < 2; half++ {
+				valuesQ4SliceAVX2(&tmp[0], &vg[2*nb*groupLen+b*16], n, gb, hd/2, &o[b*32+half*16], hd, 4*half)
+			}
+		}
+	}
+}
+
+func expSubAsm(s []float32, m float32) float32 {
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%8 != 0 {
+		return expSubGo(s, m)
+	}
+	return expSubAVX2(&s[0], len(s), m)
+}
+
+func maxOfAsm(s []float32) float32 {
+	if len(s) == 0 || len(s)%8 != 0 {
+		return maxOfGo(s)
+	}
+	return maxOfAVX2(&s[0], len(s))
+}
