@@ -10,12 +10,19 @@ import "strings"
 // An empty hypothesis or reference scores 0 (upstream raises and LongBench
 // catches it as 0).
 func RougeLPltrdy(hyp, ref string) float64 {
+	_, _, f := RougeLPltrdyPRF(hyp, ref)
+	return f
+}
+
+// RougeLPltrdyPRF returns the precision, recall and F of RougeLPltrdy
+// (LooGLE reports the recall).
+func RougeLPltrdyPRF(hyp, ref string) (p, r, f float64) {
 	if hyp == "" || ref == "" {
-		return 0
+		return 0, 0, 0
 	}
 	hs, rs := pltrdySentences(hyp), pltrdySentences(ref)
 	if len(hs) == 0 || len(rs) == 0 {
-		return 0
+		return 0, 0, 0
 	}
 	hw := make([][]string, len(hs))
 	for i, h := range hs {
@@ -33,9 +40,9 @@ func RougeLPltrdy(hyp, ref string) float64 {
 		}
 	}
 	llcs := float64(len(union))
-	rec := llcs / float64(m)
-	prec := llcs / float64(n)
-	return 2 * (prec * rec) / (prec + rec + 1e-8)
+	r = llcs / float64(m)
+	p = llcs / float64(n)
+	return p, r, 2 * (p * r) / (p + r + 1e-8)
 }
 
 // pltrdySentences splits on '.', keeps every non-empty piece and collapses its
