@@ -97,6 +97,15 @@ func (l *Local) forward(ctx context.Context, tokens []int32, c kv.Cache, from in
 // Generate decodes greedily after prompt until an end-of-generation token,
 // a line break or maxTokens, and returns the answer's tokens.
 func (l *Local) Generate(ctx context.Context, prompt []int32, maxTokens int) ([]int32, error) {
+	return l.GenerateWatched(ctx, prompt, maxTokens, nil, nil)
+}
+
+// GenerateWatched is Generate with an attention observer on the row that
+// produces each generated token (the last prompt token's, then each
+// generated token's), over every key: red receives that row, then step is
+// called with the token it produced (before the end-of-generation check).
+// It is how retrieval heads are detected.
+func (l *Local) GenerateWatched(ctx context.Context, prompt []int32, maxTokens int, red observe.Reducer, step func(tok int32)) ([]int32, error) {
 	if len(prompt) == 0 {
 		return nil, fmt.Errorf("trace: empty prompt")
 	}
@@ -104,18 +113,34 @@ func (l *Local) Generate(ctx context.Context, prompt []int32, maxTokens int) ([]
 	if err != nil {
 		return nil, err
 	}
-	c, err := l.masked(base)
-	if err != nil {
+	var c kv.Cache = base
+	var o *observe.Observer
+	if red != nil {
+		if o, err = observe.New(base, base, l.Geometry(), red); err != nil {
+			return nil, err
+		}
+		c = o
+	}
+	if c, err = l.masked(c); err != nil {
 		return nil, err
 	}
+	watch := func(pos int) {
+		if o != nil {
+			o.Watch(kv.Span{From: pos, To: pos + 1}, kv.Span{From: 0, To: pos + 1})
+		}
+	}
 	l.passes++
+	watch(len(prompt) - 1)
 	logits, err := l.forward(ctx, prompt, c, len(prompt)-1)
 	if err != nil {
 		return nil, err
 	}
 	var out []int32
-	for len(out) < maxTokens {
+	for {
 		t := int32(argmax(logits))
+		if step != nil {
+			step(t)
+		}
 		if l.Tok.IsEOG(t) {
 			break
 		}
@@ -124,10 +149,15 @@ func (l *Local) Generate(ctx context.Context, prompt []int32, maxTokens int) ([]
 			break
 		}
 		out = append(out, t)
-		if len(out) == maxTokens {
+		if len(out) >= maxTokens {
 			break
 		}
-		if logits, err = l.Model.Forward([]int32{t}, len(prompt)+len(out)-1, c, false); err != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		pos := len(prompt) + len(out) - 1
+		watch(pos)
+		if logits, err = l.Model.Forward([]int32{t}, pos, c, false); err != nil {
 			return nil, err
 		}
 	}

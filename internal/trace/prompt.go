@@ -220,20 +220,13 @@ type layout struct {
 // buildLayout tokenizes the prompt of keep and appends the answer tokens.
 func buildLayout(tok *tokenizer.Tokenizer, p *Problem, keep []int, answer []int32) (layout, error) {
 	text, spans := p.Prompt(keep)
-	ids, err := tok.Encode(text, true, false)
+	ids, segs, err := TokenSpans(tok, text, spans)
 	if err != nil {
 		return layout{}, fmt.Errorf("trace: tokenizing the prompt: %w", err)
 	}
-	anchors, _, err := tokenAnchors(tok, ids, text)
-	if err != nil {
-		return layout{}, err
-	}
-	lay := layout{tokens: append(ids, answer...), prompt: len(ids), segs: make([]kv.Span, len(keep))}
-	for k, s := range spans {
-		lay.segs[k] = kv.Span{From: firstAtOrAfter(anchors, s.From), To: firstAtOrAfter(anchors, s.To)}
-	}
-	if len(spans) > 0 {
-		lay.context = kv.Span{From: lay.segs[0].From, To: lay.segs[len(spans)-1].To}
+	lay := layout{tokens: append(ids, answer...), prompt: len(ids), segs: segs}
+	if len(segs) > 0 {
+		lay.context = kv.Span{From: segs[0].From, To: segs[len(segs)-1].To}
 	}
 	return lay, nil
 }
@@ -264,4 +257,23 @@ func answerTokens(tok *tokenizer.Tokenizer, p *Problem) ([]int32, error) {
 		return nil, fmt.Errorf("trace: the answer %q tokenized to nothing", p.Answer)
 	}
 	return append([]int32(nil), ids[i:]...), nil
+}
+
+// TokenSpans tokenizes text (with BOS when the model adds it) and maps
+// byte spans of text to the token spans that hold them (by the same
+// anchor rule as segments).
+func TokenSpans(tok *tokenizer.Tokenizer, text string, spans []kv.Span) ([]int32, []kv.Span, error) {
+	ids, err := tok.Encode(text, true, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	anchors, _, err := tokenAnchors(tok, ids, text)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]kv.Span, len(spans))
+	for i, s := range spans {
+		out[i] = kv.Span{From: firstAtOrAfter(anchors, s.From), To: firstAtOrAfter(anchors, s.To)}
+	}
+	return ids, out, nil
 }
