@@ -30,6 +30,16 @@ func dotQ4KAVX2(w, a unsafe.Pointer, nb int) float32
 //go:noescape
 func dotQ6KAVX2(w, a unsafe.Pointer, nb int) float32
 
+// rowsKernel is the signature of the kernels that take a block of rows:
+// nrows rows of nb blocks, rowB bytes apart, one result per row at dst.
+type rowsKernel func(w unsafe.Pointer, rowB int, a unsafe.Pointer, nb int, dst *float32, nrows int)
+
+//go:noescape
+func dotQ4KRowsVNNI(w unsafe.Pointer, rowB int, a unsafe.Pointer, nb int, dst *float32, nrows int)
+
+//go:noescape
+func dotQ6KRowsVNNI(w unsafe.Pointer, rowB int, a unsafe.Pointer, nb int, dst *float32, nrows int)
+
 //go:noescape
 func quantizeQ8_0AVX2(dst *byte, src *float32, nb int)
 
@@ -60,6 +70,28 @@ func init() {
 	kernels[Q6_K].vecDot = dotQ6KQ8KAVX2
 	kernels[Q8_0].quantizeActivations = quantizeQ8_0ActivationsAVX2
 	kernels[Q8_K].quantizeActivations = quantizeQ8KAVX2Row
+	if hasVNNI {
+		kernels[Q4_K].vecDotRows = rowsVecDot(dotQ4KRowsVNNI, QK_K, q4KBytes, q8KBytes)
+		kernels[Q6_K].vecDotRows = rowsVecDot(dotQ6KRowsVNNI, QK_K, q6KBytes, q8KBytes)
+	}
+}
+
+// rowsVecDot wraps a rows kernel for blocks of block elements, wb weight
+// bytes and ab activation bytes, checking the slices' bounds once per call.
+func rowsVecDot(k rowsKernel, block, wb, ab int) vecDotRowsFunc {
+	return func(n int, w []byte, rowB int, a []byte, dst []float32) {
+		nb := n / block
+		if len(dst) == 0 {
+			return
+		}
+		if nb == 0 {
+			clear(dst)
+			return
+		}
+		_ = w[(len(dst)-1)*rowB+nb*wb-1]
+		_ = a[nb*ab-1]
+		k(unsafe.Pointer(&w[0]), rowB, unsafe.Pointer(&a[0]), nb, &dst[0], len(dst))
+	}
 }
 
 func quantizeQ8KAVX2Row(src []float32, dst []byte) {

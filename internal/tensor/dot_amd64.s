@@ -526,6 +526,217 @@ q6kloop:
 	VZEROUPPER
 	RET
 
+// The *RowsVNNI kernels compute nrows dot products of consecutive weight
+// rows (rowB bytes apart) with one activation row, storing one float32 per
+// row at dst. They need AVX512-VNNI with AVX512VL: VPDPWSSD applies each
+// sub-block's scale (spread over the 16-bit lanes) to the VPMADDUBSW pair
+// sums and accumulates in one instruction, in place of VPMADDWD and
+// VPADDD, into four (Q4_K) or two (Q6_K) accumulators so that its latency
+// does not chain. The integer sums are those of the reference. Measured
+// on Zen 4 (thread CPU time, 64 L2-resident rows of 4096): 1.09x (Q4_K) and
+// 1.07x (Q6_K) the AVX2 kernels called row by row; broadcasting the
+// scales from a stack table with EVEX embedded broadcast, unpacking the
+// Q4_K scales with vector shuffles, GF2P8AFFINEQB for the Q6_K bit moves
+// and software prefetch were each slower.
+
+// Q4KSCALES unpacks the 12 scale bytes of the Q4_K super-block at SI:
+// R8 gets the 8 6-bit scales, R10 the 8 6-bit mins (one per byte).
+#define Q4KSCALES \
+	MOVL  4(SI), AX            \
+	MOVL  8(SI), BX            \
+	MOVL  12(SI), DX           \
+	MOVL  AX, R8               \
+	ANDL  $0x3f3f3f3f, R8      \
+	MOVL  DX, R9               \
+	ANDL  $0x0f0f0f0f, R9      \
+	SHRL  $6, AX               \
+	ANDL  $0x03030303, AX      \
+	SHLL  $4, AX               \
+	ORL   AX, R9               \
+	MOVL  BX, R10              \
+	ANDL  $0x3f3f3f3f, R10     \
+	SHRL  $4, DX               \
+	ANDL  $0x0f0f0f0f, DX      \
+	SHRL  $6, BX               \
+	ANDL  $0x03030303, BX      \
+	SHLL  $4, BX               \
+	ORL   BX, DX               \
+	SHLQ  $32, R9              \
+	ORQ   R9, R8               \
+	SHLQ  $32, DX              \
+	ORQ   DX, R10
+
+// Q4KGROUP multiplies the 64 elements of group r (32 quant bytes at
+// 16+32r(SI): sub-block 2r in the low nibbles, 2r+1 in the high ones).
+// Y2 holds the 8 scale bytes in every qword; the q4kScaleMask shuffles
+// spread scale j over the 16-bit lanes.
+#define Q4KGROUP(qoff, aoff, r, ACC0, ACC1) \
+	VMOVDQU       qoff(SI), Y7          \
+	VPSRLW        $4, Y7, Y8            \
+	VPAND         Y15, Y7, Y7           \
+	VPAND         Y15, Y8, Y8           \
+	VPMADDUBSW    aoff(DI), Y7, Y7      \
+	VPMADDUBSW    (aoff+32)(DI), Y8, Y8 \
+	VPSHUFB       q4kScaleMask<>+(64*r)(SB), Y2, Y12 \
+	VPSHUFB       q4kScaleMask<>+(64*r+32)(SB), Y2, Y13 \
+	VPDPWSSD      Y12, Y7, ACC0      \
+	VPDPWSSD      Y13, Y8, ACC1
+
+// func dotQ4KRowsVNNI(w unsafe.Pointer, rowB int, a unsafe.Pointer, nb int, dst *float32, nrows int)
+// nb super-blocks per row (> 0), nrows > 0.
+TEXT ·dotQ4KRowsVNNI(SB), NOSPLIT, $0-48
+	MOVQ         w+0(FP), R11
+	MOVQ         dst+32(FP), R12
+	MOVQ         nrows+40(FP), R13
+	MOVL         $0x0f0f0f0f, AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	VMOVDQU      q4kMinDup<>(SB), X14
+
+q4kvrow:
+	MOVQ   R11, SI
+	MOVQ   a+16(FP), DI
+	MOVQ   nb+24(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+q4kvblock:
+	Q4KSCALES
+	VMOVQ        R8, X2
+	VPBROADCASTQ X2, Y2
+	// mins times the bsums, scaled by dmin*d_a, into Y1
+	VMOVQ        R10, X3
+	VPSHUFB      X14, X3, X3
+	VPMOVZXBW    X3, Y3
+	VPMADDWD     260(DI), Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VBROADCASTSS 0(DI), Y4
+	VPBROADCASTW 2(SI), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       Y4, Y5, Y5
+	VFMADD231PS  Y5, Y3, Y1
+	VPBROADCASTW 0(SI), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       Y4, Y5, Y4
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y9, Y9, Y9
+	VPXOR        Y10, Y10, Y10
+	VPXOR        Y11, Y11, Y11
+	Q4KGROUP(16, 4, 0, Y6, Y9)
+	Q4KGROUP(48, 68, 1, Y10, Y11)
+	Q4KGROUP(80, 132, 2, Y6, Y9)
+	Q4KGROUP(112, 196, 3, Y10, Y11)
+	VPADDD       Y9, Y6, Y6
+	VPADDD       Y11, Y10, Y10
+	VPADDD       Y10, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VFMADD231PS  Y4, Y6, Y0
+	ADDQ         $144, SI
+	ADDQ         $292, DI
+	DECQ         CX
+	JNZ          q4kvblock
+
+	VSUBPS Y1, Y0, Y0
+	HSUM
+	VMOVSS X0, 0(R12)
+	ADDQ   $4, R12
+	ADDQ   rowB+8(FP), R11
+	DECQ   R13
+	JNZ    q4kvrow
+	VZEROUPPER
+	RET
+
+// Q6KGROUP multiplies one 32-element group of a Q6_K half: Y11 holds its
+// 6-bit quants (unsigned), aoff its activations, soff the stack slot with
+// its two scales as int16.
+#define Q6KGROUP(aoff, soff, ACC) \
+	VPMADDUBSW   aoff(DI), Y11, Y11 \
+	VPBROADCASTD soff(SP), Y12      \
+	VPSHUFB      Y13, Y12, Y12      \
+	VPDPWSSD     Y12, Y11, ACC
+
+// Q6KHALF multiplies the 128 elements of half h: ql at qoff(SI) (64
+// bytes), qh at hoff(SI) (32 bytes).
+#define Q6KHALF(qoff, hoff, aoff, soff) \
+	VMOVDQU    qoff(SI), Y8             \
+	VMOVDQU    (qoff+32)(SI), Y9        \
+	VMOVDQU    hoff(SI), Y10            \
+	VPAND      Y15, Y8, Y11             \
+	VPSLLW     $4, Y10, Y12             \
+	VPAND      Y14, Y12, Y12            \
+	VPOR       Y12, Y11, Y11            \
+	Q6KGROUP(aoff, soff, Y6)            \
+	VPAND      Y15, Y9, Y11             \
+	VPSLLW     $2, Y10, Y12             \
+	VPAND      Y14, Y12, Y12            \
+	VPOR       Y12, Y11, Y11            \
+	Q6KGROUP((aoff+32), (soff+4), Y7)   \
+	VPSRLW     $4, Y8, Y11              \
+	VPAND      Y15, Y11, Y11            \
+	VPAND      Y14, Y10, Y12            \
+	VPOR       Y12, Y11, Y11            \
+	Q6KGROUP((aoff+64), (soff+8), Y6)   \
+	VPSRLW     $4, Y9, Y11              \
+	VPAND      Y15, Y11, Y11            \
+	VPSRLW     $2, Y10, Y12             \
+	VPAND      Y14, Y12, Y12            \
+	VPOR       Y12, Y11, Y11            \
+	Q6KGROUP((aoff+96), (soff+12), Y7)
+
+// func dotQ6KRowsVNNI(w unsafe.Pointer, rowB int, a unsafe.Pointer, nb int, dst *float32, nrows int)
+// nb super-blocks per row (> 0), nrows > 0. The quants are used unsigned
+// (0..63); their offset of 32 is removed once per super-block as
+// 32*sum(scale*bsum).
+TEXT ·dotQ6KRowsVNNI(SB), NOSPLIT, $32-48
+	MOVQ         w+0(FP), R11
+	MOVQ         dst+32(FP), R12
+	MOVQ         nrows+40(FP), R13
+	MOVL         $0x0f0f0f0f, AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	MOVL         $0x30303030, AX
+	VMOVD        AX, X14
+	VPBROADCASTD X14, Y14
+	VMOVDQU      q6kLanePair<>(SB), Y13
+
+q6kvrow:
+	MOVQ   R11, SI
+	MOVQ   a+16(FP), DI
+	MOVQ   nb+24(FP), CX
+	VXORPS Y0, Y0, Y0
+
+q6kvblock:
+	// the 16 scales as int16 at 0(SP); Y3 = 32*sum(scale*bsum) in 8 lanes
+	VPMOVSXBW 192(SI), Y2
+	VMOVDQU   Y2, 0(SP)
+	VPMADDWD  260(DI), Y2, Y3
+	VPSLLD    $5, Y3, Y3
+	VPXOR     Y6, Y6, Y6
+	VPXOR     Y7, Y7, Y7
+	Q6KHALF(0, 128, 4, 0)
+	Q6KHALF(64, 160, 132, 16)
+	VPADDD       Y7, Y6, Y6
+	VPSUBD       Y3, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW 208(SI), X5
+	VCVTPH2PS    X5, Y5
+	VMULSS       0(DI), X5, X5
+	VBROADCASTSS X5, Y5
+	VFMADD231PS  Y5, Y6, Y0
+	ADDQ         $210, SI
+	ADDQ         $292, DI
+	DECQ         CX
+	JNZ          q6kvblock
+
+	HSUM
+	VMOVSS X0, 0(R12)
+	ADDQ   $4, R12
+	ADDQ   rowB+8(FP), R11
+	DECQ   R13
+	JNZ    q6kvrow
+	VZEROUPPER
+	RET
+
 // func f16ToF32F16C(dst *float32, src *uint16, n int)
 // n is a positive multiple of 8.
 TEXT ·f16ToF32F16C(SB), NOSPLIT, $0-24
@@ -601,3 +812,11 @@ GLOBL q4kMinDup<>(SB), RODATA|NOPTR, $16
 DATA q6kScaleDup<>+0(SB)/8, $0x0000000000000000
 DATA q6kScaleDup<>+8(SB)/8, $0x0101010101010101
 GLOBL q6kScaleDup<>(SB), RODATA|NOPTR, $16
+
+// VPSHUFB pattern that spreads the first int16 of each 128-bit lane's low
+// dword over the low lane and the second over the high lane.
+DATA q6kLanePair<>+0(SB)/8, $0x0100010001000100
+DATA q6kLanePair<>+8(SB)/8, $0x0100010001000100
+DATA q6kLanePair<>+16(SB)/8, $0x0302030203020302
+DATA q6kLanePair<>+24(SB)/8, $0x0302030203020302
+GLOBL q6kLanePair<>(SB), RODATA|NOPTR, $32

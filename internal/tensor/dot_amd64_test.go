@@ -214,3 +214,76 @@ func TestQuantizeQ8KAVX2(t *testing.T) {
 		}
 	}
 }
+
+// TestDotRowsMatchesReference compares every vecDotRows kernel with the Go
+// reference dot product, row by row: random rows of several block counts,
+// several row counts, and rows packed tightly or with a gap between them.
+func TestDotRowsMatchesReference(t *testing.T) {
+	refs := map[Type]vecDotFunc{Q4_K: dotQ4KQ8K, Q6_K: dotQ6KQ8K}
+	r := rand.New(rand.NewPCG(12, 14))
+	tested := 0
+	for typ, ref := range refs {
+		rows := kernels[typ].vecDotRows
+		if rows == nil {
+			continue
+		}
+		tested++
+		at := kernels[typ].vecDotType
+		for _, nb := range []int{1, 2, 3, 8, 17} {
+			n := nb * typ.BlockSize()
+			rb, _ := typ.RowBytes(int64(n))
+			for _, nrows := range []int{1, 2, 3, 7, 9} {
+				for _, gap := range []int{0, 5} {
+					rowB := int(rb) + gap
+					w := make([]byte, nrows*rowB)
+					for i := 0; i < nrows; i++ {
+						copy(w[i*rowB:], randomWeights(r, typ, n))
+					}
+					x := make([]float32, n)
+					for i := range x {
+						x[i] = float32(r.NormFloat64())
+					}
+					arb, _ := at.RowBytes(int64(n))
+					a := make([]byte, arb)
+					if err := QuantizeActivations(at, x, a); err != nil {
+						t.Fatal(err)
+					}
+					got := make([]float32, nrows)
+					rows(n, w, rowB, a, got)
+					for i := range got {
+						wi := w[i*rowB : i*rowB+int(rb)]
+						want := ref(n, wi, a)
+						tol := 2e-6*dotMagnitude(t, typ, wi, at, a, n) + 1e-30
+						if math.Abs(float64(got[i])-float64(want)) > tol {
+							if t.Failed() {
+								t.Fatalf("%s: stopping at the second mismatch", typ)
+							}
+							t.Errorf("%s nb=%d nrows=%d gap=%d row %d: %g, reference %g (tolerance %g)", typ, nb, nrows, gap, i, got[i], want, tol)
+						}
+					}
+				}
+			}
+		}
+	}
+	if hasVNNI && tested == 0 {
+		t.Fatal("no vecDotRows kernel on a CPU with AVX512-VNNI")
+	}
+}
+
+// dotMagnitude is the sum of |products| of the dequantized rows, the size
+// that reordered float sums are rounded against.
+func dotMagnitude(t *testing.T, wt Type, w []byte, at Type, a []byte, n int) float64 {
+	t.Helper()
+	wf, af := make([]float32, n), make([]float32, n)
+	if err := Dequantize(wt, w, wf); err != nil {
+		t.Fatal(err)
+	}
+	if err := Dequantize(at, a, af); err != nil {
+		t.Fatal(err)
+	}
+	var mag float64
+	for i := range wf {
+		mag += math.Abs(float64(wf[i]) * float64(af[i]))
+	}
+	return mag
+}

@@ -10,6 +10,12 @@ type (
 	// vecDotFunc returns the dot product of n elements of a weight row w
 	// with an activation row a of the weight type's vecDotType.
 	vecDotFunc func(n int, w, a []byte) float32
+	// vecDotRowsFunc sets dst[i] to the dot product of the weight row
+	// w[i*rowB:] (n elements) with a, for each of the len(dst) rows: one
+	// call per block of rows instead of one per row (the per-call overhead
+	// is a tenth of a 2048-element dot), and room to share work between
+	// rows.
+	vecDotRowsFunc func(n int, w []byte, rowB int, a []byte, dst []float32)
 )
 
 // typeKernels is what the package can do with one type.
@@ -26,6 +32,9 @@ type typeKernels struct {
 	// and vecDot the kernel for that pair.
 	vecDotType Type
 	vecDot     vecDotFunc
+	// vecDotRows, where set, is vecDot over several rows (same results);
+	// MatMul uses it for its per-row products.
+	vecDotRows vecDotRowsFunc
 }
 
 // maxType bounds the Type values the kernel table is indexed by.

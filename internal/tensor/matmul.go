@@ -60,7 +60,7 @@ func MatMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok 
 	*j = matMulJob{
 		dst: dst, w: w, x: x, act: act[:actBytes], packed: packed,
 		rows: rows, cols: cols, ntok: ntok, rowB: int(wrb), actB: int(arb), actType: at,
-		quantize: kernels[at].quantizeActivations, vecDot: k.vecDot,
+		quantize: kernels[at].quantizeActivations, vecDot: k.vecDot, vecDotRows: k.vecDotRows,
 	}
 	if tk := tiledKernels[wt]; tk != nil && !tilingOff.Load() && ntok >= tk.minTokens && rows >= tileRows && cols%tk.sub == 0 {
 		j.tile = tk
@@ -127,7 +127,8 @@ type matMulJob struct {
 	phase      matMulPhase
 	quantize   quantizeFunc
 	vecDot     vecDotFunc
-	tile       *tiledKernel // nil: one VecDot per output
+	vecDotRows vecDotRowsFunc // nil: one vecDot call per output
+	tile       *tiledKernel   // nil: one VecDot per output
 }
 
 type matMulPhase uint8
@@ -144,6 +145,10 @@ var jobPool = sync.Pool{New: func() any { return new(matMulJob) }}
 // weight rows before moving to the next activation rows, so that both
 // stay in the L1/L2 caches during prefill.
 const tokenTile = 64
+
+// rowBlock is how many weight rows a vecDotRows call takes when several
+// activation rows go past them: a few KiB each, so they stay in L1.
+const rowBlock = 8
 
 func (j *matMulJob) Do(lo, hi int) {
 	switch j.phase {
@@ -172,6 +177,22 @@ func (j *matMulJob) Do(lo, hi int) {
 func (j *matMulJob) multiplyRows(lo, hi int) {
 	cols, actB := j.cols, j.actB
 	rows, rowB := j.rows, j.rowB
+	if j.vecDotRows != nil {
+		// One activation row takes all the rows in one call; several take
+		// blocks of rowBlock rows in turn, which stay in L1 meanwhile.
+		step := hi - lo
+		if j.ntok > 1 {
+			step = rowBlock
+		}
+		for r0 := lo; r0 < hi; r0 += step {
+			r1 := min(r0+step, hi)
+			wr := j.w[r0*rowB : r1*rowB]
+			for t := 0; t < j.ntok; t++ {
+				j.vecDotRows(cols, wr, rowB, j.act[t*actB:(t+1)*actB], j.dst[t*rows+r0:t*rows+r1])
+			}
+		}
+		return
+	}
 	for t0 := 0; t0 < j.ntok; t0 += tokenTile {
 		t1 := min(t0+tokenTile, j.ntok)
 		for r := lo; r < hi; r++ {
