@@ -45,7 +45,6 @@ const rowsPerUnit = 64
 type attention struct {
 	l       *layout
 	k       kernelSet
-	read    atomic.Int64 // bytes of keys and values read
 	scratch sync.Pool
 }
 
@@ -59,6 +58,7 @@ type attendArgs struct {
 	q, out               []float32
 	scale                float32
 	spans                [][]Span // per query head; nil: every position
+	read                 atomic.Int64
 }
 
 // blockInfo is what pass 1 of a chunk learned about one of its blocks.
@@ -122,13 +122,14 @@ type unit struct {
 	kvh, t0, t1, c0, c1, slot int
 }
 
-// run computes attention for args. Callers have checked the arguments.
-func (a *attention) run(src tileReader, args attendArgs) error {
+// run computes attention for args and returns the bytes of keys and
+// values it read. Callers have checked the arguments.
+func (a *attention) run(src tileReader, args *attendArgs) (int64, error) {
 	l := a.l
 	nkv, hd := l.kvHeads, l.hd
 	group := args.nHead / nkv
 	tokPer := max(1, min(args.n, rowsPerUnit/group))
-	chunkBlocks := max(1, chunkPositions/l.block)
+	chunkBlocks := l.chunkBlocks()
 	chunkLen := chunkBlocks * l.block
 	nChunks := func(t1 int) int { return (args.pos + t1 + chunkLen - 1) / chunkLen }
 
@@ -165,7 +166,7 @@ func (a *attention) run(src tileReader, args attendArgs) error {
 			if u.slot >= 0 {
 				p = partial[u.slot*stride : (u.slot+1)*stride]
 			}
-			if err := a.runUnit(src, &args, u, chunkBlocks, p); err != nil {
+			if err := a.runUnit(src, args, u, chunkBlocks, p); err != nil {
 				errMu.Lock()
 				if firstErr == nil {
 					firstErr = err
@@ -175,7 +176,7 @@ func (a *attention) run(src tileReader, args attendArgs) error {
 		}
 	}))
 	if firstErr != nil {
-		return firstErr
+		return args.read.Load(), firstErr
 	}
 	// Merge the split units' partials in chunk order, as runUnit does for
 	// an unsplit one.
@@ -201,7 +202,7 @@ func (a *attention) run(src tileReader, args attendArgs) error {
 		}
 		i = j
 	}
-	return nil
+	return args.read.Load(), nil
 }
 
 // runUnit computes one unit. With p non-nil (a split unit) it leaves its
@@ -323,10 +324,10 @@ func visible(dst []Span, args *attendArgs, h, seen, from, to int) []Span {
 
 // chunk computes the partial softmax of a unit's rows over chunk c into
 // part (rows × (max, sum, normalized output)): scores of every block of
-// the chunk, then the softmax, then the weighted values. Weights are
-// normalized before they multiply the values and, for an f16 cache,
-// rounded to f16, as llama.cpp does; so a context of one chunk computes
-// what llama.cpp's attention computes.
+// the chunk, then the softmax, then the weighted values. For an f16
+// cache the weights are normalized and rounded to f16 before they multiply
+// the values, as llama.cpp does, so a context of one chunk computes what
+// llama.cpp's attention computes; other types normalize the output.
 func (a *attention) chunk(src tileReader, args *attendArgs, u unit, s *unitScratch, c, chunkBlocks, rows int, part []float32) error {
 	l := a.l
 	hd, B := l.hd, l.block
@@ -364,7 +365,7 @@ func (a *attention) chunk(src tileReader, args *attendArgs, u unit, s *unitScrat
 			return err
 		}
 		ng := bi.g1 - bi.g0
-		a.read.Add(int64(ng * l.groupK))
+		args.read.Add(int64(ng * l.groupK))
 		for qi := 0; qi < nq; qi++ {
 			if anyActive(bi.active[qi*quad : (qi+1)*quad]) {
 				a.k.scores(s.q[qi*quad*hd:], k, ng, hd, s.s[qi*quad*cl+off:], cl, args.scale)
@@ -393,23 +394,24 @@ func (a *attention) chunk(src tileReader, args *attendArgs, u unit, s *unitScrat
 		}
 		var sum float32
 		if m != negInf {
+			var lanes [8]float32
 			for _, bi := range s.blocks[:nb] {
-				sum += expSub(s.s[r*cl+bi.off:r*cl+bi.off+(bi.g1-bi.g0)*groupLen], m)
+				expSub(s.s[r*cl+bi.off:r*cl+bi.off+(bi.g1-bi.g0)*groupLen], m, &lanes)
 			}
+			sum = sumLanes(lanes)
 		}
-		if sum == 0 {
+		switch {
+		case sum == 0:
 			// Nothing visible: zero weights (exp of -Inf - -Inf is NaN).
 			for _, bi := range s.blocks[:nb] {
 				clear(s.s[r*cl+bi.off : r*cl+bi.off+(bi.g1-bi.g0)*groupLen])
 			}
-		} else {
+		case l.typ == tensor.F16:
 			inv := 1 / sum
 			for _, bi := range s.blocks[:nb] {
 				sr := s.s[r*cl+bi.off : r*cl+bi.off+(bi.g1-bi.g0)*groupLen]
 				scaleInPlace(sr, inv)
-				if l.typ == tensor.F16 {
-					roundF16(sr, s.h16)
-				}
+				roundF16(sr, s.h16)
 			}
 		}
 		if r < rows {
@@ -425,7 +427,7 @@ func (a *attention) chunk(src tileReader, args *attendArgs, u unit, s *unitScrat
 			return err
 		}
 		ng := bi.g1 - bi.g0
-		a.read.Add(int64(ng * l.groupV))
+		args.read.Add(int64(ng * l.groupV))
 		for qi := 0; qi < nq; qi++ {
 			if anyActive(bi.active[qi*quad : (qi+1)*quad]) {
 				a.k.values(s.s[qi*quad*cl+bi.off:], cl, v, ng, hd, s.o[qi*quad*hd:(qi+1)*quad*hd])
@@ -433,7 +435,11 @@ func (a *attention) chunk(src tileReader, args *attendArgs, u unit, s *unitScrat
 		}
 	}
 	for r := 0; r < rows; r++ {
-		copy(part[r*w+2:(r+1)*w], s.o[r*hd:(r+1)*hd])
+		o := part[r*w+2 : (r+1)*w]
+		copy(o, s.o[r*hd:(r+1)*hd])
+		if sum := part[r*w+1]; l.typ != tensor.F16 && sum != 0 {
+			scaleInPlace(o, 1/sum)
+		}
 	}
 	return nil
 }

@@ -63,3 +63,27 @@ func BenchmarkDecodeContiguous(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkKernels times the scores and values kernels on one in-cache
+// block of 256 positions (head size 64, four query rows): the compute
+// ceiling of attention, in positions per second per thread.
+func BenchmarkKernels(b *testing.B) {
+	const hd, ng = 64, 16
+	for _, typ := range []tensor.Type{tensor.F32, tensor.F16, tensor.Q8_0, tensor.Q4_0} {
+		b.Run(typ.String(), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(3, 3))
+			l, tile := randomGroups(r, typ, hd, ng)
+			k, v := l.keyGroups(tile, 0, ng), l.valueGroups(tile, 0, ng)
+			q := randVec(r, quad*hd)
+			s := make([]float32, quad*ng*groupLen)
+			o := make([]float32, quad*hd)
+			ks := kernelsFor(typ, hd)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				ks.scores(q, k, ng, hd, s, ng*groupLen, 0.125)
+				ks.values(s, ng*groupLen, v, ng, hd, o)
+			}
+			b.ReportMetric(float64(b.N*ng*groupLen)/b.Elapsed().Seconds()/1e6, "Mpos/s")
+		})
+	}
+}

@@ -3,6 +3,7 @@ package kv
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/longctx/longctx/internal/parallel"
 )
@@ -22,6 +23,7 @@ type Contiguous struct {
 	att    *attention
 	codecs sync.Pool
 	tokens int64 // query tokens attended in layer 0, for Stats
+	read   atomic.Int64
 }
 
 // contiguousBlockFor is the block size for a context of ctx positions: a
@@ -55,7 +57,7 @@ func (c *Contiguous) Shape() Shape  { return c.shape }
 
 // Stats implements Meter.
 func (c *Contiguous) Stats() Stats {
-	return Stats{Resident: c.Bytes(), Read: c.att.read.Load(), Tokens: c.tokens}
+	return Stats{Resident: c.Bytes(), Read: c.read.Load(), Tokens: c.tokens}
 }
 
 // Truncate forgets positions from n on. Their values are zeroed (see
@@ -133,7 +135,7 @@ func (c *Contiguous) values(layer, kvHead, b, g0, g1 int, _ []byte) ([]byte, err
 
 // Attend implements Cache with the blockwise attention of attention.run.
 func (c *Contiguous) Attend(layer, pos int, q []float32, n, nHead int, scale float32, out []float32) error {
-	return c.attend(attendArgs{layer: layer, pos: pos, n: n, nHead: nHead, q: q, out: out, scale: scale})
+	return c.attend(&attendArgs{layer: layer, pos: pos, n: n, nHead: nHead, q: q, out: out, scale: scale})
 }
 
 // AttendSpans implements Selective: the same computation as Attend with
@@ -144,17 +146,19 @@ func (c *Contiguous) AttendSpans(layer, pos int, q []float32, n, nHead int, scal
 	if err := checkSpanLists(spans, nHead); err != nil {
 		return err
 	}
-	return c.attend(attendArgs{layer: layer, pos: pos, n: n, nHead: nHead, q: q, out: out, scale: scale, spans: spans})
+	return c.attend(&attendArgs{layer: layer, pos: pos, n: n, nHead: nHead, q: q, out: out, scale: scale, spans: spans})
 }
 
-func (c *Contiguous) attend(a attendArgs) error {
+func (c *Contiguous) attend(a *attendArgs) error {
 	if err := checkAttend(&c.l, a.layer, a.pos, a.n, a.nHead, c.n, a.q, a.out); err != nil {
 		return err
 	}
 	if a.layer == 0 {
 		c.tokens += int64(a.n)
 	}
-	return c.att.run(c, a)
+	read, err := c.att.run(c, a)
+	c.read.Add(read)
+	return err
 }
 
 // checkSpanLists validates AttendSpans' spans: one list per query head,

@@ -235,19 +235,18 @@ func valuesQ4Go(w []float32, ws int, v []byte, ngroups, hd int, o []float32) {
 	}
 }
 
-// expSub replaces each s[i] by exp(s[i]-m) and returns their sum. Lane
-// l of the sum takes the elements i ≡ l (mod 8), so the result does not
-// depend on where a 16-aligned slice starts.
+// expSub replaces each s[i] by exp(s[i]-m) and adds it to lanes[i%8].
+// Slices that start at multiples of 8 positions of one row thus add each
+// position to the same lane however the row is cut into slices, so the
+// sum (sumLanes) does not depend on the block size.
 var expSub = expSubGo
 
-func expSubGo(s []float32, m float32) float32 {
-	var lanes [8]float32
+func expSubGo(s []float32, m float32, lanes *[8]float32) {
 	for i, x := range s {
 		e := float32(math.Exp(float64(x - m)))
 		s[i] = e
 		lanes[i%8] += e
 	}
-	return sumLanes(lanes)
 }
 
 // sumLanes adds 8 lanes in the tree the vector kernels use.

@@ -35,7 +35,7 @@ func valuesQ8SliceAVX2(tmp *float32, q *byte, ngroups, gstride, rowBytes int, o 
 func valuesQ4SliceAVX2(tmp *float32, q *byte, ngroups, gstride, rowBytes int, o *float32, ostride, shift int)
 
 //go:noescape
-func expSubAVX2(s *float32, n int, m float32) float32
+func expSubAVX2(s *float32, n int, m float32, lanes *[8]float32)
 
 //go:noescape
 func maxOfAVX2(s *float32, n int) float32
@@ -138,14 +138,12 @@ func valuesQ4Asm(w []float32, ws int, v []byte, ngroups, hd int, o []float32) {
 	}
 }
 
-func expSubAsm(s []float32, m float32) float32 {
-	if len(s) == 0 {
-		return 0
+func expSubAsm(s []float32, m float32, lanes *[8]float32) {
+	if len(s) == 0 || len(s)%8 != 0 {
+		expSubGo(s, m, lanes)
+		return
 	}
-	if len(s)%8 != 0 {
-		return expSubGo(s, m)
-	}
-	return expSubAVX2(&s[0], len(s), m)
+	expSubAVX2(&s[0], len(s), m, lanes)
 }
 
 func maxOfAsm(s []float32) float32 {

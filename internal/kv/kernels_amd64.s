@@ -547,16 +547,17 @@ vq4pos:
 	VZEROUPPER
 	RET
 
-// func expSubAVX2(s *float32, n int, m float32) float32
-// s[i] = exp(s[i]-m) for n (a multiple of 8) elements; returns their sum,
-// lane l summing the elements i ≡ l mod 8, lanes added as sumLanes does.
+// func expSubAVX2(s *float32, n int, m float32, lanes *[8]float32)
+// s[i] = exp(s[i]-m) for n (a multiple of 8) elements, each added to
+// lanes[i%8].
 // exp is Cephes' expf: x = n·ln2 + r with n = round(x/ln2), a degree-5
 // polynomial for e^r, 2^n built in the exponent bits; below -87.33 it is 0.
-TEXT ·expSubAVX2(SB), NOSPLIT, $0-28
+TEXT ·expSubAVX2(SB), NOSPLIT, $0-32
 	MOVQ         s+0(FP), SI
 	MOVQ         n+8(FP), CX
 	VBROADCASTSS m+16(FP), Y15
-	VXORPS       Y14, Y14, Y14
+	MOVQ         lanes+24(FP), DI
+	VMOVUPS      (DI), Y14
 	VMOVUPS      expLog2e<>(SB), Y13
 	VMOVUPS      expC1<>(SB), Y12
 	VMOVUPS      expC2<>(SB), Y11
@@ -590,13 +591,7 @@ exploop:
 	SUBQ         $8, CX
 	JNZ          exploop
 
-	VEXTRACTF128 $1, Y14, X1
-	VADDPS       X1, X14, X0
-	VMOVHLPS     X0, X0, X1
-	VADDPS       X1, X0, X0
-	VMOVSHDUP    X0, X1
-	VADDSS       X1, X0, X0
-	VMOVSS       X0, ret+24(FP)
+	VMOVUPS Y14, (DI)
 	VZEROUPPER
 	RET
 

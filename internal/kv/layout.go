@@ -88,6 +88,12 @@ func newLayout(s Shape, block int) (layout, error) {
 	return l, nil
 }
 
+// chunkBlocks is the number of blocks of one attention chunk: a chunk is
+// chunkPositions positions when the block size divides it (or one block
+// when larger), so caches whose block sizes divide chunkPositions compute
+// the same sums in the same order.
+func (l *layout) chunkBlocks() int { return max(1, chunkPositions/l.block) }
+
 // blockBytes is the size of one block: every layer's and KV head's tile.
 func (l *layout) blockBytes() int { return l.layers * l.kvHeads * l.tileBytes }
 
