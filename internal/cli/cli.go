@@ -35,6 +35,8 @@ var commands = map[string]command{
 	"serve":     {"serve an OpenAI-compatible API with continuous batching", serveCmd},
 	"train":     {"train a small llama-architecture model on the synthetic long-context curriculum", trainCmd},
 	"eval":      {"run long-context benchmarks (NIAH, RULER) on the built-in engine or an OpenAI-compatible server", evalCmd},
+	"trace":     {"find the passages of a document that made the model give an answer (AttnTrace, TracLLM, CAM)", traceCmd},
+	"heads":     {"detect retrieval heads (needle copy-paste scores) and verify them by masking", headsCmd},
 }
 
 // errUsage marks an error caused by bad arguments (exit status 2).

@@ -111,7 +111,7 @@ func TestResolveMask(t *testing.T) {
 		random bool
 		g      observe.Geometry
 	}{
-		{"3:x", false, g}, {"no-such-file.json", true, g},
+		{"3:x", false, g}, {"no-such-file.json", true, g}, {"3:0", false, g}, {"0:4", false, g},
 		{path, false, observe.Geometry{Layers: 4, Heads: 4, KVHeads: 2, HeadDim: 8}},
 	} {
 		if _, err := ResolveMask(bad.spec, "", bad.random, 0, bad.g); err == nil {

@@ -117,6 +117,11 @@ func ResolveMask(spec, count string, random bool, seed uint64, g observe.Geometr
 		if perr != nil {
 			return nil, fmt.Errorf("heads: --mask-heads %q is neither a file nor a head list: %v", spec, perr)
 		}
+		for _, h := range hs {
+			if h.Layer >= g.Layers || h.Head >= g.Heads {
+				return nil, fmt.Errorf("heads: head %s is outside the model's %d layers x %d heads", h, g.Layers, g.Heads)
+			}
+		}
 		return hs, nil
 	}
 	r, err := Load(spec)
