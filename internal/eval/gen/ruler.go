@@ -76,6 +76,8 @@ type Config struct {
 	Haystack string
 	// SQuAD and HotpotQA feed qa_1 and qa_2; nil makes those tasks fail.
 	SQuAD, HotpotQA *QASet
+	// NIAH configures the Kamradt grid made through Sample.
+	NIAH NIAHOptions
 }
 
 // Generator makes samples. It caches the fitted unit count per

@@ -10,21 +10,28 @@ import (
 
 // Sample is one prompt with its gold answers.
 type Sample struct {
-	Suite string // "niah" or "ruler"
-	Task  string // RULER task name, or "niah"
+	Suite string // "niah", "ruler", "needlebench", "threading", "longbio", or a file-based suite
+	Task  string // the task name ("niah" for the Kamradt grid)
 	// Cell is the key this sample's score is averaged under in a summary:
 	// the task name, or "depth=<percent>" for the NIAH grid.
 	Cell   string
 	Length int // the token budget the sample was fitted to
-	Depth  int // NIAH needle depth in percent; 0 elsewhere
+	Depth  int // needle depth in percent where a task places one by depth; else 0
 	Index  int
 
 	System       string // system message ("" for none)
 	Prompt       string // the task input, without the answer prefix
 	AnswerPrefix string // RULER's pre-filled start of the answer ("" for none)
 	Golds        []string
-	Metric       string // a score id: "string_match_all" or "string_match_part"
+	Metric       string // a score id (score.Apply)
 	MaxNewTokens int
+	// Extra is what some metrics need besides the golds: the label set for
+	// "classification", the UUIDs an answer may repeat from the question
+	// for "uuid_*".
+	Extra []string `json:",omitempty"`
+	// TruncatedFrom is the prompt's token count before a file-based
+	// suite's truncation rule cut it (0: not cut).
+	TruncatedFrom int `json:",omitempty"`
 
 	PromptTokens int // tokens of System+Prompt+AnswerPrefix as counted when fitting
 	Units        int // the fitted unit count (haystack words, lines, documents...)
