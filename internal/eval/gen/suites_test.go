@@ -298,7 +298,7 @@ func TestLongBio(t *testing.T) {
 	s, _ = g.LongBio("multihop", 4096, 0)
 	a := regexp.MustCompile(`same city as ([A-Z][a-z]+ [A-Z][a-z]+)\?`).FindStringSubmatch(s.Prompt)[1]
 	city := regexp.MustCompile(a + ` was born in ([A-Za-z]+)\.`).FindStringSubmatch(s.Prompt)[1]
-	sharing := regexp.MustCompile(`([A-Z][a-z]+ [A-Z][a-z]+) was born in ` + city + `\.`).FindAllStringSubmatch(s.Prompt, -1)
+	sharing := regexp.MustCompile(`([A-Z][a-z]+ [A-Z][a-z]+) was born in `+city+`\.`).FindAllStringSubmatch(s.Prompt, -1)
 	if len(sharing) != 2 || sharing[0][1] == sharing[1][1] || (sharing[0][1] != s.Golds[0] && sharing[1][1] != s.Golds[0]) {
 		t.Errorf("multihop: %s born in %s, shared by %v, gold %q", a, city, sharing, s.Golds)
 	}
