@@ -4,6 +4,10 @@ go 1.26.0
 
 require github.com/nikolalohinski/gonja/v2 v2.9.1
 
+require github.com/cockroachdb/datadriven v1.0.3
+
+require github.com/pmezard/go-difflib v1.0.0 // indirect
+
 require (
 	github.com/coder/websocket v1.8.15 // indirect
 	github.com/openai/openai-go/v3 v3.99.0

@@ -192,7 +192,11 @@ func (p *Pool) release(id int) {
 		return
 	}
 	if b.data != nil {
-		p.spare = append(p.spare, b.data)
+		if p.ram == 0 || p.resident <= p.ram {
+			p.spare = append(p.spare, b.data)
+		} else {
+			p.resident -= int64(p.l.blockBytes())
+		}
 	} else if b.slot >= 0 {
 		p.spill.free(b.slot)
 	}

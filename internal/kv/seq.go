@@ -190,7 +190,8 @@ func (s *Seq) Store(layer, pos int, k, v []float32, n int) error {
 		p.blocks[id].used = p.tick
 	}
 	s.n = max(s.n, pos+n)
-	return nil
+	// Back within the budget, keeping the block being filled.
+	return p.makeRoom(0, keep[len(keep)-1:])
 }
 
 // Truncate forgets positions from n on and frees the blocks past them.
@@ -289,7 +290,7 @@ func (s *Seq) Remove(from, to int) error {
 		p.blocks[dstID].used = p.tick
 	}
 	s.truncate(newN)
-	return nil
+	return p.makeRoom(0, nil)
 }
 
 // Attend implements Cache.
