@@ -86,3 +86,25 @@ func (r *ropeTable) apply(x []float32, nHeads, hd int, cs []float32) {
 		}
 	}
 }
+
+// ShiftKeys implements kv.KeyShifter: it rotates keys that were rotated
+// for their positions by delta positions more, so a KV cache can move
+// them (remove a span, shift a window). k holds rows of nKVHeads·headDim
+// floats. Every rotation angle is linear in the position, so rotating by
+// the angles of delta turns the angles of p into those of p+delta (to
+// float32 rounding); the magnitude YaRN multiplies into cos and sin was
+// applied when the key was first rotated, so it is divided out here.
+func (m *Model) ShiftKeys(k []float32, nKVHeads, headDim, delta int) {
+	r := m.rope
+	cs := make([]float32, r.dims)
+	r.cosSin(delta, cs)
+	for i := 0; i < r.dims/2; i++ {
+		c, s := float64(cs[2*i]), float64(cs[2*i+1])
+		n := math.Hypot(c, s)
+		cs[2*i], cs[2*i+1] = float32(c/n), float32(s/n)
+	}
+	row := nKVHeads * headDim
+	for i := 0; i+row <= len(k); i += row {
+		r.apply(k[i:i+row], nKVHeads, headDim, cs)
+	}
+}
