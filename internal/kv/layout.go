@@ -308,8 +308,14 @@ func (l *layout) copyKeyPos(dst []byte, to int, src []byte, from int) {
 
 // copyValuePos copies one position's value between tiles without decoding.
 func (l *layout) copyValuePos(dst []byte, to int, src []byte, from int) {
+	l.copyValuePosFrom(dst, to, src, l.vOff, from)
+}
+
+// copyValuePosFrom is copyValuePos from a tile whose values start at
+// srcVOff (a tile of another block size).
+func (l *layout) copyValuePosFrom(dst []byte, to int, src []byte, srcVOff, from int) {
 	gd := dst[l.vOff+to/groupLen*l.groupV : l.vOff+(to/groupLen+1)*l.groupV]
-	gs := src[l.vOff+from/groupLen*l.groupV : l.vOff+(from/groupLen+1)*l.groupV]
+	gs := src[srcVOff+from/groupLen*l.groupV : srcVOff+(from/groupLen+1)*l.groupV]
 	i, k := to%groupLen, from%groupLen
 	switch l.typ {
 	case tensor.F32, tensor.F16:
