@@ -32,6 +32,9 @@ type Sample struct {
 	// TruncatedFrom is the prompt's token count before a file-based
 	// suite's truncation rule cut it (0: not cut).
 	TruncatedFrom int `json:",omitempty"`
+	// Raw asks for the prompt without a chat template where the target
+	// allows it (LongBench's few-shot and code tasks).
+	Raw bool `json:",omitempty"`
 
 	PromptTokens int // tokens of System+Prompt+AnswerPrefix as counted when fitting
 	Units        int // the fitted unit count (haystack words, lines, documents...)
