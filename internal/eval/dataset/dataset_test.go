@@ -20,7 +20,9 @@ func (w words) Count(s string) (int, error) { return w.perWord * len(strings.Fie
 // costs a token and the halves must shrink.
 type gluey struct{}
 
-func (gluey) Count(s string) (int, error) { return len(strings.Fields(s)) + strings.Count(s, "  "), nil }
+func (gluey) Count(s string) (int, error) {
+	return len(strings.Fields(s)) + strings.Count(s, "  "), nil
+}
 
 func numbered(n int) string {
 	var w []string
