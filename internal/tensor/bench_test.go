@@ -96,48 +96,62 @@ func BenchmarkDotRows(b *testing.B) {
 var memBW = sync.OnceValue(func() float64 { return parallel.ReadBandwidth(512<<20, 3) })
 
 // BenchmarkMatMul multiplies 2048×2048 weights with 1 and 16 activation
-// rows. "hot" reuses one matrix (it stays in the last-level cache);
-// "cold" cycles through enough matrices (≥ 256 MiB) that the weights come
-// from DRAM, as in a forward pass, and reports the fraction of the
-// measured read bandwidth reached.
+// rows, the weights in their file layout ("file") and, where this CPU has
+// kernels for it, interleaved by Pack ("packed"). "hot" reuses one matrix
+// (it stays in the last-level cache); "cold" cycles through enough
+// matrices (≥ 256 MiB) that the weights come from DRAM, as in a forward
+// pass, and reports the fraction of the measured read bandwidth reached.
 func BenchmarkMatMul(b *testing.B) {
 	const rows, cols = 2048, 2048
 	r := rand.New(rand.NewPCG(8, 6))
 	for _, typ := range []Type{F32, F16, Q8_0, Q4_0, Q4_K, Q6_K} {
 		one := randomWeights(r, typ, rows*cols)
 		nCold := max(2, (256<<20)/len(one))
-		var cold [][]byte
+		var cold []*Packed // built on first use, shared by the sub-benchmarks
 		for _, ntok := range []int{1, 16} {
 			for _, mode := range []string{"hot", "cold"} {
-				b.Run(fmt.Sprintf("%s/ntok=%d/%s", typ, ntok, mode), func(b *testing.B) {
-					mats := [][]byte{one}
-					var bw float64
-					if mode == "cold" {
-						bw = memBW() // measured outside the timed loop
-						if cold == nil {
-							cold = make([][]byte, nCold)
-							for i := range cold {
-								cold[i] = append([]byte(nil), one...)
+				for _, layout := range []string{"file", "packed"} {
+					if layout == "packed" && packedKernels[typ] == nil {
+						continue
+					}
+					b.Run(fmt.Sprintf("%s/ntok=%d/%s/%s", typ, ntok, mode, layout), func(b *testing.B) {
+						var bw float64
+						n := 1
+						if mode == "cold" {
+							bw = memBW() // measured outside the timed loop
+							n = nCold
+						}
+						for len(cold) < n {
+							p, err := Pack(typ, rows, cols, append([]byte(nil), one...))
+							if err != nil {
+								b.Fatal(err)
+							}
+							cold = append(cold, p)
+						}
+						x := make([]float32, ntok*cols)
+						for i := range x {
+							x[i] = float32(r.NormFloat64())
+						}
+						dst := make([]float32, ntok*rows)
+						b.ResetTimer()
+						for i := 0; i < b.N; i++ {
+							p := cold[i%n]
+							var err error
+							if layout == "packed" {
+								err = MatMulPacked(dst, p, x, ntok)
+							} else {
+								err = MatMul(dst, p.data, typ, rows, cols, x, ntok)
+							}
+							if err != nil {
+								b.Fatal(err)
 							}
 						}
-						mats = cold
-					}
-					x := make([]float32, ntok*cols)
-					for i := range x {
-						x[i] = float32(r.NormFloat64())
-					}
-					dst := make([]float32, ntok*rows)
-					b.ResetTimer()
-					for i := 0; i < b.N; i++ {
-						if err := MatMul(dst, mats[i%len(mats)], typ, rows, cols, x, ntok); err != nil {
-							b.Fatal(err)
+						reportThroughput(b, float64(len(one)), 2*rows*cols*float64(ntok))
+						if s := b.Elapsed().Seconds(); mode == "cold" && s > 0 {
+							b.ReportMetric(100*float64(len(one))*float64(b.N)/s/bw, "%BW")
 						}
-					}
-					reportThroughput(b, float64(len(one)), 2*rows*cols*float64(ntok))
-					if s := b.Elapsed().Seconds(); mode == "cold" && s > 0 {
-						b.ReportMetric(100*float64(len(one))*float64(b.N)/s/bw, "%BW")
-					}
-				})
+					})
+				}
 			}
 		}
 	}

@@ -269,21 +269,3 @@ func TestDotRowsMatchesReference(t *testing.T) {
 		t.Fatal("no vecDotRows kernel on a CPU with AVX512-VNNI")
 	}
 }
-
-// dotMagnitude is the sum of |products| of the dequantized rows, the size
-// that reordered float sums are rounded against.
-func dotMagnitude(t *testing.T, wt Type, w []byte, at Type, a []byte, n int) float64 {
-	t.Helper()
-	wf, af := make([]float32, n), make([]float32, n)
-	if err := Dequantize(wt, w, wf); err != nil {
-		t.Fatal(err)
-	}
-	if err := Dequantize(at, a, af); err != nil {
-		t.Fatal(err)
-	}
-	var mag float64
-	for i := range wf {
-		mag += math.Abs(float64(wf[i]) * float64(af[i]))
-	}
-	return mag
-}

@@ -19,6 +19,12 @@ import (
 // the persistent worker pool (package parallel); the result does not depend
 // on the split.
 func MatMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok int) error {
+	return matMul(dst, w, wt, rows, cols, x, ntok, nil)
+}
+
+// matMul is MatMul, with the interleaved rows of pk (when not nil) for
+// the batches that do not use the tiles.
+func matMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok int, pk *Packed) error {
 	if !HasVecDot(wt) {
 		return fmt.Errorf("MatMul: weight type %s has no dot product", wt)
 	}
@@ -70,6 +76,8 @@ func MatMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok 
 			j.packed = make([]byte, n)
 		}
 		j.packed = j.packed[:n]
+	} else if pk != nil && pk.groups != nil {
+		j.packed8 = pk
 	}
 	// Work in multiply-adds decides whether waking the pool pays off.
 	work := float64(rows) * float64(cols) * float64(ntok)
@@ -81,6 +89,9 @@ func MatMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok 
 		parallel.Run(ntok, 1, j)
 	}
 	grain := rowGrain(rows)
+	if j.packed8 != nil {
+		grain = max(8, grain&^7)
+	}
 	if j.tile != nil {
 		j.phase = phasePack
 		groups := (ntok + tileTokens - 1) / tileTokens
@@ -129,6 +140,7 @@ type matMulJob struct {
 	vecDot     vecDotFunc
 	vecDotRows vecDotRowsFunc // nil: one vecDot call per output
 	tile       *tiledKernel   // nil: one VecDot per output
+	packed8    *Packed        // interleaved rows for the multiply, or nil
 }
 
 type matMulPhase uint8
@@ -165,9 +177,12 @@ func (j *matMulJob) Do(lo, hi int) {
 			tk.pack(j.packed[g*groupB:(g+1)*groupB], j.act, j.actType, j.actB, j.cols, t0, min(tileTokens, j.ntok-t0), tk.sub, tk.hasMin)
 		}
 	case phaseMultiply:
-		if j.tile != nil {
+		switch {
+		case j.tile != nil:
 			j.multiplyTiled(lo, hi)
-		} else {
+		case j.packed8 != nil:
+			j.multiplyPacked(lo, hi)
+		default:
 			j.multiplyRows(lo, hi)
 		}
 	}
