@@ -87,3 +87,33 @@ func BenchmarkKernels(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecodePaged is BenchmarkDecodeContiguous on a paged sequence
+// (blocks of 256), all in memory or with three quarters of its blocks in
+// the spill file (read back through the page cache).
+func BenchmarkDecodePaged(b *testing.B) {
+	for _, depth := range []int{4096, 16384} {
+		for _, typ := range []tensor.Type{tensor.F16, tensor.Q8_0, tensor.Q4_0} {
+			for _, spill := range []bool{false, true} {
+				name := fmt.Sprintf("%s/depth%d/ram", typ, depth)
+				if spill {
+					name = fmt.Sprintf("%s/depth%d/spilled", typ, depth)
+				}
+				b.Run(name, func(b *testing.B) {
+					s := Shape{Layers: benchLayers, Ctx: depth, KVHeads: 8, HeadDim: 64, ElemType: typ}
+					p, err := NewPool(s, PoolOptions{SpillPath: b.TempDir() + "/spill"})
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer p.Close()
+					if spill {
+						p.SetRAM(int64(depth) * s.PositionBytes() / 4)
+					}
+					sq := p.NewSeq()
+					fillCache(b, sq, s, depth)
+					benchDecode(b, sq, depth)
+				})
+			}
+		}
+	}
+}

@@ -77,6 +77,7 @@ type Stats struct {
 	Resident int64 // bytes of keys and values held in RAM
 	Spilled  int64 // bytes held in the spill file
 	Read     int64 // bytes of keys and values read by attention so far
+	ReadDisk int64 // the part of Read that came from the spill file
 	Tokens   int64 // query tokens attended so far (counted in layer 0)
 }
 

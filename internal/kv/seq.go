@@ -11,12 +11,13 @@ import (
 // Cache, Selective and Meter, so the model runs on it as on a Contiguous
 // cache, with the same results (same block size, same sums).
 type Seq struct {
-	p      *Pool
-	table  []int // block ids, one per BlockSize positions
-	n      int
-	freed  bool
-	tokens atomic.Int64
-	read   atomic.Int64
+	p        *Pool
+	table    []int // block ids, one per BlockSize positions
+	n        int
+	freed    bool
+	tokens   atomic.Int64
+	read     atomic.Int64
+	diskRead atomic.Int64
 }
 
 // NewSeq starts an empty sequence.
@@ -58,7 +59,7 @@ func (s *Seq) Stats() Stats {
 	p := s.p
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	st := Stats{Read: s.read.Load(), Tokens: s.tokens.Load()}
+	st := Stats{Read: s.read.Load(), ReadDisk: s.diskRead.Load(), Tokens: s.tokens.Load()}
 	for _, id := range s.table {
 		if p.blocks[id].data != nil {
 			st.Resident += int64(p.l.blockBytes())
@@ -227,7 +228,9 @@ func (s *Seq) truncate(n int) {
 
 // Remove deletes positions [from, to) and moves the later ones back by
 // to-from, re-rotating their keys with the pool's KeyShifter (needed
-// unless to is the end).
+// unless to is the end). Values move byte for byte; a moved key of a
+// q8_0 or q4_0 cache is quantized again after its rotation (one more
+// rounding), of an f16 cache rounded again.
 func (s *Seq) Remove(from, to int) error {
 	p := s.p
 	p.mu.Lock()
@@ -327,13 +330,23 @@ func (s *Seq) attend(a *attendArgs) error {
 // keys implements tileReader.
 func (s *Seq) keys(layer, kvHead, b, g0, g1 int, buf []byte) ([]byte, error) {
 	l := &s.p.l
-	return s.p.blockPart(s.table[b], l.tileOff(layer, kvHead)+g0*l.groupK, (g1-g0)*l.groupK, buf)
+	return s.part(b, l.tileOff(layer, kvHead)+g0*l.groupK, (g1-g0)*l.groupK, buf)
 }
 
 // values implements tileReader.
 func (s *Seq) values(layer, kvHead, b, g0, g1 int, buf []byte) ([]byte, error) {
 	l := &s.p.l
-	return s.p.blockPart(s.table[b], l.tileOff(layer, kvHead)+l.vOff+g0*l.groupV, (g1-g0)*l.groupV, buf)
+	return s.part(b, l.tileOff(layer, kvHead)+l.vOff+g0*l.groupV, (g1-g0)*l.groupV, buf)
+}
+
+// part reads n bytes at off of table block b, counting what comes from
+// the spill file.
+func (s *Seq) part(b, off, n int, buf []byte) ([]byte, error) {
+	id := s.table[b]
+	if s.p.blocks[id].data == nil {
+		s.diskRead.Add(int64(n))
+	}
+	return s.p.blockPart(id, off, n, buf)
 }
 
 // ReadKeys implements Selective.

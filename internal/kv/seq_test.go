@@ -74,11 +74,16 @@ func TestSeqMatchesContiguous(t *testing.T) {
 				if st := sq.Stats(); o.ramBlocks > 0 && st.Spilled == 0 {
 					t.Errorf("nothing spilled with a RAM budget of %d blocks: %+v", o.ramBlocks, st)
 				}
+				before := sq.Stats()
 				got := make([]float32, len(q))
 				if err := sq.Attend(1, ctx-3, q, 3, nHead, 0.2, got); err != nil {
 					t.Fatal(err)
 				}
 				sameBits(t, "attention", got, want)
+				st := sq.Stats()
+				if st.Tokens-before.Tokens != 0 || st.Read <= before.Read || (o.ramBlocks > 0) != (st.ReadDisk > before.ReadDisk) {
+					t.Errorf("stats before %+v, after attending in layer 1 %+v", before, st)
+				}
 				gk, wk := make([]float32, ctx*hd), make([]float32, ctx*hd)
 				for _, read := range []string{"keys", "values"} {
 					f, g := c.ReadKeys, sq.ReadKeys
