@@ -13,7 +13,7 @@ func FirstLine(pred string) string {
 	return strings.SplitN(strings.TrimLeft(pred, "\n"), "\n", 2)[0]
 }
 
-type metric func(pred string, golds, classes []string) float64
+type metric func(pred string, golds, extra []string) float64
 
 // best lifts a single-reference metric to the max over golds.
 func best(f func(pred, gold string) float64) metric {
@@ -26,10 +26,12 @@ var metrics = map[string]metric{
 	"string_match_part": func(p string, g, _ []string) float64 {
 		return StringMatchPart(RulerPostprocess(p), g)
 	},
-	"keyword_all":  func(p string, g, _ []string) float64 { return KeywordsAll(p, g) },
-	"boxed_match":  best(BoxedMatch),
-	"uuid_first":   best(FirstUUID),
-	"uuid_f1":      func(p string, g, _ []string) float64 { return UUIDSetF1(p, g) },
+	"keyword_all": func(p string, g, _ []string) float64 { return KeywordsAll(p, g) },
+	"boxed_match": best(BoxedMatch),
+	"uuid_first": func(p string, g, x []string) float64 {
+		return Best(func(p, g string) float64 { return FirstUUID(p, g, x) }, p, g)
+	},
+	"uuid_f1":      func(p string, g, x []string) float64 { return UUIDSetF1(p, g, x) },
 	"contains_all": func(p string, g, _ []string) float64 { return AllContained(p, g) },
 	"last_number":  best(LastNumber),
 	"in_order":     func(p string, g, _ []string) float64 { return InOrder(p, g) },
@@ -84,10 +86,11 @@ func Metrics() []string {
 	return ids
 }
 
-// Apply scores pred with the metric named id against golds (classes is the
-// label set of "classification"). A "first_line:" prefix scores only
-// FirstLine(pred). Single-reference metrics take the best gold.
-func Apply(id, pred string, golds, classes []string) (float64, error) {
+// Apply scores pred with the metric named id against golds. extra is the
+// label set for "classification" and the UUIDs to skip for "uuid_*". A
+// "first_line:" prefix scores only FirstLine(pred). Single-reference
+// metrics take the best gold.
+func Apply(id, pred string, golds, extra []string) (float64, error) {
 	if rest, ok := strings.CutPrefix(id, "first_line:"); ok {
 		id, pred = rest, FirstLine(pred)
 	}
@@ -95,5 +98,5 @@ func Apply(id, pred string, golds, classes []string) (float64, error) {
 	if !ok {
 		return 0, fmt.Errorf("score: unknown metric %q", id)
 	}
-	return m(pred, golds, classes), nil
+	return m(pred, golds, extra), nil
 }

@@ -50,10 +50,13 @@ func TestNeedleScores(t *testing.T) {
 		{"boxed last wins", BoxedMatch(`\boxed{A B} no, \boxed{{Jasmine Lane}}`, "Jasmine Lane"), 1},
 		{"boxed wrong", BoxedMatch(`\boxed{Kevin}`, "Kevin Le"), 0},
 		{"no boxed", BoxedMatch("Kevin Le", "Kevin Le"), 0},
-		{"first uuid upper-case", FirstUUID("value: "+strings.ToUpper(u1)+" and "+u2, u1), 1},
-		{"first uuid is another", FirstUUID(u2+" "+u1, u1), 0},
+		{"first uuid upper-case", FirstUUID("value: "+strings.ToUpper(u1)+" and "+u2, u1, nil), 1},
+		{"first uuid is another", FirstUUID(u2+" "+u1, u1, nil), 0},
+		{"question key skipped", FirstUUID("The key "+u2+" has value "+u1, u1, []string{strings.ToUpper(u2)}), 1},
 		// pred {u1,u2,u3} vs gold {u1,u2}: P 2/3, R 1.
-		{"uuid set f1", UUIDSetF1(u1+", "+u2+", "+u3+", "+u1, []string{u1, u2}), 0.8},
+		{"uuid set f1", UUIDSetF1(u1+", "+u2+", "+u3+", "+u1, []string{u1, u2}, nil), 0.8},
+		// u3 is a key of the question and skipped: P 1, R 1/2.
+		{"uuid set f1 ignoring keys", UUIDSetF1(u3+" -> "+u1, []string{u1, u2}, []string{u3}), 2.0 / 3},
 		{"set f1 duplicates", SetF1([]string{"a", "a"}, []string{"a", "b"}), 2.0 / 3},
 		{"set f1 empty", SetF1(nil, []string{"a"}), 0},
 	} {

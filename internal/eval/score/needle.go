@@ -97,11 +97,28 @@ func UUIDs(text string) []string {
 	return found
 }
 
+// answerUUIDs returns the UUIDs of pred that are not in ignore (the keys
+// the question named, which an answer may repeat).
+func answerUUIDs(pred string, ignore []string) []string {
+	skip := map[string]bool{}
+	for _, k := range ignore {
+		skip[strings.ToLower(k)] = true
+	}
+	var out []string
+	for _, u := range UUIDs(pred) {
+		if !skip[u] {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
 // FirstUUID scores a single-value Needle Threading answer: 1 when the first
-// UUID in the prediction is the gold. A model that lists every value it saw
-// gets no credit for the right one somewhere in the list.
-func FirstUUID(pred, gold string) float64 {
-	u := UUIDs(pred)
+// UUID in the prediction, not counting those in ignore, is the gold. A model
+// that lists every value it saw gets no credit for the right one somewhere
+// in the list.
+func FirstUUID(pred, gold string, ignore []string) float64 {
+	u := answerUUIDs(pred, ignore)
 	if len(u) > 0 && u[0] == strings.ToLower(gold) {
 		return 1
 	}
@@ -109,14 +126,14 @@ func FirstUUID(pred, gold string) float64 {
 }
 
 // UUIDSetF1 scores a multi-value Needle Threading answer: the F1 of the set
-// of UUIDs in the prediction against the gold set, so missing values and
-// extra ones both cost.
-func UUIDSetF1(pred string, golds []string) float64 {
+// of UUIDs in the prediction (not counting those in ignore) against the gold
+// set, so missing values and extra ones both cost.
+func UUIDSetF1(pred string, golds, ignore []string) float64 {
 	lower := make([]string, len(golds))
 	for i, g := range golds {
 		lower[i] = strings.ToLower(g)
 	}
-	return SetF1(UUIDs(pred), lower)
+	return SetF1(answerUUIDs(pred, ignore), lower)
 }
 
 // SetF1 is the F1 between two sets (duplicates ignored); 0 when either is
