@@ -8,8 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -31,35 +29,44 @@ const (
 
 // Config is one run.
 type Config struct {
-	Gen    *gen.Generator
 	Target target.Target
 	Store  *store.Store
 	Mode   string
+	// RawOK says the target also takes raw prompts in chat mode (the
+	// built-in engine does); samples marked Raw are then sent without a
+	// chat template, as LongBench does for its few-shot and code tasks.
+	RawOK bool
 
-	Suites     []string // "niah", "ruler"
-	RulerTasks []string // default: all 13
-	Lengths    []int
-	Depths     []int // NIAH depths in percent
-	Samples    int
-	NIAH       gen.NIAHOptions
+	Sources []Source
+	Lengths []int
+	// Samples per task and length (file-based tasks: at most that many of
+	// their items, in file order).
+	Samples int
 
 	Concurrency int  // samples in flight (the target bounds its own requests too)
 	NoCache     bool // ask the target even when the store has the answer
 	Temperature float64
-	Progress    io.Writer // one line per finished sample when set
+	// Progress, when set, gets a progress bar with an ETA, redrawn in
+	// place: give it a terminal only.
+	Progress io.Writer
 }
 
 // Summary is {"suite": {"task or depth=<p>": {"<length>": score}}}, scores in 0..1.
 type Summary map[string]map[string]map[string]float64
 
 // Stats counts what a run did.
-type Stats struct{ Requested, Cached int }
+type Stats struct {
+	Requested, Cached int
+	// Truncated counts samples a file-based suite's rule cut to fit.
+	Truncated int
+	Elapsed   time.Duration
+}
 
 type job struct {
-	suite, task string
-	length      int
-	depth       int
-	index       int
+	src    Source
+	task   string
+	length int
+	index  int
 }
 
 type acc struct{ sum, n float64 }
@@ -67,6 +74,7 @@ type acc struct{ sum, n float64 }
 // Run executes cfg. On cancellation it returns ctx's error; every result
 // finished before that is already in the store.
 func Run(ctx context.Context, cfg Config) (Summary, Stats, error) {
+	start := time.Now()
 	if cfg.Mode != ModeChat && cfg.Mode != ModeCompletion {
 		return nil, Stats{}, fmt.Errorf("runner: mode %q (want %s or %s)", cfg.Mode, ModeChat, ModeCompletion)
 	}
@@ -82,14 +90,17 @@ func Run(ctx context.Context, cfg Config) (Summary, Stats, error) {
 		accs  = map[[3]string]*acc{}
 		stats Stats
 		first error
-		done  int
 	)
+	var bar *progress
+	if cfg.Progress != nil {
+		bar = newProgress(cfg.Progress, len(jobs), time.Now)
+	}
 	ch := make(chan job)
 	var wg sync.WaitGroup
 	for range max(cfg.Concurrency, 1) {
 		wg.Go(func() {
 			for j := range ch {
-				rec, cached, err := runOne(ctx, cfg, j)
+				rec, cached, cut, err := runOne(ctx, cfg, j)
 				mu.Lock()
 				if err != nil {
 					if first == nil {
@@ -110,10 +121,11 @@ func Run(ctx context.Context, cfg Config) (Summary, Stats, error) {
 				} else {
 					stats.Requested++
 				}
-				done++
-				if cfg.Progress != nil {
-					fmt.Fprintf(cfg.Progress, "[%d/%d] %s %s %s #%d score %.2f%s\n", done, len(jobs), rec.Suite, rec.Cell,
-						gen.FormatLength(rec.Length), rec.Index, rec.Score, map[bool]string{true: " (cached)"}[cached])
+				if cut {
+					stats.Truncated++
+				}
+				if bar != nil {
+					bar.add(cached)
 				}
 				mu.Unlock()
 			}
@@ -129,6 +141,10 @@ feed:
 	}
 	close(ch)
 	wg.Wait()
+	if bar != nil {
+		bar.finish()
+	}
+	stats.Elapsed = time.Since(start)
 	if err := parent.Err(); err != nil {
 		return nil, stats, err // interrupted: report that, not the requests it aborted
 	}
@@ -149,45 +165,33 @@ feed:
 }
 
 func plan(cfg Config) ([]job, error) {
-	if cfg.Samples <= 0 || len(cfg.Lengths) == 0 || len(cfg.Suites) == 0 {
+	if cfg.Samples <= 0 || len(cfg.Lengths) == 0 || len(cfg.Sources) == 0 {
 		return nil, errors.New("runner: need at least one suite, length and sample")
 	}
 	var jobs []job
-	for _, suite := range cfg.Suites {
-		switch suite {
-		case "niah":
-			if len(cfg.Depths) == 0 {
-				return nil, errors.New("runner: niah needs depths")
-			}
-			for _, l := range cfg.Lengths {
-				for _, d := range cfg.Depths {
-					for i := range cfg.Samples {
-						jobs = append(jobs, job{suite: "niah", task: "niah", length: l, depth: d, index: i})
-					}
+	for _, src := range cfg.Sources {
+		for _, l := range cfg.Lengths {
+			for _, t := range src.Tasks() {
+				n := cfg.Samples
+				if items := src.Items(t); items > 0 {
+					n = min(n, items)
+				}
+				for i := range n {
+					jobs = append(jobs, job{src: src, task: t, length: l, index: i})
 				}
 			}
-		case "ruler":
-			tasks := cfg.RulerTasks
-			if len(tasks) == 0 {
-				tasks = gen.RulerTasks()
-			}
-			for _, l := range cfg.Lengths {
-				for _, t := range tasks {
-					for i := range cfg.Samples {
-						jobs = append(jobs, job{suite: "ruler", task: t, length: l, index: i})
-					}
-				}
-			}
-		default:
-			return nil, fmt.Errorf("runner: unknown suite %q (have niah, ruler)", suite)
 		}
+	}
+	if len(jobs) == 0 {
+		return nil, errors.New("runner: the suites have no samples")
 	}
 	return jobs, nil
 }
 
-// BuildRequest turns a sample into a request for mode.
-func BuildRequest(s gen.Sample, mode string) target.Request {
-	if mode == ModeCompletion {
+// BuildRequest turns a sample into a request for mode; rawOK sends Raw
+// samples as raw text even in chat mode.
+func BuildRequest(s gen.Sample, mode string, rawOK bool) target.Request {
+	if mode == ModeCompletion || s.Raw && rawOK {
 		p := s.Prompt + s.AnswerPrefix
 		if s.System != "" {
 			p = s.System + "\n\n" + p
@@ -201,58 +205,49 @@ func BuildRequest(s gen.Sample, mode string) target.Request {
 	return target.Request{Messages: append(msgs, target.Message{Role: "user", Content: s.Prompt + s.AnswerPrefix})}
 }
 
-// Score applies the sample's metric to an answer.
-func Score(metric, answer string, golds []string) (float64, error) {
-	answer = score.RulerPostprocess(answer)
-	switch metric {
-	case "string_match_all":
-		return score.StringMatchAll(answer, golds), nil
-	case "string_match_part":
-		return score.StringMatchPart(answer, golds), nil
-	}
-	return 0, fmt.Errorf("runner: unknown metric %q", metric)
-}
-
-func runOne(ctx context.Context, cfg Config, j job) (store.Record, bool, error) {
-	var s gen.Sample
-	var err error
-	if j.suite == "niah" {
-		s, err = cfg.Gen.NIAH(j.length, j.depth, j.index, cfg.NIAH)
-	} else {
-		s, err = cfg.Gen.Ruler(j.task, j.length, j.index)
-	}
-	if err != nil {
-		return store.Record{}, false, err
-	}
-	req := BuildRequest(s, cfg.Mode)
-	params := target.Params{MaxTokens: s.MaxNewTokens, Temperature: cfg.Temperature, TopP: 1}
-	// The key covers what decides the answer: target (with model), mode, request, parameters.
-	keyBody, err := json.Marshal(struct {
+// Key is the store key of a request: what decides the answer (target with
+// model, mode, request, parameters), hashed.
+func Key(targetName, mode string, req target.Request, p target.Params) (key string, body []byte, err error) {
+	body, err = json.Marshal(struct {
 		Mode   string         `json:"mode"`
 		Req    target.Request `json:"request"`
 		Params target.Params  `json:"params"`
-	}{cfg.Mode, req, params})
+	}{mode, req, p})
 	if err != nil {
-		return store.Record{}, false, err
+		return "", nil, err
 	}
-	key := store.Key(cfg.Target.Name(), keyBody)
+	return store.Key(targetName, body), body, nil
+}
+
+func runOne(ctx context.Context, cfg Config, j job) (rec store.Record, cached, cut bool, err error) {
+	s, err := j.src.Sample(j.task, j.length, j.index)
+	if err != nil {
+		return store.Record{}, false, false, err
+	}
+	cut = s.TruncatedFrom > 0
+	req := BuildRequest(s, cfg.Mode, cfg.RawOK)
+	params := target.Params{MaxTokens: s.MaxNewTokens, Temperature: cfg.Temperature, TopP: 1}
+	key, keyBody, err := Key(cfg.Target.Name(), cfg.Mode, req, params)
+	if err != nil {
+		return store.Record{}, false, cut, err
+	}
 	if !cfg.NoCache {
 		if rec, ok, err := cfg.Store.Get(key); err != nil {
-			return store.Record{}, false, err
+			return store.Record{}, false, cut, err
 		} else if ok {
-			return rec, true, nil
+			return rec, true, cut, nil
 		}
 	}
 	start := time.Now()
 	resp, err := cfg.Target.Generate(ctx, req, params)
 	if err != nil {
-		return store.Record{}, false, fmt.Errorf("%s %s %s #%d: %w", s.Suite, s.Cell, gen.FormatLength(s.Length), s.Index, err)
+		return store.Record{}, false, cut, fmt.Errorf("%s %s %s #%d: %w", s.Suite, s.Cell, gen.FormatLength(s.Length), s.Index, err)
 	}
-	sc, err := Score(s.Metric, resp.Text, s.Golds)
+	sc, err := score.Apply(s.Metric, resp.Text, s.Golds, s.Extra)
 	if err != nil {
-		return store.Record{}, false, err
+		return store.Record{}, false, cut, err
 	}
-	rec := store.Record{
+	rec = store.Record{
 		Key: key, Target: cfg.Target.Name(), Suite: s.Suite, Task: s.Task, Cell: s.Cell, Length: s.Length, Index: s.Index,
 		Request: resp.RequestBody, Response: resp.ResponseBody, Text: resp.Text, Golds: s.Golds, Metric: s.Metric, Score: sc,
 		PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens, FittedTokens: s.PromptTokens,
@@ -262,23 +257,29 @@ func runOne(ctx context.Context, cfg Config, j job) (store.Record, bool, error) 
 		rec.Request = keyBody
 	}
 	if err := cfg.Store.Put(rec); err != nil {
-		return store.Record{}, false, err
+		return store.Record{}, false, cut, err
 	}
-	return rec, false, nil
+	return rec, false, cut, nil
 }
 
-// WriteJSON writes the summary atomically (temp file + rename), so an
-// interrupted write never leaves a half file.
-func WriteJSON(path string, s Summary) error {
-	b, err := json.MarshalIndent(s, "", "  ")
+// WriteJSON writes v as indented JSON atomically (temp file, fsync,
+// rename), so an interrupted write never leaves a half file.
+func WriteJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".summary-*")
+	return WriteFileAtomic(path, append(b, '\n'))
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// directory that is synced and renamed over path.
+func WriteFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
 	if err != nil {
 		return err
 	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
 		return err
@@ -293,65 +294,4 @@ func WriteJSON(path string, s Summary) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
-}
-
-// WriteTable prints one block per suite: a row per task/depth, a column per
-// length, scores ×100 as benchmarks publish them, and RULER's per-length average.
-func WriteTable(w io.Writer, s Summary, lengths []int) {
-	suites := sortedKeys(s)
-	for _, suite := range suites {
-		fmt.Fprintf(w, "%s\n%-18s", suite, "task")
-		for _, l := range lengths {
-			fmt.Fprintf(w, " %8s", gen.FormatLength(l))
-		}
-		fmt.Fprintln(w)
-		rows := sortedKeys(s[suite])
-		if suite == "niah" {
-			sort.Slice(rows, func(i, j int) bool { return depthOf(rows[i]) < depthOf(rows[j]) })
-		}
-		avg := map[string]*acc{}
-		for _, row := range rows {
-			fmt.Fprintf(w, "%-18s", row)
-			for _, l := range lengths {
-				k := gen.FormatLength(l)
-				v, ok := s[suite][row][k]
-				if !ok {
-					fmt.Fprintf(w, " %8s", "-")
-					continue
-				}
-				if avg[k] == nil {
-					avg[k] = &acc{}
-				}
-				avg[k].sum += v
-				avg[k].n++
-				fmt.Fprintf(w, " %8.1f", 100*v)
-			}
-			fmt.Fprintln(w)
-		}
-		fmt.Fprintf(w, "%-18s", "average")
-		for _, l := range lengths {
-			if a := avg[gen.FormatLength(l)]; a != nil {
-				fmt.Fprintf(w, " %8.1f", 100*a.sum/a.n)
-			} else {
-				fmt.Fprintf(w, " %8s", "-")
-			}
-		}
-		fmt.Fprintln(w)
-		fmt.Fprintln(w)
-	}
-}
-
-func depthOf(cell string) int {
-	var d int
-	fmt.Sscanf(strings.TrimPrefix(cell, "depth="), "%d", &d)
-	return d
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

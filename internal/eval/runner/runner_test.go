@@ -66,7 +66,7 @@ func fakeServer(t *testing.T, calls *atomic.Int32, block <-chan struct{}) *httpt
 	}))
 }
 
-func testConfig(t *testing.T, url string, st *store.Store) Config {
+func testConfig(t *testing.T, url string, st *store.Store, suites ...string) Config {
 	g, err := gen.New(gen.Config{Seed: 1, Tokenizer: gen.Estimate{BytesPerToken: 4}, Reserve: 64})
 	if err != nil {
 		t.Fatal(err)
@@ -75,9 +75,17 @@ func testConfig(t *testing.T, url string, st *store.Store) Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Config{Gen: g, Target: tg, Store: st, Mode: ModeChat, Suites: []string{"niah", "ruler"},
-		RulerTasks: []string{"niah_single_1", "niah_multikey_2", "niah_multiquery", "vt"},
-		Lengths:    []int{1024, 2048}, Depths: []int{0, 50, 100}, Samples: 2, Concurrency: 3}
+	var srcs []Source
+	for _, suite := range suites {
+		tasks := map[string][]string{"niah": gen.DepthTasks([]int{0, 50, 100}),
+			"ruler": {"niah_single_1", "niah_multikey_2", "niah_multiquery", "vt"}}[suite]
+		src, err := Generated(g, suite, tasks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs = append(srcs, src)
+	}
+	return Config{Target: tg, Store: st, Mode: ModeChat, Sources: srcs, Lengths: []int{1024, 2048}, Samples: 2, Concurrency: 3}
 }
 
 func TestEndToEndResume(t *testing.T) {
@@ -90,7 +98,7 @@ func TestEndToEndResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	cfg := testConfig(t, srv.URL, st)
+	cfg := testConfig(t, srv.URL, st, "niah", "ruler")
 	total := 2 * (3 + 4) * 2 // lengths × (depths + tasks) × samples
 
 	sum, stats, err := Run(context.Background(), cfg)
@@ -163,8 +171,7 @@ func TestInterruptLosesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	cfg := testConfig(t, srv.URL, st)
-	cfg.Suites = []string{"ruler"}
+	cfg := testConfig(t, srv.URL, st, "ruler")
 	total := 2 * 4 * 2
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -196,25 +203,91 @@ func TestInterruptLosesNothing(t *testing.T) {
 	}
 }
 
-func TestBuildRequestAndScore(t *testing.T) {
+func TestBuildRequest(t *testing.T) {
 	s := gen.Sample{System: "sys", Prompt: "P", AnswerPrefix: " A:"}
-	if r := BuildRequest(s, ModeCompletion); r.Prompt != "sys\n\nP A:" {
+	if r := BuildRequest(s, ModeCompletion, false); r.Prompt != "sys\n\nP A:" {
 		t.Errorf("completion prompt %q", r.Prompt)
 	}
-	r := BuildRequest(s, ModeChat)
+	r := BuildRequest(s, ModeChat, false)
 	if len(r.Messages) != 2 || r.Messages[0].Role != "system" || r.Messages[1].Content != "P A:" {
 		t.Errorf("chat messages %+v", r.Messages)
 	}
-	if v, _ := Score("string_match_all", " 12\x00AB ", []string{"12", "ab", "zz"}); v != 2.0/3 {
-		t.Errorf("score %v", v)
+	s.Raw = true
+	if r := BuildRequest(s, ModeChat, true); r.Prompt != "sys\n\nP A:" || r.Messages != nil {
+		t.Errorf("raw sample to a target that takes raw prompts: %+v", r)
 	}
-	if _, err := Score("judge", "", nil); err == nil {
-		t.Error("unknown metric accepted")
+	if r := BuildRequest(s, ModeChat, false); len(r.Messages) != 2 {
+		t.Errorf("raw sample to a chat-only target: %+v", r)
 	}
 	if _, _, err := Run(context.Background(), Config{Mode: "x"}); err == nil {
 		t.Error("bad mode accepted")
 	}
-	if _, err := plan(Config{Suites: []string{"longbench"}, Lengths: []int{1}, Samples: 1}); err == nil {
-		t.Error("unknown suite accepted")
+	if _, err := plan(Config{Lengths: []int{1}, Samples: 1}); err == nil {
+		t.Error("no suites accepted")
+	}
+	g, _ := gen.New(gen.Config{Tokenizer: gen.Estimate{BytesPerToken: 4}})
+	for _, c := range []struct {
+		suite string
+		tasks []string
+	}{{"longbench", nil}, {"ruler", []string{"nope"}}, {"niah", nil}} {
+		if _, err := Generated(g, c.suite, c.tasks); err == nil {
+			t.Errorf("Generated(%s, %v) accepted", c.suite, c.tasks)
+		}
+	}
+	a, _, _ := Key("t", ModeChat, r, target.Params{MaxTokens: 1})
+	b, _, _ := Key("t", ModeChat, r, target.Params{MaxTokens: 2})
+	c, _, _ := Key("u", ModeChat, r, target.Params{MaxTokens: 1})
+	if a == b || a == c {
+		t.Error("key ignores parameters or target")
+	}
+}
+
+// fakeClock advances by step on every reading.
+type fakeClock struct {
+	t    time.Time
+	step time.Duration
+}
+
+func (c *fakeClock) now() time.Time { c.t = c.t.Add(c.step); return c.t }
+
+func TestProgress(t *testing.T) {
+	var buf bytes.Buffer
+	clk := &fakeClock{t: time.Unix(0, 0), step: time.Second}
+	p := newProgress(&buf, 10, clk.now)
+	p.add(true) // from the store: no rate yet
+	if !strings.HasSuffix(buf.String(), "1/10  10% (1 from the store) ETA --") {
+		t.Errorf("after a cached answer: %q", buf.String())
+	}
+	for range 4 {
+		p.add(false)
+	}
+	// 4 requests answered over the clock's readings since start; 5 left.
+	last := buf.String()[strings.LastIndex(buf.String(), "\r"):]
+	if !strings.Contains(last, "[###############---------------] 5/10  50%") || !strings.Contains(last, "ETA ") || strings.HasSuffix(last, "ETA --") {
+		t.Errorf("half way: %q", last)
+	}
+	for range 5 {
+		p.add(false)
+	}
+	p.finish()
+	if !strings.HasSuffix(buf.String(), "10/10 100% (1 from the store) ETA 0s\n") || !strings.Contains(buf.String(), "\x1b[K") {
+		t.Errorf("end: %q", buf.String()[len(buf.String())-80:])
+	}
+}
+
+func TestRowsAndLengths(t *testing.T) {
+	tasks := map[string]map[string]float64{"vt": nil, "niah_single_1": nil, "cwe": nil, "zzz": nil}
+	if got := Rows("ruler", tasks); strings.Join(got, ",") != "niah_single_1,vt,cwe,zzz" {
+		t.Errorf("ruler rows %q", got)
+	}
+	if got := Rows("niah", map[string]map[string]float64{"depth=100": nil, "depth=5": nil, "depth=50": nil}); strings.Join(got, ",") != "depth=5,depth=50,depth=100" {
+		t.Errorf("niah rows %q", got)
+	}
+	s := Summary{"longbench": {"a": {"8k": 1, "1000": 1}}, "niah": {"depth=0": {"4k": 1, "x": 2}}}
+	if got := Lengths(s); len(got) != 3 || got[0] != 1000 || got[2] != 8192 {
+		t.Errorf("Lengths = %v", got)
+	}
+	if got := Suites(s); strings.Join(got, ",") != "niah,longbench" {
+		t.Errorf("Suites = %v", got)
 	}
 }
