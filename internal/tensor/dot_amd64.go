@@ -25,6 +25,21 @@ func dotQ8_0AVX2(w, a unsafe.Pointer, nb int) float32
 func dotQ4_0AVX2(w, a unsafe.Pointer, nb int) float32
 
 //go:noescape
+func dotQ4_1AVX2(w, a unsafe.Pointer, nb int) float32
+
+//go:noescape
+func dotQ5_0AVX2(w, a unsafe.Pointer, nb int) float32
+
+//go:noescape
+func dotQ5_1AVX2(w, a unsafe.Pointer, nb int) float32
+
+//go:noescape
+func dotQ5KAVX2(w, a unsafe.Pointer, nb int) float32
+
+//go:noescape
+func dotBF16AVX2(w, a unsafe.Pointer, n int) float32
+
+//go:noescape
 func dotQ4KAVX2(w, a unsafe.Pointer, nb int) float32
 
 //go:noescape
@@ -66,6 +81,11 @@ func init() {
 	kernels[F16].vecDot = dotF16F16AVX2
 	kernels[Q8_0].vecDot = dotQ8_0Q8_0AVX2
 	kernels[Q4_0].vecDot = dotQ4_0Q8_0AVX2
+	kernels[Q4_1].vecDot = blockDot(dotQ4_1AVX2, qk32)
+	kernels[Q5_0].vecDot = blockDot(dotQ5_0AVX2, qk32)
+	kernels[Q5_1].vecDot = blockDot(dotQ5_1AVX2, qk32)
+	kernels[Q5_K].vecDot = blockDot(dotQ5KAVX2, QK_K)
+	kernels[BF16].vecDot = dotBF16BF16AVX2
 	kernels[Q4_K].vecDot = dotQ4KQ8KAVX2
 	kernels[Q6_K].vecDot = dotQ6KQ8KAVX2
 	kernels[Q8_0].quantizeActivations = quantizeQ8_0ActivationsAVX2
@@ -74,6 +94,29 @@ func init() {
 		kernels[Q4_K].vecDotRows = rowsVecDot(dotQ4KRowsVNNI, QK_K, q4KBytes, q8KBytes)
 		kernels[Q6_K].vecDotRows = rowsVecDot(dotQ6KRowsVNNI, QK_K, q6KBytes, q8KBytes)
 	}
+}
+
+// blockDot wraps a kernel over whole blocks of block elements.
+func blockDot(k func(w, a unsafe.Pointer, nb int) float32, block int) vecDotFunc {
+	return func(n int, w, a []byte) float32 {
+		if n < block {
+			return 0
+		}
+		return k(unsafe.Pointer(&w[0]), unsafe.Pointer(&a[0]), n/block)
+	}
+}
+
+// dotBF16BF16AVX2 runs 16 elements at a time in assembly, the tail in Go.
+func dotBF16BF16AVX2(n int, w, a []byte) float32 {
+	body := n &^ 15
+	var s float32
+	if body > 0 {
+		s = dotBF16AVX2(unsafe.Pointer(&w[0]), unsafe.Pointer(&a[0]), body)
+	}
+	if body < n {
+		s += dotBF16BF16(n-body, w[2*body:], a[2*body:])
+	}
+	return s
 }
 
 // rowsVecDot wraps a rows kernel for blocks of block elements, wb weight

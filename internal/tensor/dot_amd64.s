@@ -526,19 +526,6 @@ q6kloop:
 	VZEROUPPER
 	RET
 
-// The *RowsVNNI kernels compute nrows dot products of consecutive weight
-// rows (rowB bytes apart) with one activation row, storing one float32 per
-// row at dst. They need AVX512-VNNI with AVX512VL: VPDPWSSD applies each
-// sub-block's scale (spread over the 16-bit lanes) to the VPMADDUBSW pair
-// sums and accumulates in one instruction, in place of VPMADDWD and
-// VPADDD, into four (Q4_K) or two (Q6_K) accumulators so that its latency
-// does not chain. The integer sums are those of the reference. Measured
-// on Zen 4 (thread CPU time, 64 L2-resident rows of 4096): 1.09x (Q4_K) and
-// 1.07x (Q6_K) the AVX2 kernels called row by row; broadcasting the
-// scales from a stack table with EVEX embedded broadcast, unpacking the
-// Q4_K scales with vector shuffles, GF2P8AFFINEQB for the Q6_K bit moves
-// and software prefetch were each slower.
-
 // Q4KSCALES unpacks the 12 scale bytes of the Q4_K super-block at SI:
 // R8 gets the 8 6-bit scales, R10 the 8 6-bit mins (one per byte).
 #define Q4KSCALES \
@@ -565,6 +552,281 @@ q6kloop:
 	ORQ   R9, R8               \
 	SHLQ  $32, DX              \
 	ORQ   DX, R10
+
+// Q4_1/Q5_1 against Q8_1 and Q5_0 against Q8_0, one 32-element block per
+// iteration. The quants are unsigned (Q4_1, Q5_1: 0..15 or 0..31, the
+// min m added as m*s with Q8_1's s = d*sum(a)) or signed after the 5th
+// bit is applied (Q5_0: q-16 = low nibble | 0xF0 when the bit is clear).
+// The 5th bits are spread to bytes by BITS32: the u32 is broadcast, byte
+// i takes byte i/8, and is compared, with all bits but i%8 set, against
+// all ones.
+
+// NIBBLES32 loads the 16 nibble bytes at off(SI) as 32 bytes, low nibbles
+// (elements 0-15) then high nibbles (16-31), into Y1.
+#define NIBBLES32(off) \
+	VMOVDQU     off(SI), X1     \
+	VPSRLW      $4, X1, X2      \
+	VINSERTI128 $1, X2, Y1, Y1  \
+	VPAND       Y14, Y1, Y1
+
+// BITS32 sets byte i of Y3 to 0xFF when bit i of the u32 at off(SI) is set.
+#define BITS32(off) \
+	VPBROADCASTD off(SI), Y3   \
+	VPSHUFB      Y12, Y3, Y3   \
+	VPOR         Y11, Y3, Y3   \
+	VPCMPEQB     Y10, Y3, Y3
+
+// MINDOT adds to Y0 float(isum in Y1)*dw*da and to X8 the block's m*s:
+// Y1 holds int16 pair sums.
+#define MINDOT \
+	VPMADDWD     Y15, Y1, Y1   \
+	VCVTDQ2PS    Y1, Y1        \
+	VMOVD        0(SI), X4     \
+	VCVTPH2PS    X4, X4        \
+	VMOVD        0(DI), X5     \
+	VCVTPH2PS    X5, X5        \
+	VMULPS       X5, X4, X4    \
+	VADDPS       X4, X8, X8    \
+	VBROADCASTSS X4, Y4        \
+	VFMADD231PS  Y4, Y1, Y0
+
+#define BITCONSTS \
+	VPCMPEQB     Y10, Y10, Y10                \
+	VMOVDQU      bits32Shuf<>(SB), Y12        \
+	VMOVDQU      bits32Mask<>(SB), Y11
+
+// func dotQ4_1AVX2(w, a unsafe.Pointer, nb int) float32
+// nb 32-element blocks (20-byte weight blocks, Q8_1 activations), > 0.
+TEXT ·dotQ4_1AVX2(SB), NOSPLIT, $0-28
+	MOVQ         w+0(FP), SI
+	MOVQ         a+8(FP), DI
+	MOVQ         nb+16(FP), CX
+	VPCMPEQW     Y15, Y15, Y15
+	VPSRLW       $15, Y15, Y15
+	MOVL         $0x0f0f0f0f, AX
+	VMOVD        AX, X14
+	VPBROADCASTD X14, Y14
+	VXORPS       Y0, Y0, Y0
+	VXORPS       X8, X8, X8
+
+q41loop:
+	NIBBLES32(4)
+	VPMADDUBSW   4(DI), Y1, Y1
+	MINDOT
+	ADDQ         $20, SI
+	ADDQ         $36, DI
+	DECQ         CX
+	JNZ          q41loop
+
+	HSUM
+	VMOVSHDUP    X8, X8
+	VADDSS       X8, X0, X0
+	VMOVSS       X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func dotQ5_1AVX2(w, a unsafe.Pointer, nb int) float32
+// nb 32-element blocks (24-byte weight blocks, Q8_1 activations), > 0.
+TEXT ·dotQ5_1AVX2(SB), NOSPLIT, $0-28
+	MOVQ         w+0(FP), SI
+	MOVQ         a+8(FP), DI
+	MOVQ         nb+16(FP), CX
+	VPCMPEQW     Y15, Y15, Y15
+	VPSRLW       $15, Y15, Y15
+	MOVL         $0x0f0f0f0f, AX
+	VMOVD        AX, X14
+	VPBROADCASTD X14, Y14
+	MOVL         $0x10101010, AX
+	VMOVD        AX, X13
+	VPBROADCASTD X13, Y13
+	BITCONSTS
+	VXORPS       Y0, Y0, Y0
+	VXORPS       X8, X8, X8
+
+q51loop:
+	NIBBLES32(8)
+	BITS32(4)
+	VPAND        Y13, Y3, Y3
+	VPOR         Y3, Y1, Y1
+	VPMADDUBSW   4(DI), Y1, Y1
+	MINDOT
+	ADDQ         $24, SI
+	ADDQ         $36, DI
+	DECQ         CX
+	JNZ          q51loop
+
+	HSUM
+	VMOVSHDUP    X8, X8
+	VADDSS       X8, X0, X0
+	VMOVSS       X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func dotQ5_0AVX2(w, a unsafe.Pointer, nb int) float32
+// nb 32-element blocks (22-byte weight blocks, Q8_0 activations), > 0.
+TEXT ·dotQ5_0AVX2(SB), NOSPLIT, $0-28
+	MOVQ         w+0(FP), SI
+	MOVQ         a+8(FP), DI
+	MOVQ         nb+16(FP), CX
+	VPCMPEQW     Y15, Y15, Y15
+	VPSRLW       $15, Y15, Y15
+	MOVL         $0x0f0f0f0f, AX
+	VMOVD        AX, X14
+	VPBROADCASTD X14, Y14
+	MOVL         $0xf0f0f0f0, AX
+	VMOVD        AX, X13
+	VPBROADCASTD X13, Y13
+	BITCONSTS
+	VXORPS       Y0, Y0, Y0
+
+q50loop:
+	NIBBLES32(6)
+	BITS32(2)
+	VPANDN       Y13, Y3, Y3
+	VPOR         Y3, Y1, Y1
+	VMOVDQU      2(DI), Y2
+	VPSIGNB      Y1, Y1, Y3
+	VPSIGNB      Y1, Y2, Y2
+	VPMADDUBSW   Y2, Y3, Y3
+	VPMADDWD     Y15, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 0(SI), X4
+	VCVTPH2PS    X4, Y4
+	VPBROADCASTW 0(DI), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       Y5, Y4, Y4
+	VFMADD231PS  Y4, Y3, Y0
+	ADDQ         $22, SI
+	ADDQ         $34, DI
+	DECQ         CX
+	JNZ          q50loop
+
+	HSUM
+	VMOVSS       X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// Q5KGROUP multiplies group r of a Q5_K super-block: 32 quant bytes at
+// 48+32r(SI) (low nibbles elements 64r.., high 64r+32..), their 5th bits
+// bits 2r and 2r+1 of the 32 qh bytes in Y5, moved to bit 4 by the
+// shifts SLO and SHI (VPSLLW or VPSRLW by NLO and NHI).
+#define Q5KGROUP(r, SLO, NLO, SHI, NHI) \
+	VMOVDQU     (48+32*r)(SI), Y7                   \
+	VPSRLW      $4, Y7, Y8                          \
+	VPAND       Y15, Y7, Y7                         \
+	VPAND       Y15, Y8, Y8                         \
+	SLO         $NLO, Y5, Y9                        \
+	VPAND       Y13, Y9, Y9                         \
+	VPOR        Y9, Y7, Y7                          \
+	SHI         $NHI, Y5, Y9                        \
+	VPAND       Y13, Y9, Y9                         \
+	VPOR        Y9, Y8, Y8                          \
+	VPMADDUBSW  (4+64*r)(DI), Y7, Y7                \
+	VPMADDUBSW  (36+64*r)(DI), Y8, Y8               \
+	VPSHUFB     q4kScaleMask<>+(64*r)(SB), Y2, Y9   \
+	VPSHUFB     q4kScaleMask<>+(64*r+32)(SB), Y2, Y10 \
+	VPMADDWD    Y9, Y7, Y7                          \
+	VPMADDWD    Y10, Y8, Y8                         \
+	VPADDD      Y7, Y6, Y6                          \
+	VPADDD      Y8, Y6, Y6
+
+// func dotQ5KAVX2(w, a unsafe.Pointer, nb int) float32
+// nb 256-element super-blocks (Q5_K weights, Q8_K activations), > 0: the
+// Q4_K kernel with each quant's 5th bit from qh.
+TEXT ·dotQ5KAVX2(SB), NOSPLIT, $0-28
+	MOVQ         w+0(FP), SI
+	MOVQ         a+8(FP), DI
+	MOVQ         nb+16(FP), CX
+	MOVL         $0x0f0f0f0f, AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	MOVL         $0x10101010, AX
+	VMOVD        AX, X13
+	VPBROADCASTD X13, Y13
+	VMOVDQU      q4kMinDup<>(SB), X14
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+
+q5kloop:
+	Q4KSCALES
+	VMOVQ        R8, X2
+	VPBROADCASTQ X2, Y2
+	VMOVQ        R10, X3
+	VPSHUFB      X14, X3, X3
+	VPMOVZXBW    X3, Y3
+	VPMADDWD     260(DI), Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VBROADCASTSS 0(DI), Y4
+	VPBROADCASTW 2(SI), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       Y4, Y5, Y5
+	VFMADD231PS  Y5, Y3, Y1
+	VPBROADCASTW 0(SI), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       Y4, Y5, Y4
+	VMOVDQU      16(SI), Y5
+	VPXOR        Y6, Y6, Y6
+	Q5KGROUP(0, VPSLLW, 4, VPSLLW, 3)
+	Q5KGROUP(1, VPSLLW, 2, VPSLLW, 1)
+	Q5KGROUP(2, VPSLLW, 0, VPSRLW, 1)
+	Q5KGROUP(3, VPSRLW, 2, VPSRLW, 3)
+	VCVTDQ2PS    Y6, Y6
+	VFMADD231PS  Y4, Y6, Y0
+	ADDQ         $176, SI
+	ADDQ         $292, DI
+	DECQ         CX
+	JNZ          q5kloop
+
+	VSUBPS Y1, Y0, Y0
+	HSUM
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func dotBF16AVX2(w, a unsafe.Pointer, n int) float32
+// n is a positive multiple of 16. bf16 is the top half of a float32, so
+// interleaving each row's 16-bit values with zeros widens them exactly
+// (in an order that is the same for both rows).
+TEXT ·dotBF16AVX2(SB), NOSPLIT, $0-28
+	MOVQ   w+0(FP), SI
+	MOVQ   a+8(FP), DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VPXOR  Y15, Y15, Y15
+
+bf16loop:
+	VMOVDQU     0(SI), Y4
+	VMOVDQU     0(DI), Y5
+	VPUNPCKLWD  Y4, Y15, Y6
+	VPUNPCKHWD  Y4, Y15, Y7
+	VPUNPCKLWD  Y5, Y15, Y8
+	VPUNPCKHWD  Y5, Y15, Y9
+	VFMADD231PS Y8, Y6, Y0
+	VFMADD231PS Y9, Y7, Y1
+	ADDQ        $32, SI
+	ADDQ        $32, DI
+	SUBQ        $16, CX
+	JNZ         bf16loop
+
+	VADDPS Y1, Y0, Y0
+	HSUM
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// The *RowsVNNI kernels compute nrows dot products of consecutive weight
+// rows (rowB bytes apart) with one activation row, storing one float32 per
+// row at dst. They need AVX512-VNNI with AVX512VL: VPDPWSSD applies each
+// sub-block's scale (spread over the 16-bit lanes) to the VPMADDUBSW pair
+// sums and accumulates in one instruction, in place of VPMADDWD and
+// VPADDD, into four (Q4_K) or two (Q6_K) accumulators so that its latency
+// does not chain. The integer sums are those of the reference. Measured
+// on Zen 4 (thread CPU time, 64 L2-resident rows of 4096): 1.09x (Q4_K) and
+// 1.07x (Q6_K) the AVX2 kernels called row by row; broadcasting the
+// scales from a stack table with EVEX embedded broadcast, unpacking the
+// Q4_K scales with vector shuffles, GF2P8AFFINEQB for the Q6_K bit moves
+// and software prefetch were each slower.
 
 // Q4KGROUP multiplies the 64 elements of group r (32 quant bytes at
 // 16+32r(SI): sub-block 2r in the low nibbles, 2r+1 in the high ones).
@@ -820,3 +1082,17 @@ DATA q6kLanePair<>+8(SB)/8, $0x0100010001000100
 DATA q6kLanePair<>+16(SB)/8, $0x0302030203020302
 DATA q6kLanePair<>+24(SB)/8, $0x0302030203020302
 GLOBL q6kLanePair<>(SB), RODATA|NOPTR, $32
+
+// BITS32 constants: byte i takes byte i/8 of the broadcast u32 and is ORed
+// with all bits but bit i%8 set.
+DATA bits32Shuf<>+0(SB)/8, $0x0000000000000000
+DATA bits32Shuf<>+8(SB)/8, $0x0101010101010101
+DATA bits32Shuf<>+16(SB)/8, $0x0202020202020202
+DATA bits32Shuf<>+24(SB)/8, $0x0303030303030303
+GLOBL bits32Shuf<>(SB), RODATA|NOPTR, $32
+
+DATA bits32Mask<>+0(SB)/8, $0x7fbfdfeff7fbfdfe
+DATA bits32Mask<>+8(SB)/8, $0x7fbfdfeff7fbfdfe
+DATA bits32Mask<>+16(SB)/8, $0x7fbfdfeff7fbfdfe
+DATA bits32Mask<>+24(SB)/8, $0x7fbfdfeff7fbfdfe
+GLOBL bits32Mask<>(SB), RODATA|NOPTR, $32

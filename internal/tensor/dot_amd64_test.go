@@ -26,7 +26,13 @@ func TestAVX2DotMatchesReference(t *testing.T) {
 		{Q4_0, dotQ4_0Q8_0AVX2, dotQ4_0Q8_0, qk32},
 		{Q4_K, dotQ4KQ8KAVX2, dotQ4KQ8K, QK_K},
 		{Q6_K, dotQ6KQ8KAVX2, dotQ6KQ8K, QK_K},
+		{Q4_1, blockDot(dotQ4_1AVX2, qk32), dotQ4_1Q8_1, qk32},
+		{Q5_0, blockDot(dotQ5_0AVX2, qk32), dotQ5_0Q8_0, qk32},
+		{Q5_1, blockDot(dotQ5_1AVX2, qk32), dotQ5_1Q8_1, qk32},
+		{Q5_K, blockDot(dotQ5KAVX2, QK_K), dotQ5KQ8K, QK_K},
+		{BF16, dotBF16BF16AVX2, dotBF16BF16, 1},
 	}
+
 	r := rand.New(rand.NewPCG(11, 13))
 	for _, c := range cases {
 		var lengths []int
