@@ -117,3 +117,30 @@ func BenchmarkDecodePaged(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPrefill times one prefill step's attention per layer: 512
+// queries at positions 3584-4095 (the last ubatch of a 4K prompt) on the
+// benchmark layer shape, reporting query tokens per second per layer.
+func BenchmarkPrefill(b *testing.B) {
+	const nHead, hd, n, depth = 32, 64, 512, 4096
+	for _, typ := range []tensor.Type{tensor.F16, tensor.Q8_0} {
+		b.Run(typ.String(), func(b *testing.B) {
+			s := Shape{Layers: 1, Ctx: depth, KVHeads: 8, HeadDim: hd, ElemType: typ}
+			c, err := NewContiguous(s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			fillCache(b, c, s, depth)
+			r := rand.New(rand.NewPCG(4, 4))
+			q := randVec(r, n*nHead*hd)
+			out := make([]float32, len(q))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := c.Attend(0, depth-n, q, n, nHead, 0.125, out); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "tok/s")
+		})
+	}
+}
