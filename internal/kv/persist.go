@@ -295,6 +295,7 @@ func (p *Pool) Load(r io.Reader, fingerprint string) (*Seq, []int32, error) {
 				if err != nil {
 					return err
 				}
+				p.blocks[id].sink = b == 0
 				s.table = append(s.table, id)
 			}
 			id := s.table[b]

@@ -23,7 +23,8 @@ type PoolOptions struct {
 	// 1024; 0 means 256. Block sizes up to 1024 give bit-identical results.
 	BlockSize int
 	// RAM is the most bytes of blocks held in memory; 0 means no limit.
-	// Past it, the least recently written blocks are spilled to a file.
+	// Past it, the least recently written blocks are spilled to a file,
+	// sequences' first blocks (attention sinks) last.
 	RAM int64
 	// SpillPath is the spill file (created, truncated and deleted on
 	// Close); empty means an anonymous temporary file.
@@ -69,6 +70,7 @@ type block struct {
 	slot int64  // spill file slot, or -1
 	refs int    // sequences whose tables hold it
 	used uint64 // pool tick of the last write, for eviction
+	sink bool   // a sequence's first block: spilled last
 }
 
 // NewPool makes a pool for sequences of shape s (s.Ctx is the most
@@ -218,12 +220,16 @@ func (p *Pool) makeRoom(extra int64, keep []int) error {
 			p.resident -= bb
 			continue
 		}
+		// The least recently written block goes first; sequences' first
+		// blocks (attention sinks, which sparse policies always read) go
+		// last.
 		victim := -1
+		older := func(a, b *block) bool { return a.sink != b.sink && b.sink || a.sink == b.sink && a.used < b.used }
 		for id, b := range p.blocks {
 			if b.refs == 0 || b.data == nil || slices.Contains(keep, id) {
 				continue
 			}
-			if victim < 0 || b.used < p.blocks[victim].used {
+			if victim < 0 || older(b, p.blocks[victim]) {
 				victim = id
 			}
 		}

@@ -125,6 +125,7 @@ func (s *Seq) writable(b int, keep []int) (int, error) {
 	}
 	p.release(id)
 	s.table[b] = nid
+	dst.sink = b == 0
 	// What follows this sequence's positions in the copy is another
 	// sequence's; start from zeros there as in a fresh block.
 	s.clearValues(b, max(s.n, b*p.l.block), (b+1)*p.l.block)
@@ -175,6 +176,7 @@ func (s *Seq) Store(layer, pos int, k, v []float32, n int) error {
 			if err != nil {
 				return err
 			}
+			p.blocks[id].sink = b == 0
 			s.table = append(s.table, id)
 		}
 		id, err := s.writable(b, keep)
