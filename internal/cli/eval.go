@@ -7,26 +7,44 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/longctx/longctx/internal/engine"
+	"github.com/longctx/longctx/internal/eval/dataset"
 	"github.com/longctx/longctx/internal/eval/gen"
+	"github.com/longctx/longctx/internal/eval/report"
 	"github.com/longctx/longctx/internal/eval/runner"
 	"github.com/longctx/longctx/internal/eval/store"
 	"github.com/longctx/longctx/internal/eval/target"
-	"github.com/longctx/longctx/internal/tensor"
 )
 
-// evalCmd runs long-context benchmarks against an OpenAI-compatible server
-// or the built-in engine.
+// fileSuites are the benchmarks read from their published files, with the
+// flag that names the file.
+var fileSuites = []string{"longbench", "longbench2", "leval", "loogle"}
+
+// evalCmd runs long-context benchmarks against the built-in engine or an
+// OpenAI-compatible server; "eval compare A B" and "eval report DIR" work
+// on finished runs.
 func evalCmd(env *Env) error {
-	fs := newFlags(env, "eval", "--suite niah,ruler --lengths 4k,8k --target URL --model NAME [flags]")
-	suites := fs.String("suite", "niah", "suites to run, comma-separated: niah, ruler")
-	tasks := fs.String("tasks", "", "RULER tasks, comma-separated (default all 13; qa_1/qa_2 only with --squad/--hotpotqa)")
+	if len(env.Args) > 0 {
+		sub := &Env{Args: env.Args[1:], Stdin: env.Stdin, Stdout: env.Stdout, Stderr: env.Stderr}
+		switch env.Args[0] {
+		case "compare":
+			return evalCompareCmd(sub)
+		case "report":
+			return evalReportCmd(sub)
+		}
+	}
+	fs := newFlags(env, "eval", "--suite niah,ruler --lengths 4k,8k (--target URL --model NAME | -m FILE) [flags]\n"+
+		"       longctx eval compare RUN_A RUN_B\n       longctx eval report RUN")
+	suites := fs.String("suite", "niah", "suites, comma-separated: "+strings.Join(append(gen.Suites(), fileSuites...), ", "))
+	tasks := fs.String("tasks", "", "only these tasks, comma-separated, as task or suite:task (default: all; RULER qa_1/qa_2 need --squad/--hotpotqa)")
 	lengths := fs.String("lengths", "4k", "context lengths in tokens, comma-separated (4096, 4k, 128k)")
-	samples := fs.Int("samples", 10, "samples per task (or NIAH cell) and length")
+	samples := fs.Int("samples", 10, "samples per task (or NIAH cell) and length; file-based tasks: at most this many items")
 	depths := fs.String("depths", "0,10,20,30,40,50,60,70,80,90,100", "NIAH needle depths in percent, comma-separated")
 	targetURL := fs.String("target", "", "OpenAI-compatible base URL, or 'builtin'")
 	modelName := fs.String("model", "", "model name sent to the server")
@@ -35,8 +53,8 @@ func evalCmd(env *Env) error {
 	keyEnv := fs.String("api-key-env", "OPENAI_API_KEY", "environment variable holding the API key")
 	concurrency := fs.Int("concurrency", 4, "requests in flight at once")
 	seed := fs.Uint64("seed", 42, "generator seed")
-	out := fs.String("out", "eval-out", "directory for results.sqlite and summary.json")
-	asJSON := fs.Bool("json", false, "print the summary as JSON on stdout")
+	out := fs.String("out", "eval-out", "directory for results.sqlite, summary.json, run.json, report.html")
+	asJSON := fs.Bool("json", false, `print the summary on stdout as JSON {"suite": {"task": {"length": score}}}`)
 	noCache := fs.Bool("no-cache", false, "ask the target again even for requests already stored")
 	timeout := fs.Duration("timeout", 10*time.Minute, "per-request timeout")
 	retries := fs.Int("retries", 5, "retries on 429/5xx/timeouts")
@@ -44,10 +62,17 @@ func evalCmd(env *Env) error {
 	niahHay := fs.String("niah-haystack", "essay", "NIAH haystack: essay or noise")
 	squad := fs.String("squad", "", "SQuAD v2 dev JSON for RULER qa_1")
 	hotpot := fs.String("hotpotqa", "", "HotpotQA dev (distractor) JSON for RULER qa_2")
-	tokenizer := fs.String("tokenizer", "auto", "length fitting: auto (server /tokenize, else an estimate) or estimate")
+	paths := map[string]*string{
+		"longbench":  fs.String("longbench", "", "LongBench v1/-E jsonl file or directory (suite longbench)"),
+		"longbench2": fs.String("longbench2", "", "LongBench v2 data.json or jsonl (suite longbench2)"),
+		"leval":      fs.String("leval", "", "L-Eval task jsonl file or directory (suite leval)"),
+		"loogle":     fs.String("loogle", "", "LooGLE jsonl file or directory (suite loogle)"),
+	}
+	tokenizer := fs.String("tokenizer", "auto", "length fitting: auto (the model's tokenizer, or the server's /tokenize, else an estimate) or estimate")
 	bytesPerTok := fs.Float64("bytes-per-token", 3, "bytes per token for the estimate (lower = shorter, safer prompts)")
 	reserve := fs.Int("reserve", -1, "tokens kept free for the chat template (default 64 for chat, 0 for completions)")
 	temperature := fs.Float64("temperature", 0, "sampling temperature (0 = greedy)")
+	builtinOptions := builtinFlags(fs)
 	if _, err := parse(fs, env.Args); err != nil {
 		return err
 	}
@@ -59,6 +84,33 @@ func evalCmd(env *Env) error {
 	if !builtin && (*targetURL == "" || *modelName == "") {
 		return fmt.Errorf("%w: --target URL and --model NAME are required (or -m FILE for the built-in engine)", errUsage)
 	}
+	meta := &report.Meta{Seed: *seed, Samples: *samples, Suites: splitList(*suites)}
+	var lens []int
+	for _, l := range splitList(*lengths) {
+		n, err := gen.ParseLength(l)
+		if err != nil {
+			return fmt.Errorf("%w: --lengths: %v", errUsage, err)
+		}
+		lens = append(lens, n)
+	}
+	var ds []int
+	for _, d := range splitList(*depths) {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 0 || n > 100 {
+			return fmt.Errorf("%w: --depths: %q is not a percentage 0..100", errUsage, d)
+		}
+		ds = append(ds, n)
+	}
+	if *samples <= 0 || len(lens) == 0 || len(meta.Suites) == 0 {
+		return fmt.Errorf("%w: need --samples > 0, a length and a suite", errUsage)
+	}
+	for _, s := range meta.Suites {
+		if !slices.Contains(gen.Suites(), s) && !slices.Contains(fileSuites, s) {
+			return fmt.Errorf("%w: unknown suite %q (have %s)", errUsage, s, strings.Join(append(gen.Suites(), fileSuites...), ", "))
+		}
+	}
+	meta.Lengths = lens
+
 	var eng *engine.Engine
 	if builtin {
 		var err error
@@ -67,7 +119,6 @@ func evalCmd(env *Env) error {
 		}
 		defer eng.Close()
 		if eng.Template == nil && *endpoint == "chat" {
-			fmt.Fprintln(env.Stderr, "eval: the model has no chat template; sending raw prompts (completions mode)")
 			*endpoint = "completions"
 		}
 	}
@@ -79,32 +130,66 @@ func evalCmd(env *Env) error {
 	default:
 		return fmt.Errorf("%w: --endpoint %q (want chat or completions)", errUsage, *endpoint)
 	}
-	cfg := runner.Config{Mode: mode, Samples: *samples, Concurrency: *concurrency, NoCache: *noCache,
-		Temperature: *temperature, NIAH: gen.NIAHOptions{Haystack: *niahHay}}
-	cfg.Suites = splitList(*suites)
-	cfg.RulerTasks = splitList(*tasks)
-	for _, l := range splitList(*lengths) {
-		n, err := gen.ParseLength(l)
-		if err != nil {
-			return fmt.Errorf("%w: --lengths: %v", errUsage, err)
-		}
-		cfg.Lengths = append(cfg.Lengths, n)
-	}
-	for _, d := range splitList(*depths) {
-		n, err := strconv.Atoi(d)
-		if err != nil || n < 0 || n > 100 {
-			return fmt.Errorf("%w: --depths: %q is not a percentage 0..100", errUsage, d)
-		}
-		cfg.Depths = append(cfg.Depths, n)
-	}
-	if *samples <= 0 || len(cfg.Lengths) == 0 {
-		return fmt.Errorf("%w: need --samples > 0 and at least one length", errUsage)
+	meta.Mode = mode
+	if *reserve < 0 {
+		*reserve = map[string]int{runner.ModeChat: 64, runner.ModeCompletion: 0}[mode]
 	}
 
-	gcfg := gen.Config{Seed: *seed, Reserve: *reserve}
-	if gcfg.Reserve < 0 {
-		gcfg.Reserve = map[string]int{runner.ModeChat: 64, runner.ModeCompletion: 0}[mode]
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var client target.Target
+	var tok gen.Tokenizer
+	rawOK := false
+	if builtin {
+		opt, desc, err := builtinOptions(eng)
+		if err != nil {
+			return err
+		}
+		b := target.NewBuiltin(eng, filepath.Base(*modelFile), opt)
+		client, tok, rawOK, meta.Options = b, b, true, desc
+		meta.Tokenizer = "the model's own tokenizer"
+		if mode == runner.ModeChat {
+			meta.Template = fmt.Sprintf("the model's chat template (%d tokens reserved for it)", *reserve)
+		} else {
+			meta.Template = "none: raw prompts (the model has no chat template, or --endpoint completions)"
+		}
+	} else {
+		oa, err := target.NewOpenAI(target.OpenAIConfig{BaseURL: *targetURL, Model: *modelName, APIKey: os.Getenv(*keyEnv),
+			Endpoint: *endpoint, Concurrency: *concurrency, Timeout: *timeout, MaxRetries: *retries})
+		if err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		client = oa
+		if mode == runner.ModeChat {
+			meta.Template = fmt.Sprintf("the server's chat template (%d tokens reserved for it)", *reserve)
+		} else {
+			meta.Template = "none: raw prompts to /v1/completions"
+		}
+		switch *tokenizer {
+		case "auto":
+			if rt, err := oa.Tokenizer(ctx); err == nil {
+				tok, meta.Tokenizer = rt, "the server's /tokenize"
+			} else {
+				meta.Notes = append(meta.Notes, fmt.Sprintf("the server has no usable /tokenize (%v)", err))
+			}
+		case "estimate":
+		default:
+			return fmt.Errorf("%w: --tokenizer %q (want auto or estimate)", errUsage, *tokenizer)
+		}
 	}
+	if tok == nil || *tokenizer == "estimate" {
+		est := gen.Estimate{BytesPerToken: *bytesPerTok}
+		tok, meta.Tokenizer, meta.Estimated = est, est.String(), true
+	}
+	meta.Target = client.Name()
+	if meta.Estimated {
+		fmt.Fprintf(env.Stderr, "eval: WARNING: lengths use %s\n", meta.Tokenizer)
+	} else {
+		fmt.Fprintf(env.Stderr, "eval: lengths fitted with %s\n", meta.Tokenizer)
+	}
+	fmt.Fprintf(env.Stderr, "eval: target %s; prompt mode %s; chat template: %s\n", client.Name(), mode, meta.Template)
+
+	gcfg := gen.Config{Seed: *seed, Tokenizer: tok, Reserve: *reserve, NIAH: gen.NIAHOptions{Haystack: *niahHay}}
 	if *haystack != "" {
 		b, err := os.ReadFile(*haystack)
 		if err != nil {
@@ -123,58 +208,25 @@ func evalCmd(env *Env) error {
 			return err
 		}
 	}
-	if len(cfg.RulerTasks) == 0 {
-		for _, t := range gen.RulerTasks() {
-			if (t == "qa_1" && gcfg.SQuAD == nil) || (t == "qa_2" && gcfg.HotpotQA == nil) {
-				fmt.Fprintf(env.Stderr, "eval: skipping RULER %s (no %s file given)\n", t, map[string]string{"qa_1": "--squad", "qa_2": "--hotpotqa"}[t])
-				continue
-			}
-			cfg.RulerTasks = append(cfg.RulerTasks, t)
-		}
-	}
-
-	var client target.Target
-	var builtinTarget *target.Builtin
-	var openai *target.OpenAI
-	if builtin {
-		builtinTarget = target.NewBuiltin(eng, filepath.Base(*modelFile), tensor.F16)
-		client = builtinTarget
-	} else {
-		if openai, err = target.NewOpenAI(target.OpenAIConfig{BaseURL: *targetURL, Model: *modelName, APIKey: os.Getenv(*keyEnv),
-			Endpoint: *endpoint, Concurrency: *concurrency, Timeout: *timeout, MaxRetries: *retries}); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
-		client = openai
-	}
-	cfg.Target = client
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	switch {
-	case builtin:
-		gcfg.Tokenizer = builtinTarget
-		fmt.Fprintln(env.Stderr, "eval: lengths fitted with the model's own tokenizer")
-	case *tokenizer == "auto":
-		if tok, err := openai.Tokenizer(ctx); err == nil {
-			gcfg.Tokenizer = tok
-			fmt.Fprintf(env.Stderr, "eval: lengths fitted with the server's /tokenize (chat template tokens: %d reserved)\n", gcfg.Reserve)
-		} else {
-			est := gen.Estimate{BytesPerToken: *bytesPerTok}
-			gcfg.Tokenizer = est
-			fmt.Fprintf(env.Stderr, "eval: WARNING: server has no usable /tokenize (%v); lengths use %s\n", err, est)
-		}
-	case *tokenizer == "estimate":
-		est := gen.Estimate{BytesPerToken: *bytesPerTok}
-		gcfg.Tokenizer = est
-		fmt.Fprintf(env.Stderr, "eval: WARNING: lengths use %s\n", est)
-	default:
-		return fmt.Errorf("%w: --tokenizer %q (want auto or estimate)", errUsage, *tokenizer)
-	}
-	if cfg.Gen, err = gen.New(gcfg); err != nil {
+	g, err := gen.New(gcfg)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stderr, "eval: target %s, prompt mode %s (answer prefix at the end of the %s)\n",
-		client.Name(), mode, map[string]string{runner.ModeChat: "user message", runner.ModeCompletion: "raw prompt"}[mode])
+	missingQA := map[string]string{}
+	if gcfg.SQuAD == nil {
+		missingQA["qa_1"] = "--squad"
+	}
+	if gcfg.HotpotQA == nil {
+		missingQA["qa_2"] = "--hotpotqa"
+	}
+	srcs, notes, err := evalSources(g, meta.Suites, splitList(*tasks), ds, missingQA, paths, tok, *reserve)
+	if err != nil {
+		return err
+	}
+	meta.Notes = append(meta.Notes, notes...)
+	for _, n := range notes {
+		fmt.Fprintln(env.Stderr, "eval: "+n)
+	}
 
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
@@ -184,21 +236,29 @@ func evalCmd(env *Env) error {
 		return err
 	}
 	defer st.Close()
-	cfg.Store = st
-	if !*asJSON {
+	cfg := runner.Config{Target: client, Store: st, Mode: mode, RawOK: rawOK, Sources: srcs, Lengths: lens, Samples: *samples,
+		Concurrency: *concurrency, NoCache: *noCache, Temperature: *temperature}
+	if isTerminal(env.Stderr) {
 		cfg.Progress = env.Stderr
 	}
+	meta.Started = time.Now()
 	sum, stats, err := runner.Run(ctx, cfg)
 	if err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("interrupted; finished results are in %s, rerun the same command to resume", filepath.Join(*out, "results.sqlite"))
+			return fmt.Errorf("interrupted; %d answers are in %s, rerun the same command to resume", stats.Requested+stats.Cached, filepath.Join(*out, "results.sqlite"))
 		}
 		return err
 	}
-	if err := runner.WriteJSON(filepath.Join(*out, "summary.json"), sum); err != nil {
+	meta.Finished = time.Now()
+	meta.Requested, meta.Cached, meta.Truncated = stats.Requested, stats.Cached, stats.Truncated
+	if stats.Truncated > 0 {
+		meta.Notes = append(meta.Notes, fmt.Sprintf("%d prompts were cut by their benchmark's truncation rule", stats.Truncated))
+	}
+	if err := writeRun(*out, &report.Run{Dir: *out, Meta: meta, Summary: sum}); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stderr, "eval: %d requests sent, %d answered from the store\n", stats.Requested, stats.Cached)
+	fmt.Fprintf(env.Stderr, "eval: %d requests sent, %d answered from the store, %d prompts truncated; took %s; report %s\n",
+		stats.Requested, stats.Cached, stats.Truncated, stats.Elapsed.Round(time.Second), filepath.Join(*out, "report.html"))
 	if *asJSON {
 		b, err := json.Marshal(sum)
 		if err != nil {
@@ -207,7 +267,112 @@ func evalCmd(env *Env) error {
 		_, err = fmt.Fprintln(env.Stdout, string(b))
 		return err
 	}
-	runner.WriteTable(env.Stdout, sum, cfg.Lengths)
+	runner.WriteTable(env.Stdout, sum, lens)
+	return nil
+}
+
+// evalSources makes one runner.Source per suite, applying the task filter
+// (entries are task or suite:task and must each match a chosen suite).
+// missingQA names the RULER QA tasks without their file and the flag that
+// gives it.
+func evalSources(g *gen.Generator, suites, filter []string, depths []int, missingQA map[string]string,
+	paths map[string]*string, tok gen.Tokenizer, reserve int) ([]runner.Source, []string, error) {
+	used := make([]bool, len(filter))
+	want := func(suite string, have []string) []string {
+		var out []string
+		for i, f := range filter {
+			s, t, ok := strings.Cut(f, ":")
+			if !ok {
+				s, t = suite, f
+			}
+			if s == suite && slices.Contains(have, t) {
+				out = append(out, t)
+				used[i] = true
+			}
+		}
+		return out
+	}
+	var srcs []runner.Source
+	var notes []string
+	for _, suite := range suites {
+		var src runner.Source
+		var err error
+		switch {
+		case suite == "niah":
+			src, err = runner.Generated(g, suite, gen.DepthTasks(depths))
+		case slices.Contains(gen.Suites(), suite):
+			tasks := want(suite, gen.Tasks(suite))
+			if suite == "ruler" && len(tasks) == 0 {
+				for _, t := range gen.RulerTasks() {
+					if flag, ok := missingQA[t]; ok {
+						notes = append(notes, fmt.Sprintf("RULER %s skipped (no %s file given)", t, flag))
+						continue
+					}
+					tasks = append(tasks, t)
+				}
+			}
+			src, err = runner.Generated(g, suite, tasks)
+		default:
+			path := *paths[suite]
+			if path == "" {
+				return nil, nil, fmt.Errorf("%w: suite %s needs --%s PATH (the benchmark's published files)", errUsage, suite, suite)
+			}
+			var set *dataset.Set
+			switch suite {
+			case "longbench":
+				set, err = dataset.LoadLongBench(path)
+			case "longbench2":
+				set, err = dataset.LoadLongBench2(path)
+			case "leval":
+				var n []string
+				set, n, err = dataset.LoadLEval(path)
+				notes = append(notes, n...)
+			case "loogle":
+				set, err = dataset.LoadLooGLE(path)
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			src, err = runner.Only(set.Bind(tok, reserve), want(suite, set.Tasks()))
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		srcs = append(srcs, src)
+	}
+	for i, f := range filter {
+		if !used[i] {
+			return nil, nil, fmt.Errorf("%w: --tasks: %q is not a task of the chosen suites", errUsage, f)
+		}
+	}
+	return srcs, notes, nil
+}
+
+// writeRun writes summary.json, run.json, report.html and, for niah, the
+// heatmap PNG, each atomically.
+func writeRun(dir string, r *report.Run) error {
+	if err := runner.WriteJSON(filepath.Join(dir, "summary.json"), r.Summary); err != nil {
+		return err
+	}
+	if r.Meta != nil {
+		if err := runner.WriteJSON(filepath.Join(dir, "run.json"), r.Meta); err != nil {
+			return err
+		}
+	}
+	var html strings.Builder
+	if err := report.WriteHTML(&html, r); err != nil {
+		return err
+	}
+	if err := runner.WriteFileAtomic(filepath.Join(dir, "report.html"), []byte(html.String())); err != nil {
+		return err
+	}
+	if niah, ok := r.Summary["niah"]; ok {
+		var png strings.Builder
+		if err := report.WriteHeatmapPNG(&png, report.NIAHGrid(niah)); err != nil {
+			return err
+		}
+		return runner.WriteFileAtomic(filepath.Join(dir, "niah_heatmap.png"), []byte(png.String()))
+	}
 	return nil
 }
 

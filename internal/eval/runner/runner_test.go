@@ -234,6 +234,13 @@ func TestBuildRequest(t *testing.T) {
 			t.Errorf("Generated(%s, %v) accepted", c.suite, c.tasks)
 		}
 	}
+	src, _ := Generated(g, "threading", nil)
+	if o, err := Only(src, []string{"threading"}); err != nil || strings.Join(o.Tasks(), ",") != "threading" || o.Suite() != "threading" {
+		t.Errorf("Only: %v %v", o, err)
+	}
+	if _, err := Only(src, []string{"cwe"}); err == nil {
+		t.Error("Only accepted another suite's task")
+	}
 	a, _, _ := Key("t", ModeChat, r, target.Params{MaxTokens: 1})
 	b, _, _ := Key("t", ModeChat, r, target.Params{MaxTokens: 2})
 	c, _, _ := Key("u", ModeChat, r, target.Params{MaxTokens: 1})

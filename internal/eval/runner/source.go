@@ -53,3 +53,26 @@ func (s *generated) Items(string) int { return 0 }
 func (s *generated) Sample(task string, length, index int) (gen.Sample, error) {
 	return s.g.Sample(s.suite, task, length, index)
 }
+
+// only restricts a Source to some of its tasks.
+type only struct {
+	Source
+	tasks []string
+}
+
+func (o only) Tasks() []string { return o.tasks }
+
+// Only restricts src to tasks, which must all be src's; no tasks leaves
+// src as it is.
+func Only(src Source, tasks []string) (Source, error) {
+	if len(tasks) == 0 {
+		return src, nil
+	}
+	have := src.Tasks()
+	for _, t := range tasks {
+		if !slices.Contains(have, t) {
+			return nil, fmt.Errorf("runner: %s has no task %q", src.Suite(), t)
+		}
+	}
+	return only{src, tasks}, nil
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/longctx/longctx/internal/chat"
 	"github.com/longctx/longctx/internal/engine"
+	"github.com/longctx/longctx/internal/kv"
 	"github.com/longctx/longctx/internal/sample"
 	"github.com/longctx/longctx/internal/tensor"
 )
@@ -17,15 +18,34 @@ import (
 type Builtin struct {
 	e    *engine.Engine
 	name string
-	kv   tensor.Type
+	opt  BuiltinOptions
+}
+
+// BuiltinOptions are the engine settings a run is made with. Whatever
+// changes answers must be named in Variant, since Variant is part of the
+// target's Name and so of every cache key: two runs that differ only in,
+// say, the attention policy must not share stored answers.
+type BuiltinOptions struct {
+	KVType tensor.Type // KV cache element type (F16 or F32)
+	// NewCache, when set, makes each request's KV cache (attention
+	// policies, storage options); see engine.Request.NewCache.
+	NewCache func(ctx int) (kv.Cache, error)
+	// Variant describes the settings, e.g. "kv=f16 attention=snapkv budget=1024".
+	Variant string
 }
 
 // NewBuiltin wraps an engine; name identifies the model in cache keys.
-func NewBuiltin(e *engine.Engine, name string, kv tensor.Type) *Builtin {
-	return &Builtin{e: e, name: name, kv: kv}
+func NewBuiltin(e *engine.Engine, name string, opt BuiltinOptions) *Builtin {
+	return &Builtin{e: e, name: name, opt: opt}
 }
 
-func (b *Builtin) Name() string { return "builtin:" + b.name }
+// Name is "builtin:<model>" followed by the options' Variant.
+func (b *Builtin) Name() string {
+	if b.opt.Variant == "" {
+		return "builtin:" + b.name
+	}
+	return "builtin:" + b.name + " " + b.opt.Variant
+}
 
 // HasChat reports whether the model has a chat template.
 func (b *Builtin) HasChat() bool { return b.e.Template != nil }
@@ -43,7 +63,7 @@ func (b *Builtin) Generate(ctx context.Context, req Request, p Params) (Response
 	if p.TopP > 0 {
 		sp.TopP = float32(p.TopP)
 	}
-	er := engine.Request{Prompt: req.Prompt, MaxTokens: p.MaxTokens, KVType: b.kv, Sampling: sp, Stop: p.Stop}
+	er := engine.Request{Prompt: req.Prompt, MaxTokens: p.MaxTokens, KVType: b.opt.KVType, NewCache: b.opt.NewCache, Sampling: sp, Stop: p.Stop}
 	for _, m := range req.Messages {
 		er.Messages = append(er.Messages, chat.Message{Role: m.Role, Content: m.Content})
 	}

@@ -11,8 +11,9 @@ import (
 )
 
 // RemoteTokenizer counts tokens with the server's /tokenize endpoint
-// (llama.cpp's server and vLLM have one; the count leaves out special
-// tokens the server would add, such as BOS).
+// (llama.cpp's server, vLLM and longctx's have one). Servers that add a BOS
+// by default count it too; that over-counts by one token, which only makes
+// fitted prompts a token shorter.
 type RemoteTokenizer struct {
 	url, model string
 	client     *http.Client
