@@ -61,9 +61,9 @@ type attendArgs struct {
 	read                 atomic.Int64
 }
 
-// blockInfo is what pass 1 of a chunk learned about one of its blocks.
-type blockInfo struct {
-	b, g0, g1 int // block, and the groups read
+// run is a range of groups of one block that pass 1 of a chunk computed.
+type run struct {
+	b, g0, g1 int // block and groups
 	off       int // where its scores start in a row
 	active    []bool
 }
@@ -76,7 +76,9 @@ type unitScratch struct {
 	run, part []float32 // partials: rows × (max, sum, output)
 	h16       []uint16
 	ivals     [][]Span // visible intervals per row in the current block
-	blocks    []blockInfo
+	active    []bool   // rows that see something in the current block
+	marks     []bool   // groups of the current block some row sees
+	runs      []run
 	buf       []byte
 }
 
@@ -101,14 +103,12 @@ func (a *attention) getScratch(rows, chunkBlocks int) *unitScratch {
 	for len(s.ivals) < rows {
 		s.ivals = append(s.ivals, nil)
 	}
-	for len(s.blocks) < chunkBlocks {
-		s.blocks = append(s.blocks, blockInfo{})
+	if cap(s.active) < padded {
+		s.active = make([]bool, padded)
 	}
-	for i := range s.blocks {
-		if cap(s.blocks[i].active) < padded {
-			s.blocks[i].active = make([]bool, padded)
-		}
-		s.blocks[i].active = s.blocks[i].active[:padded]
+	s.active = s.active[:padded]
+	if len(s.marks) != l.block/groupLen {
+		s.marks = make([]bool, l.block/groupLen)
 	}
 	if len(s.buf) < l.tileBytes {
 		s.buf = make([]byte, l.tileBytes)
@@ -337,65 +337,58 @@ func (a *attention) chunk(src tileReader, args *attendArgs, u unit, s *unitScrat
 	negInf := float32(math.Inf(-1))
 	w := 2 + hd
 
-	// Pass 1: scores, masked to what each row may see.
+	// Pass 1: scores, masked to what each row may see. The groups some row
+	// sees form runs (one per block for dense attention); only those are
+	// read and computed.
 	nb := 0
 	for b := c * chunkBlocks; b < (c+1)*chunkBlocks && b*B < args.pos+u.t1; b++ {
 		t0 := b * B
-		lo, hi := t0+B, t0
+		any := false
+		clear(s.marks)
 		for r := 0; r < rows; r++ {
 			tok, h := u.t0+r/group, u.kvh*group+r%group
 			s.ivals[r] = visible(s.ivals[r][:0], args, h, args.pos+tok+1, t0, t0+B)
-			if iv := s.ivals[r]; len(iv) > 0 {
-				lo, hi = min(lo, iv[0].From), max(hi, iv[len(iv)-1].To)
+			s.active[r] = len(s.ivals[r]) > 0
+			for _, iv := range s.ivals[r] {
+				any = true
+				for g := (iv.From - t0) / groupLen; g < (iv.To-t0+groupLen-1)/groupLen; g++ {
+					s.marks[g] = true
+				}
 			}
 		}
-		if lo >= hi {
+		if !any {
 			continue
 		}
-		bi := &s.blocks[nb]
-		nb++
-		bi.b, bi.g0, bi.g1 = b, (lo-t0)/groupLen, (hi-t0+groupLen-1)/groupLen
-		off := (b-c*chunkBlocks)*B + bi.g0*groupLen
-		bi.off = off
-		for r := range bi.active {
-			bi.active[r] = r < rows && len(s.ivals[r]) > 0
+		for r := rows; r < len(s.active); r++ {
+			s.active[r] = false
 		}
-		k, err := src.keys(args.layer, u.kvh, b, bi.g0, bi.g1, s.buf)
-		if err != nil {
-			return err
-		}
-		ng := bi.g1 - bi.g0
-		args.read.Add(int64(ng * l.groupK))
-		for qi := 0; qi < nq; qi++ {
-			if anyActive(bi.active[qi*quad : (qi+1)*quad]) {
-				a.k.scores(s.q[qi*quad*hd:], k, ng, hd, s.s[qi*quad*cl+off:], cl, args.scale)
-			}
-		}
-		for r := 0; r < nq*quad; r++ {
-			sr := s.s[r*cl+off : r*cl+off+ng*groupLen]
-			if !bi.active[r] {
-				fill(sr, negInf)
+		for g0 := 0; g0 < B/groupLen; {
+			if !s.marks[g0] {
+				g0++
 				continue
 			}
-			prev := t0 + bi.g0*groupLen
-			for _, iv := range s.ivals[r] {
-				fill(sr[prev-t0-bi.g0*groupLen:iv.From-t0-bi.g0*groupLen], negInf)
-				prev = iv.To
+			g1 := g0 + 1
+			for g1 < B/groupLen && s.marks[g1] {
+				g1++
 			}
-			fill(sr[prev-t0-bi.g0*groupLen:], negInf)
+			if err := a.scoresRun(src, args, u, s, nb, b, g0, g1, (b-c*chunkBlocks)*B, cl, nq); err != nil {
+				return err
+			}
+			nb++
+			g0 = g1
 		}
 	}
 
 	// Pass 2: softmax over the chunk, per row.
 	for r := 0; r < nq*quad; r++ {
 		m := negInf
-		for _, bi := range s.blocks[:nb] {
+		for _, bi := range s.runs[:nb] {
 			m = max(m, maxOf(s.s[r*cl+bi.off:r*cl+bi.off+(bi.g1-bi.g0)*groupLen]))
 		}
 		var sum float32
 		if m != negInf {
 			var lanes [8]float32
-			for _, bi := range s.blocks[:nb] {
+			for _, bi := range s.runs[:nb] {
 				expSub(s.s[r*cl+bi.off:r*cl+bi.off+(bi.g1-bi.g0)*groupLen], m, &lanes)
 			}
 			sum = sumLanes(lanes)
@@ -403,12 +396,12 @@ func (a *attention) chunk(src tileReader, args *attendArgs, u unit, s *unitScrat
 		switch {
 		case sum == 0:
 			// Nothing visible: zero weights (exp of -Inf - -Inf is NaN).
-			for _, bi := range s.blocks[:nb] {
+			for _, bi := range s.runs[:nb] {
 				clear(s.s[r*cl+bi.off : r*cl+bi.off+(bi.g1-bi.g0)*groupLen])
 			}
 		case l.typ == tensor.F16:
 			inv := 1 / sum
-			for _, bi := range s.blocks[:nb] {
+			for _, bi := range s.runs[:nb] {
 				sr := s.s[r*cl+bi.off : r*cl+bi.off+(bi.g1-bi.g0)*groupLen]
 				scaleInPlace(sr, inv)
 				roundF16(sr, s.h16)
@@ -421,7 +414,7 @@ func (a *attention) chunk(src tileReader, args *attendArgs, u unit, s *unitScrat
 
 	// Pass 3: weighted values.
 	clear(s.o)
-	for _, bi := range s.blocks[:nb] {
+	for _, bi := range s.runs[:nb] {
 		v, err := src.values(args.layer, u.kvh, bi.b, bi.g0, bi.g1, s.buf)
 		if err != nil {
 			return err
@@ -440,6 +433,50 @@ func (a *attention) chunk(src tileReader, args *attendArgs, u unit, s *unitScrat
 		if sum := part[r*w+1]; l.typ != tensor.F16 && sum != 0 {
 			scaleInPlace(o, 1/sum)
 		}
+	}
+	return nil
+}
+
+// scoresRun computes the scores of groups [g0, g1) of block b (whose
+// scores start at boff in a row) as run nr of the chunk, and masks them.
+func (a *attention) scoresRun(src tileReader, args *attendArgs, u unit, s *unitScratch, nr, b, g0, g1, boff, cl, nq int) error {
+	l := a.l
+	hd := l.hd
+	if nr == len(s.runs) {
+		s.runs = append(s.runs, run{})
+	}
+	ru := &s.runs[nr]
+	ru.b, ru.g0, ru.g1, ru.off = b, g0, g1, boff+g0*groupLen
+	ru.active = append(ru.active[:0], s.active...)
+	k, err := src.keys(args.layer, u.kvh, b, g0, g1, s.buf)
+	if err != nil {
+		return err
+	}
+	ng := g1 - g0
+	args.read.Add(int64(ng * l.groupK))
+	for qi := 0; qi < nq; qi++ {
+		if anyActive(ru.active[qi*quad : (qi+1)*quad]) {
+			a.k.scores(s.q[qi*quad*hd:], k, ng, hd, s.s[qi*quad*cl+ru.off:], cl, args.scale)
+		}
+	}
+	negInf := float32(math.Inf(-1))
+	rs, re := b*l.block+g0*groupLen, b*l.block+g1*groupLen // positions of the run
+	for r := 0; r < nq*quad; r++ {
+		sr := s.s[r*cl+ru.off : r*cl+ru.off+ng*groupLen]
+		if !ru.active[r] {
+			fill(sr, negInf)
+			continue
+		}
+		prev := rs
+		for _, iv := range s.ivals[r] {
+			f, t := max(iv.From, rs), min(iv.To, re)
+			if f >= t {
+				continue
+			}
+			fill(sr[prev-rs:f-rs], negInf)
+			prev = t
+		}
+		fill(sr[prev-rs:], negInf)
 	}
 	return nil
 }
