@@ -10,7 +10,9 @@
 // a 16-dimension slice of each position's value is two vectors multiplied
 // by the broadcast weight of each row. Quantized keys and values are
 // widened to int32 and converted to float; the block scales multiply the
-// per-block sums (keys) or the weights (values).
+// per-block sums (keys) or the weights (values). Loops prefetch 1 KiB
+// ahead (about 10% faster decode at depth 16K than the hardware
+// prefetcher alone, which restarts at every block).
 
 // ROWS4 adds row r's broadcast query (or weight) element, at off(SI..R11)
 // indexed by BX, times lo and hi into accumulators Y(2r) and Y(2r+1).
@@ -134,6 +136,7 @@ f32group:
 	SHRQ $2, AX
 
 f32dim:
+	PREFETCHT0 1024(DI)
 	VMOVUPS (DI), Y8
 	VMOVUPS 32(DI), Y9
 	ROWS4(Y8, Y9, 0, Y10)
@@ -172,6 +175,7 @@ f16group:
 	SHRQ $2, AX
 
 f16dim:
+	PREFETCHT0 1024(DI)
 	VCVTPH2PS (DI), Y8
 	VCVTPH2PS 16(DI), Y9
 	ROWS4(Y8, Y9, 0, Y10)
@@ -232,6 +236,7 @@ q8blk:
 	MOVQ $32, DX
 
 q8dim:
+	PREFETCHT0 1024(DI)
 	VPMOVSXBD (DI), Y8
 	VPMOVSXBD 8(DI), Y9
 	VCVTDQ2PS Y8, Y8
@@ -295,6 +300,7 @@ q4blk:
 	MOVQ $16, DX
 
 q4dim:
+	PREFETCHT0 1024(DI)
 	VMOVDQU (DI), X8
 	VPSRLW  $4, X8, X9
 	VPAND   X13, X8, X8
@@ -348,6 +354,7 @@ vf32slice:
 	MOVQ CX, AX
 
 vf32pos:
+	PREFETCHT0 1024(R14)
 	VMOVUPS (R14), Y8
 	VMOVUPS 32(R14), Y9
 	ROWS4(Y8, Y9, 0, Y10)
@@ -389,6 +396,7 @@ vf16slice:
 	MOVQ CX, AX
 
 vf16pos:
+	PREFETCHT0 1024(R14)
 	VCVTPH2PS (R14), Y8
 	VCVTPH2PS 16(R14), Y9
 	ROWS4(Y8, Y9, 0, Y10)
@@ -483,6 +491,7 @@ vq8group:
 	MOVQ $16, AX
 
 vq8pos:
+	PREFETCHT0 1024(R14)
 	VPMOVSXBD (R14), Y8
 	VPMOVSXBD 8(R14), Y9
 	VCVTDQ2PS Y8, Y8
@@ -526,6 +535,7 @@ vq4group:
 	MOVQ $16, AX
 
 vq4pos:
+	PREFETCHT0 1024(R14)
 	VMOVDQU (R14), X8
 	VPSRLW  X14, X8, X8
 	VPAND   X13, X8, X8
