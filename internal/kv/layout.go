@@ -22,7 +22,7 @@ const groupLen = 16
 // Values are stored as rows (one position's head vector), so weighted
 // values accumulate 16 dimensions per multiply-add. Quantized types
 // quantize each position's vector in blocks of 32 dimensions exactly as
-// ggml does (tensor.Quantize), then store the block scales of a group
+// llama.cpp does (rowCodec.quantize), then store the block scales of a group
 // together and the quants in the transposed (keys) or row (values) order:
 //
 //	keys  f32/f16   [hd][16] elements
@@ -127,6 +127,18 @@ func (l *layout) codec() *rowCodec {
 	return &rowCodec{l: l, raw: make([]byte, n)}
 }
 
+// quantize converts x to a ggml row of the layout's type in c.raw: q8_0
+// as llama.cpp's x86 backend quantizes what it stores in a q8_0 cache
+// (tensor.QuantizeActivations, vectorized), q4_0 with ggml's reference
+// quantizer.
+func (c *rowCodec) quantize(x []float32) {
+	if c.l.typ == tensor.Q8_0 {
+		tensor.QuantizeActivations(tensor.Q8_0, x, c.raw)
+		return
+	}
+	tensor.Quantize(c.l.typ, x, c.raw)
+}
+
 // putKey stores key x at position t (0..block-1) of a tile.
 func (c *rowCodec) putKey(tile []byte, t int, x []float32) {
 	l := c.l
@@ -142,7 +154,7 @@ func (c *rowCodec) putKey(tile []byte, t int, x []float32) {
 			binary.LittleEndian.PutUint16(g[2*(j*groupLen+i):], tensor.F32ToF16(v))
 		}
 	case tensor.Q8_0:
-		tensor.Quantize(tensor.Q8_0, x, c.raw)
+		c.quantize(x)
 		for b := 0; b < l.hd/32; b++ {
 			src := c.raw[b*34 : (b+1)*34]
 			dst := g[b*(32+32*groupLen):]
@@ -152,7 +164,7 @@ func (c *rowCodec) putKey(tile []byte, t int, x []float32) {
 			}
 		}
 	case tensor.Q4_0:
-		tensor.Quantize(tensor.Q4_0, x, c.raw)
+		c.quantize(x)
 		for b := 0; b < l.hd/32; b++ {
 			src := c.raw[b*18 : (b+1)*18]
 			dst := g[b*(32+16*groupLen):]
@@ -214,7 +226,7 @@ func (c *rowCodec) putValue(tile []byte, t int, x []float32) {
 			binary.LittleEndian.PutUint16(g[2*(i*l.hd+j):], tensor.F32ToF16(v))
 		}
 	case tensor.Q8_0, tensor.Q4_0:
-		tensor.Quantize(l.typ, x, c.raw)
+		c.quantize(x)
 		c.putValueRaw(g, i)
 	}
 }
