@@ -378,3 +378,66 @@ func TestSeqAttendSpans(t *testing.T) {
 		t.Errorf("sparse spans read %d bytes, dense %d", sparseRead, denseRead)
 	}
 }
+
+// Sequences of one pool used from several goroutines at once, under a RAM
+// budget that makes them spill each other's blocks, compute what each
+// computes alone.
+func TestSeqsConcurrent(t *testing.T) {
+	const ctx, nKV, nHead, hd, layers, nSeq = 600, 2, 4, 32, 2, 4
+	s := Shape{Layers: layers, Ctx: ctx, KVHeads: nKV, HeadDim: hd, ElemType: tensor.Q4_0}
+	r := rand.New(rand.NewPCG(61, 62))
+	type input struct{ k, v, q []float32 }
+	in := make([]input, nSeq)
+	for i := range in {
+		in[i] = input{randVec(r, ctx*nKV*hd), randVec(r, ctx*nKV*hd), randVec(r, ctx*nHead*hd)}
+	}
+	// run stores a sequence 50 positions at a time, attending after each
+	// store as the model does, and returns every attention output.
+	run := func(sq *Seq, x input) ([]float32, error) {
+		out := make([]float32, len(x.q))
+		d := nKV * hd
+		for pos := 0; pos < ctx; pos += 50 {
+			for l := 0; l < layers; l++ {
+				if err := sq.Store(l, pos, x.k[pos*d:], x.v[pos*d:], 50); err != nil {
+					return nil, err
+				}
+				if err := sq.Attend(l, pos, x.q[pos*nHead*hd:], 50, nHead, 0.3, out[pos*nHead*hd:]); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return out, nil
+	}
+	solo := make([][]float32, nSeq)
+	for i := range in {
+		p, _ := NewPool(s, PoolOptions{BlockSize: 64})
+		var err error
+		if solo[i], err = run(p.NewSeq(), in[i]); err != nil {
+			t.Fatal(err)
+		}
+		p.Close()
+	}
+	p, _ := NewPool(s, PoolOptions{BlockSize: 64})
+	defer p.Close()
+	p.SetRAM(5 * p.BlockBytes())
+	got := make([][]float32, nSeq)
+	errs := make(chan error, nSeq)
+	for i := range in {
+		go func() {
+			var err error
+			got[i], err = run(p.NewSeq(), in[i])
+			errs <- err
+		}()
+	}
+	for range in {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range in {
+		sameBits(t, fmt.Sprintf("sequence %d", i), got[i], solo[i])
+	}
+	if st := p.Stats(); st.Spilled == 0 {
+		t.Errorf("nothing spilled: %+v", st)
+	}
+}
