@@ -82,7 +82,9 @@ func (m *Model) ForwardBatch(seqs []Seq) ([][]float32, error) {
 
 	for li := range m.Layers {
 		ly := &m.Layers[li]
-		rmsNorm(h, x, ly.AttnNorm, E, c.RMSEps)
+		if err := rmsNorm(h, x, ly.AttnNorm, E, c.RMSEps); err != nil {
+			return nil, err
+		}
 		if err := matmul(q, &ly.Q, h, n); err != nil {
 			return nil, err
 		}
@@ -98,13 +100,22 @@ func (m *Model) ForwardBatch(seqs []Seq) ([][]float32, error) {
 			addBias(v, ly.VBias)
 		}
 		if c.QKNorm {
-			rmsNorm(q, q, ly.QNorm, c.HeadDim, c.RMSEps)
-			rmsNorm(k, k, ly.KNorm, c.HeadDim, c.RMSEps)
+			if err := rmsNorm(q, q, ly.QNorm, c.HeadDim, c.RMSEps); err != nil {
+				return nil, err
+			}
+			if err := rmsNorm(k, k, ly.KNorm, c.HeadDim, c.RMSEps); err != nil {
+				return nil, err
+			}
 		}
+		neox := m.rope.mode == RopeNeox
 		for i := 0; i < n; i++ {
 			r := cs[i*c.RopeDims : (i+1)*c.RopeDims]
-			m.rope.apply(q[i*qDim:(i+1)*qDim], c.Heads, c.HeadDim, r)
-			m.rope.apply(k[i*kvDim:(i+1)*kvDim], c.KVHeads, c.HeadDim, r)
+			if err := tensor.Rope(q[i*qDim:(i+1)*qDim], c.Heads, c.HeadDim, m.rope.dims, neox, r); err != nil {
+				return nil, fmt.Errorf("model: rope: %w", err)
+			}
+			if err := tensor.Rope(k[i*kvDim:(i+1)*kvDim], c.KVHeads, c.HeadDim, m.rope.dims, neox, r); err != nil {
+				return nil, fmt.Errorf("model: rope: %w", err)
+			}
 		}
 		i := 0
 		for _, s := range seqs {
@@ -122,15 +133,17 @@ func (m *Model) ForwardBatch(seqs []Seq) ([][]float32, error) {
 		}
 		addInPlace(x, h)
 
-		rmsNorm(h, x, ly.FFNNorm, E, c.RMSEps)
+		if err := rmsNorm(h, x, ly.FFNNorm, E, c.RMSEps); err != nil {
+			return nil, err
+		}
 		if err := matmul(gate, &ly.Gate, h, n); err != nil {
 			return nil, err
 		}
 		if err := matmul(up, &ly.Up, h, n); err != nil {
 			return nil, err
 		}
-		for i, g := range gate {
-			gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
+		if err := tensor.SwiGLU(gate, gate, up); err != nil {
+			return nil, err
 		}
 		if err := matmul(h, &ly.Down, gate, n); err != nil {
 			return nil, err
@@ -151,7 +164,9 @@ func (m *Model) ForwardBatch(seqs []Seq) ([][]float32, error) {
 		i += ns
 	}
 	nr := len(rows) / E
-	rmsNorm(rows, rows, m.OutNorm, E, c.RMSEps)
+	if err := rmsNorm(rows, rows, m.OutNorm, E, c.RMSEps); err != nil {
+		return nil, err
+	}
 	logits := make([]float32, nr*c.Vocab)
 	if err := matmul(logits, &m.Output, rows, nr); err != nil {
 		return nil, err
@@ -198,23 +213,13 @@ func matmul(dst []float32, w *Weight, x []float32, n int) error {
 }
 
 // rmsNorm normalises each width-wide row of x into dst and multiplies by
-// weight. As in ggml, each square is rounded to float32 and the squares
-// are summed in float64: the rounding feeds later 8-bit activation
-// quantization, so it must be the same.
-func rmsNorm(dst, x, weight []float32, width int, eps float32) {
-	for off := 0; off < len(x); off += width {
-		row := x[off : off+width]
-		var sum float64
-		for _, v := range row {
-			sum += float64(float32(v * v))
-		}
-		mean := float32(sum / float64(width))
-		s := 1 / float32(math.Sqrt(float64(mean+eps)))
-		out := dst[off : off+width]
-		for i, v := range row {
-			out[i] = v * s * weight[i]
-		}
+// weight (tensor.RMSNorm: ggml's roundings, which feed the next 8-bit
+// activation quantization).
+func rmsNorm(dst, x, weight []float32, width int, eps float32) error {
+	if len(weight) != width || len(dst) < len(x) {
+		return fmt.Errorf("model: rms norm of rows of %d with %d weights", width, len(weight))
 	}
+	return tensor.RMSNorm(dst[:len(x)], x, weight, eps)
 }
 
 func addBias(x, b []float32) {

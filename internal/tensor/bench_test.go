@@ -207,3 +207,52 @@ func BenchmarkPrefill(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkElementwise times the forward pass's elementwise kernels on
+// one token's shapes (and RMSNorm on 16 rows), reporting elements/s.
+func BenchmarkElementwise(b *testing.B) {
+	r := rand.New(rand.NewPCG(4, 4))
+	report := func(b *testing.B, n int) {
+		if s := b.Elapsed().Seconds(); s > 0 {
+			b.ReportMetric(float64(n)*float64(b.N)/s/1e9, "Gelem/s")
+		}
+	}
+	b.Run("RMSNorm", func(b *testing.B) {
+		x, w := randomFloats(r, 16*2048, 1), randomFloats(r, 2048, 1)
+		dst := make([]float32, len(x))
+		for b.Loop() {
+			if err := RMSNorm(dst, x, w, 1e-5); err != nil {
+				b.Fatal(err)
+			}
+		}
+		report(b, len(x))
+	})
+	b.Run("SwiGLU", func(b *testing.B) {
+		g, u := randomFloats(r, 8192, 2), randomFloats(r, 8192, 1)
+		dst := make([]float32, len(g))
+		for b.Loop() {
+			if err := SwiGLU(dst, g, u); err != nil {
+				b.Fatal(err)
+			}
+		}
+		report(b, len(g))
+	})
+	b.Run("Softmax", func(b *testing.B) {
+		x := randomFloats(r, 4096, 3)
+		for b.Loop() {
+			Softmax(x)
+		}
+		report(b, len(x))
+	})
+	for _, neox := range []bool{false, true} {
+		b.Run(fmt.Sprintf("Rope/neox=%v", neox), func(b *testing.B) {
+			x, cs := randomFloats(r, 32*64, 1), randomFloats(r, 64, 1)
+			for b.Loop() {
+				if err := Rope(x, 32, 64, 64, neox, cs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			report(b, len(x))
+		})
+	}
+}
