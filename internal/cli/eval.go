@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -70,7 +71,7 @@ func evalCmd(env *Env) error {
 	}
 	tokenizer := fs.String("tokenizer", "auto", "length fitting: auto (the model's tokenizer, or the server's /tokenize, else an estimate) or estimate")
 	bytesPerTok := fs.Float64("bytes-per-token", 3, "bytes per token for the estimate (lower = shorter, safer prompts)")
-	reserve := fs.Int("reserve", -1, "tokens kept free for the chat template (default 64 for chat, 0 for completions)")
+	reserve := fs.Int("reserve", -1, "tokens kept free for the chat template (default: its measured size + 8, or 64 if it cannot be measured; 0 for completions)")
 	temperature := fs.Float64("temperature", 0, "sampling temperature (0 = greedy)")
 	builtinOptions := builtinFlags(fs)
 	if _, err := parse(fs, env.Args); err != nil {
@@ -131,8 +132,22 @@ func evalCmd(env *Env) error {
 		return fmt.Errorf("%w: --endpoint %q (want chat or completions)", errUsage, *endpoint)
 	}
 	meta.Mode = mode
-	if *reserve < 0 {
-		*reserve = map[string]int{runner.ModeChat: 64, runner.ModeCompletion: 0}[mode]
+	// reserveFor sets the tokens kept for the chat template: as given, else
+	// the template's measured overhead plus a margin for tokens merging at
+	// its seams, else 64 (an estimate, noted).
+	reserveFor := func(measure func() (int, error)) {
+		switch {
+		case *reserve >= 0:
+		case mode == runner.ModeCompletion:
+			*reserve = 0
+		default:
+			if n, err := measure(); err == nil {
+				*reserve = n + 8
+			} else {
+				*reserve = 64
+				meta.Notes = append(meta.Notes, fmt.Sprintf("chat template overhead not measurable (%v); 64 tokens reserved", err))
+			}
+		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -147,6 +162,7 @@ func evalCmd(env *Env) error {
 		}
 		b := target.NewBuiltin(eng, filepath.Base(*modelFile), opt)
 		client, tok, rawOK, meta.Options = b, b, true, desc
+		reserveFor(b.ChatOverhead)
 		meta.Tokenizer = "the model's own tokenizer"
 		if mode == runner.ModeChat {
 			meta.Template = fmt.Sprintf("the model's chat template (%d tokens reserved for it)", *reserve)
@@ -160,21 +176,22 @@ func evalCmd(env *Env) error {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 		client = oa
-		if mode == runner.ModeChat {
-			meta.Template = fmt.Sprintf("the server's chat template (%d tokens reserved for it)", *reserve)
-		} else {
-			meta.Template = "none: raw prompts to /v1/completions"
-		}
+		meta.Template = "none: raw prompts to /v1/completions"
 		switch *tokenizer {
 		case "auto":
 			if rt, err := oa.Tokenizer(ctx); err == nil {
 				tok, meta.Tokenizer = rt, "the server's /tokenize"
+				reserveFor(func() (int, error) { return rt.ChatOverhead(ctx) })
 			} else {
 				meta.Notes = append(meta.Notes, fmt.Sprintf("the server has no usable /tokenize (%v)", err))
 			}
 		case "estimate":
 		default:
 			return fmt.Errorf("%w: --tokenizer %q (want auto or estimate)", errUsage, *tokenizer)
+		}
+		reserveFor(func() (int, error) { return 0, errors.New("no tokenizer to measure it with") })
+		if mode == runner.ModeChat {
+			meta.Template = fmt.Sprintf("the server's chat template (%d tokens reserved for it)", *reserve)
 		}
 	}
 	if tok == nil || *tokenizer == "estimate" {

@@ -57,6 +57,23 @@ func (b *Builtin) Count(text string) (int, error) {
 	return len(ids), err
 }
 
+// ChatOverhead is the number of tokens the model's chat template adds
+// around a request's messages (the larger of user-only and system+user),
+// which a chat run reserves on top of the prompt text.
+func (b *Builtin) ChatOverhead() (int, error) {
+	if b.e.Template == nil {
+		return 0, nil
+	}
+	return chatOverhead(func(msgs []Message) (int, error) {
+		cm := make([]chat.Message, len(msgs))
+		for i, m := range msgs {
+			cm[i] = chat.Message{Role: m.Role, Content: m.Content}
+		}
+		ids, err := b.e.ChatTokens(b.e.Template, cm, true)
+		return len(ids), err
+	}, b.Count)
+}
+
 func (b *Builtin) Generate(ctx context.Context, req Request, p Params) (Response, error) {
 	sp := sample.DefaultParams(1)
 	sp.Temperature = float32(p.Temperature)

@@ -222,3 +222,45 @@ func TestRetryAfter(t *testing.T) {
 		t.Errorf("retryAfter date = %v", d)
 	}
 }
+
+// The template overhead is the templated count minus the texts' counts,
+// the larger of user-only and system+user.
+func TestChatOverhead(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Content  string    `json:"content"`
+			Messages []Message `json:"messages"`
+		}
+		json.NewDecoder(r.Body).Decode(&body)
+		n := len(strings.Fields(body.Content))
+		if body.Messages != nil {
+			n = 3 // generation prompt
+			for _, m := range body.Messages {
+				n += 5 + len(strings.Fields(m.Content))
+			}
+		}
+		json.NewEncoder(w).Encode(map[string]any{"count": n})
+	}))
+	defer srv.Close()
+	tok, err := newClient(t, srv.URL, nil).Tokenizer(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := tok.ChatOverhead(context.Background()); err != nil || n != 13 {
+		t.Errorf("ChatOverhead = %d, %v; want 2·5+3", n, err)
+	}
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		json.NewDecoder(r.Body).Decode(&body)
+		if body["messages"] != nil {
+			http.Error(w, "unknown field messages", 400)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"tokens": []int{1, 2}})
+	}))
+	defer bad.Close()
+	tok, _ = newClient(t, bad.URL, nil).Tokenizer(context.Background())
+	if _, err := tok.ChatOverhead(context.Background()); err == nil {
+		t.Error("a server that cannot tokenize messages gave an overhead")
+	}
+}

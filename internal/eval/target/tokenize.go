@@ -41,7 +41,48 @@ func (t *RemoteTokenizer) Count(text string) (int, error) {
 
 func (t *RemoteTokenizer) count(ctx context.Context, text string) (int, error) {
 	// "content" is llama.cpp's field, "prompt" and "model" vLLM's.
-	body, _ := json.Marshal(map[string]any{"content": text, "prompt": text, "model": t.model})
+	return t.post(ctx, map[string]any{"content": text, "prompt": text, "model": t.model})
+}
+
+// ChatOverhead measures the tokens the server's chat template adds around
+// the messages of a request, with and without a system message, and
+// returns the larger: what a chat run must reserve on top of the prompt
+// text. It needs /tokenize to accept "messages" (longctx's and vLLM's do;
+// llama.cpp's does not, and then the caller keeps its default reserve).
+func (t *RemoteTokenizer) ChatOverhead(ctx context.Context) (int, error) {
+	return chatOverhead(func(msgs []Message) (int, error) {
+		return t.post(ctx, map[string]any{"messages": msgs, "model": t.model, "add_generation_prompt": true})
+	}, func(s string) (int, error) { return t.count(ctx, s) })
+}
+
+// chatOverhead is the largest difference between the templated count of a
+// conversation and the counts of its texts, over a user-only and a
+// system+user conversation. Texts are short words, so the difference is
+// the template's own tokens (plus a BOS counted twice, at most).
+func chatOverhead(countChat func([]Message) (int, error), count func(string) (int, error)) (int, error) {
+	worst := 0
+	for _, msgs := range [][]Message{
+		{{Role: "user", Content: "question"}},
+		{{Role: "system", Content: "instruction"}, {Role: "user", Content: "question"}},
+	} {
+		n, err := countChat(msgs)
+		if err != nil {
+			return 0, err
+		}
+		for _, m := range msgs {
+			k, err := count(m.Content)
+			if err != nil {
+				return 0, err
+			}
+			n -= k
+		}
+		worst = max(worst, n)
+	}
+	return worst, nil
+}
+
+func (t *RemoteTokenizer) post(ctx context.Context, fields map[string]any) (int, error) {
+	body, _ := json.Marshal(fields)
 	ctx, cancel := context.WithTimeout(ctx, t.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(body))
