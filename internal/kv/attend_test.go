@@ -10,6 +10,9 @@ import (
 	"github.com/longctx/longctx/internal/tensor"
 )
 
+// kvTypes are the element types a cache can store.
+var kvTypes = []tensor.Type{tensor.F32, tensor.F16, tensor.Q8_0, tensor.Q4_0}
+
 // stored reads back every key and value of layer as rows of KVDim floats
 // (dequantized), the data a reference attention should see.
 func stored(t *testing.T, c Selective, layer, n int) (k, v []float64) {

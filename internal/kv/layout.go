@@ -44,9 +44,6 @@ type layout struct {
 	vOff      int // offset of the values inside a tile
 }
 
-// kvTypes are the element types a cache can store.
-var kvTypes = []tensor.Type{tensor.F32, tensor.F16, tensor.Q8_0, tensor.Q4_0}
-
 func checkElemType(t tensor.Type, hd int) error {
 	switch t {
 	case tensor.F32, tensor.F16:
@@ -279,13 +276,6 @@ func (c *rowCodec) value(tile []byte, t int, x []float32) {
 		c.valueRaw(g, i)
 		tensor.Dequantize(l.typ, c.raw, x[:l.hd])
 	}
-}
-
-// copyPos copies position from of tile src to position to of tile dst,
-// keys and values, byte for byte.
-func (l *layout) copyPos(dst []byte, to int, src []byte, from int) {
-	l.copyKeyPos(dst, to, src, from)
-	l.copyValuePos(dst, to, src, from)
 }
 
 // copyKeyPos copies one position's key between tiles without decoding.
