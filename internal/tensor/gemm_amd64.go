@@ -53,6 +53,13 @@ func init() {
 	tiledKernels[Q4_0] = quant(32, 4, false, gemm8x16S32, prepQ4_0)
 	tiledKernels[Q4_K] = quant(32, 8, true, gemm8x16S32Min, prepQ4K)
 	tiledKernels[Q6_K] = quant(16, 8, false, gemm8x16S16, prepQ6K)
+	// Against the packed mat-vec kernels (one thread, 2048×2048, thread
+	// CPU time): Q8_0 tiles win from 8 tokens, Q6_K from about 28 and Q4_K
+	// from about 48 (its decode kernel is the fastest and its weight
+	// preparation for the tiles costs as much as ~25 packed tokens).
+	tiledKernels[Q8_0].minTokensPacked = 8
+	tiledKernels[Q4_K].minTokensPacked = 48
+	tiledKernels[Q6_K].minTokensPacked = 28
 	float := func(prep func(*tilePrep, []byte, int, int, int)) *tiledKernel {
 		return &tiledKernel{sub: 16, subBytes: 16 * tileTokens * 4, minTokens: 8,
 			kernel: gemm8x16F32, pack: packActsF32, store: storeTileT, prep: prep}

@@ -68,7 +68,8 @@ func matMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok 
 		rows: rows, cols: cols, ntok: ntok, rowB: int(wrb), actB: int(arb), actType: at,
 		quantize: kernels[at].quantizeActivations, vecDot: k.vecDot, vecDotRows: k.vecDotRows,
 	}
-	if tk := tiledKernels[wt]; tk != nil && !tilingOff.Load() && ntok >= tk.minTokens && rows >= tileRows && cols%tk.sub == 0 {
+	hasPacked := pk != nil && pk.groups != nil
+	if tk := tiledKernels[wt]; tk != nil && !tilingOff.Load() && ntok >= tk.minTokensFor(hasPacked) && rows >= tileRows && cols%tk.sub == 0 {
 		j.tile = tk
 		groups := (ntok + tileTokens - 1) / tileTokens
 		n := groups * (cols / tk.sub) * tk.subBytes
@@ -76,7 +77,7 @@ func matMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok 
 			j.packed = make([]byte, n)
 		}
 		j.packed = j.packed[:n]
-	} else if pk != nil && pk.groups != nil {
+	} else if hasPacked {
 		j.packed8 = pk
 	}
 	// Work in multiply-adds decides whether waking the pool pays off.
