@@ -56,6 +56,11 @@ func TestAggregateMatchesRulerTable(t *testing.T) {
 	if a := AggregateOf(nil, RulerThreshold); !math.IsNaN(a.Avg) || a.Effective != "" {
 		t.Errorf("empty: %+v", a)
 	}
+	var buf bytes.Buffer
+	WriteAggregates(&buf, runner.Summary{"ruler": {"all": byLength(96.6, 96.3, 95.2, 93.2, 87.0, 81.2)}})
+	if got := buf.String(); got != "ruler        avg 91.6  wAvg(inc) 89.0  wAvg(dec) 94.1  effective length 64k (threshold 85.6)\n" {
+		t.Errorf("WriteAggregates = %q", got)
+	}
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }

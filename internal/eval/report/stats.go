@@ -1,10 +1,13 @@
 package report
 
 import (
+	"fmt"
+	"io"
 	"math"
 	"sort"
 
 	"github.com/longctx/longctx/internal/eval/gen"
+	"github.com/longctx/longctx/internal/eval/runner"
 )
 
 // RulerThreshold is RULER's pass mark: Llama-2-7B-chat's average at 4K,
@@ -83,4 +86,14 @@ func AggregateOf(tasks map[string]map[string]float64, threshold float64) Aggrega
 		a.Effective = gen.FormatLength(a.Lengths[passed])
 	}
 	return a
+}
+
+// WriteAggregates prints one line per suite of s with its RULER-style
+// aggregates (×100), for the terminal summary under the score table.
+func WriteAggregates(w io.Writer, s runner.Summary) {
+	for _, suite := range runner.Suites(s) {
+		a := AggregateOf(s[suite], RulerThreshold)
+		fmt.Fprintf(w, "%-12s avg %s  wAvg(inc) %s  wAvg(dec) %s  effective length %s (threshold %.1f)\n",
+			suite, pct(a.Avg), pct(a.WAvgInc), pct(a.WAvgDec), a.Effective, 100*a.Threshold)
+	}
 }
