@@ -82,22 +82,20 @@ func scoresF32Go(q []float32, k []byte, ngroups, hd int, out []float32, os int, 
 
 func scoresF16Go(q []float32, k []byte, ngroups, hd int, out []float32, os int, scale float32) {
 	kh := u16s(k)
-	var row [groupLen]float32
+	kg := make([]float32, hd*groupLen)
 	for g := 0; g < ngroups; g++ {
-		kg := kh[g*hd*groupLen:]
-		var acc [quad][groupLen]float32
-		for j := 0; j < hd; j++ {
-			tensor.F16ToF32Slice(row[:], kg[j*groupLen:(j+1)*groupLen])
-			for r := range acc {
-				x := q[r*hd+j]
-				for i := range row {
-					acc[r][i] += x * row[i]
+		tensor.F16ToF32Slice(kg, kh[g*hd*groupLen:(g+1)*hd*groupLen])
+		for r := 0; r < quad; r++ {
+			qr := q[r*hd : (r+1)*hd]
+			var acc [groupLen]float32
+			for j, x := range qr {
+				row := kg[j*groupLen : (j+1)*groupLen]
+				for i := range acc {
+					acc[i] += x * row[i]
 				}
 			}
-		}
-		for r := range acc {
 			o := out[r*os+g*groupLen:]
-			for i, a := range acc[r] {
+			for i, a := range acc {
 				o[i] = a * scale
 			}
 		}
