@@ -69,6 +69,8 @@ func evalCmd(env *Env) error {
 		"leval":      fs.String("leval", "", "L-Eval task jsonl file or directory (suite leval)"),
 		"loogle":     fs.String("loogle", "", "LooGLE jsonl file or directory (suite loogle)"),
 	}
+	lbByLength := fs.Bool("longbench-by-length", false, "split LongBench tasks into LongBench-E's length buckets (task@0-4k, @4-8k, @8k+)")
+	lb2By := fs.String("longbench2-by", "domain", "LongBench v2 tasks: domain, difficulty or length (same requests: regrouping reruns from the store)")
 	tokenizer := fs.String("tokenizer", "auto", "length fitting: auto (the model's tokenizer, or the server's /tokenize, else an estimate) or estimate")
 	bytesPerTok := fs.Float64("bytes-per-token", 3, "bytes per token for the estimate (lower = shorter, safer prompts)")
 	reserve := fs.Int("reserve", -1, "tokens kept free for the chat template (default: its measured size + 8, or 64 if it cannot be measured; 0 for completions)")
@@ -236,7 +238,8 @@ func evalCmd(env *Env) error {
 	if gcfg.HotpotQA == nil {
 		missingQA["qa_2"] = "--hotpotqa"
 	}
-	srcs, notes, err := evalSources(g, meta.Suites, splitList(*tasks), ds, missingQA, paths, tok, *reserve)
+	load := fileLoaders{lbByLength: *lbByLength, lb2By: *lb2By}
+	srcs, notes, err := evalSources(g, meta.Suites, splitList(*tasks), ds, missingQA, paths, load, tok, *reserve)
 	if err != nil {
 		return err
 	}
@@ -289,12 +292,18 @@ func evalCmd(env *Env) error {
 	return nil
 }
 
+// fileLoaders are the loaders' grouping options.
+type fileLoaders struct {
+	lbByLength bool
+	lb2By      string
+}
+
 // evalSources makes one runner.Source per suite, applying the task filter
 // (entries are task or suite:task and must each match a chosen suite).
 // missingQA names the RULER QA tasks without their file and the flag that
 // gives it.
 func evalSources(g *gen.Generator, suites, filter []string, depths []int, missingQA map[string]string,
-	paths map[string]*string, tok gen.Tokenizer, reserve int) ([]runner.Source, []string, error) {
+	paths map[string]*string, load fileLoaders, tok gen.Tokenizer, reserve int) ([]runner.Source, []string, error) {
 	used := make([]bool, len(filter))
 	want := func(suite string, have []string) []string {
 		var out []string
@@ -338,9 +347,9 @@ func evalSources(g *gen.Generator, suites, filter []string, depths []int, missin
 			var set *dataset.Set
 			switch suite {
 			case "longbench":
-				set, err = dataset.LoadLongBench(path)
+				set, err = dataset.LoadLongBench(path, load.lbByLength)
 			case "longbench2":
-				set, err = dataset.LoadLongBench2(path)
+				set, err = dataset.LoadLongBench2(path, load.lb2By)
 			case "leval":
 				var n []string
 				set, n, err = dataset.LoadLEval(path)

@@ -114,6 +114,13 @@ func TestEvalAllSuitesBuiltin(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "report.html")); err != nil {
 		t.Error(err)
 	}
+
+	// Regrouping LongBench v2 by difficulty asks nothing new: the requests are the same.
+	code, stdout, stderr = runMain(t, "", "eval", "-m", m, "--suite", "longbench2", "--longbench2", evalData+"longbench2.json",
+		"--longbench2-by", "difficulty", "--tasks", "easy", "--lengths", "1536", "--samples", "1", "--out", out, "--json")
+	if code != 0 || !strings.Contains(stderr, "0 requests sent, 1 answered from the store") || !strings.Contains(stdout, `{"longbench2":{"easy":{"1536":`) {
+		t.Errorf("regrouped rerun: exit %d\n%s\n%s", code, stderr, stdout)
+	}
 }
 
 func TestEvalUsageErrors(t *testing.T) {

@@ -89,7 +89,7 @@ func TestTruncateWords(t *testing.T) {
 }
 
 func TestLongBench(t *testing.T) {
-	set, err := LoadLongBench("testdata/longbench")
+	set, err := LoadLongBench("testdata/longbench", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,17 +119,30 @@ func TestLongBench(t *testing.T) {
 		`{"dataset":`,
 		"\n\n",
 	} {
-		if err := parseLongBench(newSet("longbench", Middle), []byte(bad), "hotpotqa"); err == nil {
+		if err := parseLongBench(newSet("longbench", Middle), []byte(bad), "hotpotqa", false); err == nil {
 			t.Errorf("accepted %q", bad)
 		}
 	}
-	if _, err := LoadLongBench("testdata/missing"); err == nil {
+	if _, err := LoadLongBench("testdata/missing", false); err == nil {
 		t.Error("missing path accepted")
+	}
+	// LongBench-E buckets by the length field: 24 and 8 words are both 0-4k.
+	byLen, err := LoadLongBench("testdata/longbench", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := byLen.Tasks(); !reflect.DeepEqual(got, []string{"hotpotqa@0-4k", "passage_retrieval_en_e@0-4k", "trec@0-4k"}) || len(byLen.Items("hotpotqa@0-4k")) != 2 {
+		t.Errorf("by length: %q", got)
+	}
+	for n, want := range map[int]string{3999: "0-4k", 4000: "4-8k", 7999: "4-8k", 8000: "8k+"} {
+		if lengthBucket(n) != want {
+			t.Errorf("lengthBucket(%d) = %s", n, lengthBucket(n))
+		}
 	}
 }
 
 func TestLongBench2(t *testing.T) {
-	set, err := LoadLongBench2("testdata/longbench2.json")
+	set, err := LoadLongBench2("testdata/longbench2.json", "domain")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,13 +156,22 @@ func TestLongBench2(t *testing.T) {
 	if it.Doc != want || it.Metric != "choice" || it.MaxNew != 128 || !reflect.DeepEqual(it.Golds, []string{"B"}) {
 		t.Errorf("item %+v", it)
 	}
+	for by, tasks := range map[string][]string{"difficulty": {"easy", "hard"}, "length": {"long", "short"}} {
+		s, err := LoadLongBench2("testdata/longbench2.json", by)
+		if err != nil || !reflect.DeepEqual(s.Tasks(), tasks) || s.Items(tasks[0])[0].Doc == "" {
+			t.Errorf("by %s: %v %v", by, s.Tasks(), err)
+		}
+	}
+	if _, err := LoadLongBench2("testdata/longbench2.json", "colour"); err == nil {
+		t.Error("unknown grouping accepted")
+	}
 	for _, bad := range []string{`[{"answer":"E"}]`, `[]`, `{"answer":"A"`, `x`} {
-		if err := parseLongBench2(newSet("longbench2", Middle), []byte(bad)); err == nil {
+		if err := parseLongBench2(newSet("longbench2", Middle), []byte(bad), "domain"); err == nil {
 			t.Errorf("accepted %q", bad)
 		}
 	}
 	// jsonl works too
-	if err := parseLongBench2(newSet("longbench2", Middle), []byte(`{"answer":"A","domain":"Long In-context Learning"}`+"\n")); err != nil {
+	if err := parseLongBench2(newSet("longbench2", Middle), []byte(`{"answer":"A","domain":"Long In-context Learning"}`+"\n"), "domain"); err != nil {
 		t.Error(err)
 	}
 }
@@ -217,7 +239,7 @@ func TestLooGLE(t *testing.T) {
 }
 
 func TestBoundSample(t *testing.T) {
-	set, _ := LoadLongBench("testdata/longbench")
+	set, _ := LoadLongBench("testdata/longbench", false)
 	b := set.Bind(words{1}, 4)
 	s, err := b.Sample("hotpotqa", 200, 0)
 	if err != nil || s.TruncatedFrom != 0 || s.Suite != "longbench" || s.Cell != "hotpotqa" || s.Extra != nil {
@@ -256,8 +278,8 @@ func FuzzParse(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		parseLongBench(newSet("longbench", Middle), b, "hotpotqa")
-		parseLongBench2(newSet("longbench2", Middle), b)
+		parseLongBench(newSet("longbench", Middle), b, "hotpotqa", true)
+		parseLongBench2(newSet("longbench2", Middle), b, "length")
 		parseLEval(newSet("leval", LEvalWords), b, "coursera")
 		for _, task := range []string{"shortdep_qa", "shortdep_cloze", "longdep_summarization"} {
 			parseLooGLE(newSet("loogle", Middle), b, task)

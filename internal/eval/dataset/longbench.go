@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -63,13 +64,29 @@ type longBenchLine struct {
 	AllClasses []string `json:"all_classes"`
 	Dataset    string   `json:"dataset"`
 	ID         string   `json:"_id"`
+	Length     int      `json:"length"`
+}
+
+// lengthBucket is LongBench-E's bucket of an item's length field (words,
+// or characters for Chinese).
+func lengthBucket(n int) string {
+	switch {
+	case n < 4000:
+		return "0-4k"
+	case n < 8000:
+		return "4-8k"
+	}
+	return "8k+"
 }
 
 // LoadLongBench reads LongBench v1 (or LongBench-E) jsonl files: path is one
 // file or a directory of them. The dataset is each line's "dataset" field,
 // else the file name; "<name>_e" files are LongBench-E and keep that task
-// name with <name>'s prompt and metric.
-func LoadLongBench(path string) (*Set, error) {
+// name with <name>'s prompt and metric. byLength splits every task into
+// LongBench-E's length buckets, "<task>@0-4k", "@4-8k" and "@8k+" (the
+// requests are the same, so a run split this way after an unsplit one is
+// answered from the store).
+func LoadLongBench(path string, byLength bool) (*Set, error) {
 	paths, err := files(path, ".jsonl")
 	if err != nil {
 		return nil, err
@@ -80,14 +97,14 @@ func LoadLongBench(path string) (*Set, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := parseLongBench(set, data, taskName(p)); err != nil {
+		if err := parseLongBench(set, data, taskName(p), byLength); err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
 	}
 	return set, nil
 }
 
-func parseLongBench(set *Set, data []byte, fileTask string) error {
+func parseLongBench(set *Set, data []byte, fileTask string, byLength bool) error {
 	lines := jsonLines(data)
 	if len(lines) == 0 {
 		return errEmpty
@@ -119,6 +136,9 @@ func parseLongBench(set *Set, data []byte, fileTask string) error {
 		}
 		// One pass, so braces inside the context are never read as slots.
 		prompt := strings.NewReplacer("{context}", x.Context, "{input}", x.Input).Replace(tmpl)
+		if byLength {
+			task += "@" + lengthBucket(x.Length)
+		}
 		set.add(Item{Task: task, ID: id, Doc: prompt, Golds: x.Answers, Extra: x.AllClasses, Metric: metric,
 			MaxNew: longBenchMaxNew[base], Raw: longBenchRaw[base]})
 	}
@@ -142,23 +162,32 @@ type longBench2Item struct {
 	Context    string `json:"context"`
 }
 
+// LongBench v2 groupings: the report's Overall/Easy/Hard/Short/Medium/Long
+// rows come from running by "difficulty" and by "length" (the same
+// requests, answered from the store after the first run).
+var LongBench2Groupings = []string{"domain", "difficulty", "length"}
+
 // LoadLongBench2 reads LongBench v2: its data.json (a JSON array) or the
-// same items as jsonl. Tasks are the domains in snake case ("single_
-// document_qa"...); every item is zero-shot multiple choice with a
-// 128-token answer, scored by the extracted letter.
-func LoadLongBench2(path string) (*Set, error) {
+// same items as jsonl. Tasks are the items' domains in snake case
+// ("single_document_qa"...), difficulties or length classes, as by says;
+// every item is zero-shot multiple choice with a 128-token answer, scored
+// by the extracted letter.
+func LoadLongBench2(path, by string) (*Set, error) {
+	if !slices.Contains(LongBench2Groupings, by) {
+		return nil, fmt.Errorf("dataset: LongBench v2 grouping %q (want %s)", by, strings.Join(LongBench2Groupings, ", "))
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	set := newSet("longbench2", Middle)
-	if err := parseLongBench2(set, data); err != nil {
+	if err := parseLongBench2(set, data, by); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return set, nil
 }
 
-func parseLongBench2(set *Set, data []byte) error {
+func parseLongBench2(set *Set, data []byte, by string) error {
 	var items []longBench2Item
 	if t := strings.TrimSpace(string(data)); strings.HasPrefix(t, "[") {
 		if err := json.Unmarshal(data, &items); err != nil {
@@ -180,10 +209,11 @@ func parseLongBench2(set *Set, data []byte) error {
 		if len(x.Answer) != 1 || !strings.Contains("ABCD", x.Answer) {
 			return fmt.Errorf("item %d: answer %q is not one of A-D", i, x.Answer)
 		}
-		task := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(x.Domain)), " ", "_")
+		group := map[string]string{"domain": x.Domain, "difficulty": x.Difficulty, "length": x.Length}[by]
+		task := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(group)), " ", "_")
 		task = strings.ReplaceAll(task, "-", "_")
 		if task == "" {
-			task = "unknown_domain"
+			task = "unknown_" + by
 		}
 		prompt := strings.NewReplacer("$DOC$", strings.TrimSpace(x.Context), "$Q$", strings.TrimSpace(x.Question),
 			"$C_A$", strings.TrimSpace(x.A), "$C_B$", strings.TrimSpace(x.B), "$C_C$", strings.TrimSpace(x.C),

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"sort"
 
 	"github.com/longctx/longctx/internal/eval/gen"
 	"github.com/longctx/longctx/internal/eval/runner"
@@ -67,16 +66,7 @@ func describe(r *Run) string {
 	if r.Meta == nil {
 		return ""
 	}
-	s := " (" + r.Meta.Target
-	keys := make([]string, 0, len(r.Meta.Options))
-	for k := range r.Meta.Options {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		s += " " + k + "=" + r.Meta.Options[k]
-	}
-	return s + ")"
+	return " (" + r.Meta.Target + ")"
 }
 
 func cell(v float64, ok bool) string {

@@ -267,10 +267,10 @@ func TestCompareAndLoad(t *testing.T) {
 		os.Mkdir(d, 0o755)
 	}
 	runner.WriteJSON(filepath.Join(a, "summary.json"), runner.Summary{"ruler": {"vt": {"4k": 1, "8k": 0.5}, "cwe": {"4k": 0.2}}})
-	runner.WriteJSON(filepath.Join(a, "run.json"), Meta{Target: "builtin:m", Options: map[string]string{"attention": "dense"}})
+	runner.WriteJSON(filepath.Join(a, "run.json"), Meta{Target: "builtin:m attention=dense", Options: map[string]string{"attention": "dense"}})
 	runner.WriteJSON(filepath.Join(b, "summary.json"), runner.Summary{"ruler": {"vt": {"4k": 0.95, "8k": 0.75}}, "niah": {"depth=0": {"4k": 1}}})
 	ra, err := Load(a)
-	if err != nil || ra.Meta == nil || ra.Meta.Target != "builtin:m" {
+	if err != nil || ra.Meta == nil || ra.Meta.Target != "builtin:m attention=dense" {
 		t.Fatalf("Load(dir): %+v %v", ra, err)
 	}
 	rb, err := Load(filepath.Join(b, "summary.json"))

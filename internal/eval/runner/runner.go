@@ -235,6 +235,13 @@ func runOne(ctx context.Context, cfg Config, j job) (rec store.Record, cached, c
 		if rec, ok, err := cfg.Store.Get(key); err != nil {
 			return store.Record{}, false, cut, err
 		} else if ok {
+			// The stored answer is this request's, but where it counts and
+			// how it is scored come from this run: a rerun may group tasks
+			// differently, and a fixed scorer applies to old answers.
+			rec.Suite, rec.Task, rec.Cell, rec.Length, rec.Index = s.Suite, s.Task, s.Cell, s.Length, s.Index
+			if rec.Score, err = score.Apply(s.Metric, rec.Text, s.Golds, s.Extra); err != nil {
+				return store.Record{}, false, cut, err
+			}
 			return rec, true, cut, nil
 		}
 	}
