@@ -54,10 +54,11 @@ func init() {
 	tiledKernels[Q4_K] = quant(32, 8, true, gemm8x16S32Min, prepQ4K)
 	tiledKernels[Q6_K] = quant(16, 8, false, gemm8x16S16, prepQ6K)
 	// Against the packed mat-vec kernels (one thread, 2048×2048, thread
-	// CPU time): Q8_0 tiles win from 8 tokens, Q6_K from about 28 and Q4_K
-	// from about 48 (its decode kernel is the fastest and its weight
-	// preparation for the tiles costs as much as ~25 packed tokens).
+	// CPU time): Q8_0 tiles win from 8 tokens, Q6_K from about 28, Q4_K
+	// from about 48 (its weight preparation for the tiles costs as much as
+	// ~25 packed tokens) and Q4_0 from about 56 (its preparation is Go).
 	tiledKernels[Q8_0].minTokensPacked = 8
+	tiledKernels[Q4_0].minTokensPacked = 56
 	tiledKernels[Q4_K].minTokensPacked = 48
 	tiledKernels[Q6_K].minTokensPacked = 28
 	float := func(prep func(*tilePrep, []byte, int, int, int)) *tiledKernel {

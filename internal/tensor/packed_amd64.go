@@ -12,6 +12,9 @@ import (
 func dotQ8_0X8(w unsafe.Pointer, groupB int, a unsafe.Pointer, side *uint32, nb int, dst *float32, ngroups int)
 
 //go:noescape
+func dotQ4_0X8(w unsafe.Pointer, groupB int, a unsafe.Pointer, side *uint32, nb int, dst *float32, ngroups int)
+
+//go:noescape
 func dotQ6KX8(w unsafe.Pointer, groupB int, a unsafe.Pointer, nb int, dst *float32, ngroups int)
 
 //go:noescape
@@ -24,6 +27,23 @@ func init() {
 	packedKernels[Q4_K] = &packedKernel{blockBytes: q4KX8Bytes, pack: packQ4KX8, dot: dotQ4KX8}
 	packedKernels[Q6_K] = &packedKernel{blockBytes: 8 * q6KBytes, pack: packQ6KX8, dot: dotQ6KX8}
 	packedKernels[Q8_0] = &packedKernel{blockBytes: 8 * q8_0Bytes, pack: packQ8_0X8, dot: dotQ8_0X8Go}
+	packedKernels[Q4_0] = &packedKernel{blockBytes: 8 * q4_0Bytes, pack: packQ4_0X8, dot: dotQ4_0X8Go}
+}
+
+// packQ4_0X8 interleaves 8 Q4_0 rows (rowB bytes apart, nb blocks): per
+// block the 8 scales (f16), then for each chunk c (0..3) the 8 rows'
+// quant bytes 4c..4c+3 (low nibbles elements 4c.., high ones 16+4c..).
+func packQ4_0X8(dst, src []byte, rowB, nb int) {
+	for b := 0; b < nb; b++ {
+		out := dst[b*8*q4_0Bytes : (b+1)*8*q4_0Bytes]
+		for i := 0; i < 8; i++ {
+			blk := src[i*rowB+b*q4_0Bytes : i*rowB+(b+1)*q4_0Bytes]
+			copy(out[2*i:2*i+2], blk[0:2])
+			for c := 0; c < 4; c++ {
+				copy(out[16+32*c+4*i:16+32*c+4*i+4], blk[2+4*c:])
+			}
+		}
+	}
 }
 
 // packQ8_0X8 interleaves 8 Q8_0 rows (rowB bytes apart, nb blocks): per
@@ -43,18 +63,15 @@ func packQ8_0X8(dst, src []byte, rowB, nb int) {
 	}
 }
 
-// q8_0X8MaxStack is the most blocks whose side table dotQ8_0X8Go keeps on
-// the stack (16384 columns).
+// q8_0X8MaxStack is the most blocks whose activation side table the
+// Q8_0/Q4_0 wrappers keep on the stack (16384 columns).
 const q8_0X8MaxStack = 512
 
-// dotQ8_0X8Go computes the activation side table of dotQ8_0X8 (which is
-// shared by all the groups of a call) and runs it.
-func dotQ8_0X8Go(w unsafe.Pointer, groupB int, a unsafe.Pointer, nb int, dst *float32, ngroups int) {
-	var buf [2 * q8_0X8MaxStack]uint32
-	side := buf[:]
-	if nb > q8_0X8MaxStack {
-		side = make([]uint32, 2*nb)
-	}
+// q8_0X8Side fills side with, per Q8_0 activation block, mul times the
+// sum of its quants (int32) and its scale (float32 bits): what the packed
+// Q8_0 (mul -128) and Q4_0 (mul -8) kernels need beyond the weights, the
+// same for all the groups of a call.
+func q8_0X8Side(side []uint32, a unsafe.Pointer, nb int, mul int32) {
 	act := unsafe.Slice((*byte)(a), nb*q8_0Bytes)
 	for b := 0; b < nb; b++ {
 		blk := act[b*q8_0Bytes : (b+1)*q8_0Bytes]
@@ -63,10 +80,31 @@ func dotQ8_0X8Go(w unsafe.Pointer, groupB int, a unsafe.Pointer, nb int, dst *fl
 		for k := 2; k < q8_0Bytes; k += 8 {
 			sum += sumBytes(binary.LittleEndian.Uint64(blk[k:]) ^ highBits)
 		}
-		side[2*b] = uint32(-128 * (sum - 128*qk32))
+		side[2*b] = uint32(mul * (sum - 128*qk32))
 		side[2*b+1] = math.Float32bits(f16At(blk, 0))
 	}
+}
+
+// dotQ8_0X8Go runs dotQ8_0X8 with its side table.
+func dotQ8_0X8Go(w unsafe.Pointer, groupB int, a unsafe.Pointer, nb int, dst *float32, ngroups int) {
+	var buf [2 * q8_0X8MaxStack]uint32
+	side := buf[:]
+	if nb > q8_0X8MaxStack {
+		side = make([]uint32, 2*nb)
+	}
+	q8_0X8Side(side, a, nb, -128)
 	dotQ8_0X8(w, groupB, a, &side[0], nb, dst, ngroups)
+}
+
+// dotQ4_0X8Go runs dotQ4_0X8 with its side table.
+func dotQ4_0X8Go(w unsafe.Pointer, groupB int, a unsafe.Pointer, nb int, dst *float32, ngroups int) {
+	var buf [2 * q8_0X8MaxStack]uint32
+	side := buf[:]
+	if nb > q8_0X8MaxStack {
+		side = make([]uint32, 2*nb)
+	}
+	q8_0X8Side(side, a, nb, -8)
+	dotQ4_0X8(w, groupB, a, &side[0], nb, dst, ngroups)
 }
 
 // packQ6KX8 interleaves 8 Q6_K rows (rowB bytes apart, nb super-blocks).

@@ -277,6 +277,63 @@ q80x8block:
 	VZEROUPPER
 	RET
 
+// Q40X8CHUNK multiplies chunk c of a Q4_0 block: 8 rows x 4 bytes, low
+// nibbles (elements 4c..4c+3) and high nibbles in place (16 times
+// elements 16+4c..16+4c+3).
+#define Q40X8CHUNK(c) \
+	VMOVDQU       (16+32*c)(SI), Y4   \
+	VPAND         Y15, Y4, Y5         \
+	VPANDN        Y4, Y15, Y6         \
+	VPDPBUSD.BCST (2+4*c)(DI), Y5, Y2 \
+	VPDPBUSD.BCST (18+4*c)(DI), Y6, Y3
+
+// func dotQ4_0X8(w unsafe.Pointer, groupB int, a unsafe.Pointer, side *uint32, nb int, dst *float32, ngroups int)
+// ngroups groups of 8 rows, groupB bytes apart, each nb blocks of 144
+// bytes (> 0): d[8] f16, then 4 chunks of the 8 rows' quant bytes 4c..4c+3.
+// side holds per activation block -8*sum(quants) (int32, the quants'
+// offset of 8) and the block's scale (float32).
+TEXT ·dotQ4_0X8(SB), NOSPLIT, $0-56
+	MOVQ         w+0(FP), R11
+	MOVQ         dst+40(FP), R12
+	MOVQ         ngroups+48(FP), R13
+	MOVL         $0x0f0f0f0f, AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+
+q40x8group:
+	MOVQ   R11, SI
+	MOVQ   a+16(FP), DI
+	MOVQ   side+24(FP), BX
+	MOVQ   nb+32(FP), CX
+	VXORPS Y0, Y0, Y0
+
+q40x8block:
+	VPBROADCASTD 0(BX), Y2
+	VPXOR        Y3, Y3, Y3
+	Q40X8CHUNK(0)
+	Q40X8CHUNK(1)
+	Q40X8CHUNK(2)
+	Q40X8CHUNK(3)
+	VPSRAD       $4, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VCVTDQ2PS    Y2, Y2
+	VCVTPH2PS    0(SI), Y8
+	VMULPS.BCST  4(BX), Y8, Y8
+	VFMADD231PS  Y8, Y2, Y0
+	ADDQ         $144, SI
+	ADDQ         $34, DI
+	ADDQ         $8, BX
+	DECQ         CX
+	JNZ          q40x8block
+
+	VMOVUPS Y0, 0(R12)
+	ADDQ    $32, R12
+	ADDQ    groupB+8(FP), R11
+	DECQ    R13
+	JNZ     q40x8group
+	VZEROUPPER
+	RET
+
 // VPERMD indexes that broadcast dword 0, 1, 4 and 5.
 DATA q4x8PairIdx<>+0(SB)/8, $0
 DATA q4x8PairIdx<>+8(SB)/8, $0

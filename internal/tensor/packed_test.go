@@ -10,9 +10,9 @@ import (
 // of every weight row with every quantized activation row, for row counts
 // with and without a partial last group of 8, several widths and batch
 // sizes (1, 2 and 9 tokens use the interleaved rows except 9 of Q8_0,
-// which take the tiles like 50 tokens of any type).
+// which take the tiles like 60 tokens of any type).
 func TestMatMulPacked(t *testing.T) {
-	refs := map[Type]vecDotFunc{Q4_K: dotQ4KQ8K, Q6_K: dotQ6KQ8K, Q8_0: dotQ8_0Q8_0}
+	refs := map[Type]vecDotFunc{Q4_K: dotQ4KQ8K, Q6_K: dotQ6KQ8K, Q8_0: dotQ8_0Q8_0, Q4_0: dotQ4_0Q8_0}
 	r := rand.New(rand.NewPCG(21, 22))
 	for typ, ref := range refs {
 		at := VecDotType(typ)
@@ -28,7 +28,7 @@ func TestMatMulPacked(t *testing.T) {
 				if want := packedKernels[typ] != nil && rows >= 8; p.Interleaved() != want {
 					t.Errorf("%s rows=%d: Interleaved() = %v, want %v", typ, rows, p.Interleaved(), want)
 				}
-				for _, ntok := range []int{1, 2, 9, 50} {
+				for _, ntok := range []int{1, 2, 9, 60} {
 					if ntok > 9 && (rows > 24 || nb > 3) {
 						continue // the tiles are tested at length elsewhere
 					}
