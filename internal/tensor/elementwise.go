@@ -22,9 +22,11 @@ var (
 	expSum = expSumGo
 	// scale sets x[i] *= s.
 	scale = scaleGo
-	// ropeNorm rotates the pairs (x[2i], x[2i+1]) by cs[2i], cs[2i+1].
+	// ropeNorm rotates, in each of the len(x)/headDim heads, the pairs
+	// (x[2i], x[2i+1]) by cs[2i], cs[2i+1] for 2i < len(cs).
 	ropeNorm = ropeNormGo
-	// ropeNeox rotates the pairs (x[i], x[i+len(c)]) by c[i], s[i].
+	// ropeNeox rotates, in each head, the pairs (x[i], x[i+len(cs)/2]) by
+	// cs[2i], cs[2i+1].
 	ropeNeox = ropeNeoxGo
 )
 
@@ -83,24 +85,10 @@ func Rope(x []float32, nHeads, headDim, dims int, neox bool, cs []float32) error
 	if dims == 0 {
 		return nil
 	}
-	half := dims / 2
-	if !neox {
-		for h := 0; h < nHeads; h++ {
-			ropeNorm(x[h*headDim:h*headDim+dims], cs[:dims])
-		}
-		return nil
-	}
-	var buf [2 * 256]float32
-	cs2 := buf[:]
-	if dims > len(buf) {
-		cs2 = make([]float32, dims)
-	}
-	c, s := cs2[:half], cs2[half:dims]
-	for i := range c {
-		c[i], s[i] = cs[2*i], cs[2*i+1]
-	}
-	for h := 0; h < nHeads; h++ {
-		ropeNeox(x[h*headDim:h*headDim+dims], c, s)
+	if neox {
+		ropeNeox(x, headDim, cs[:dims])
+	} else {
+		ropeNorm(x, headDim, cs[:dims])
 	}
 	return nil
 }
@@ -155,23 +143,32 @@ func scaleGo(x []float32, s float32) {
 	}
 }
 
-func ropeNormGo(x, cs []float32) {
-	cs = cs[:len(x)]
-	for i := 0; i+1 < len(x); i += 2 {
-		c, s := cs[i], cs[i+1]
-		x0, x1 := x[i], x[i+1]
-		x[i] = float32(x0*c) - float32(x1*s)
-		x[i+1] = float32(x0*s) + float32(x1*c)
+func ropeNormGo(x []float32, headDim int, cs []float32) {
+	for h := 0; h+headDim <= len(x); h += headDim {
+		v := x[h : h+len(cs)]
+		for i := 0; i+1 < len(v); i += 2 {
+			c, s := cs[i], cs[i+1]
+			x0, x1 := v[i], v[i+1]
+			v[i] = float32(x0*c) - float32(x1*s)
+			v[i+1] = float32(x0*s) + float32(x1*c)
+		}
 	}
 }
 
-func ropeNeoxGo(x, c, s []float32) {
-	half := len(c)
-	x0s, x1s := x[:half], x[half:2*half]
-	s = s[:half]
-	for i := range c {
-		x0, x1 := x0s[i], x1s[i]
-		x0s[i] = float32(x0*c[i]) - float32(x1*s[i])
-		x1s[i] = float32(x0*s[i]) + float32(x1*c[i])
+func ropeNeoxGo(x []float32, headDim int, cs []float32) {
+	for h := 0; h+headDim <= len(x); h += headDim {
+		ropeNeoxTail(x[h:h+len(cs)], cs, 0)
+	}
+}
+
+// ropeNeoxTail rotates the pairs (v[i], v[i+len(cs)/2]) of one head for
+// i >= from.
+func ropeNeoxTail(v, cs []float32, from int) {
+	half := len(cs) / 2
+	for i := from; i < half; i++ {
+		c, s := cs[2*i], cs[2*i+1]
+		x0, x1 := v[i], v[i+half]
+		v[i] = float32(x0*c) - float32(x1*s)
+		v[i+half] = float32(x0*s) + float32(x1*c)
 	}
 }

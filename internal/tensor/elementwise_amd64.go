@@ -21,10 +21,10 @@ func expSumAVX2(x *float32, m float32, n int) float64
 func maxAVX2(x *float32, n int) float32
 
 //go:noescape
-func ropeNormAVX2(x, cs *float32, n int)
+func ropeNormAVX2(x, cs *float32, n, heads, headDim int)
 
 //go:noescape
-func ropeNeoxAVX2(x0, x1, c, s *float32, n int)
+func ropeNeoxAVX2(x, cs *float32, n, half, heads, headDim int)
 
 func init() {
 	if !hasAVX2 {
@@ -80,25 +80,29 @@ func init() {
 		}
 		return s + expSumGo(x[body:], m)
 	}
-	ropeNorm = func(x, cs []float32) {
-		body := len(x) &^ 7
-		if body > 0 {
-			_ = cs[body-1]
-			ropeNormAVX2(&x[0], &cs[0], body)
+	ropeNorm = func(x []float32, headDim int, cs []float32) {
+		heads := len(x) / headDim
+		body := len(cs) &^ 7
+		if body > 0 && heads > 0 {
+			ropeNormAVX2(&x[0], &cs[0], body, heads, headDim)
 		}
-		ropeNormGo(x[body:], cs[body:])
+		if body < len(cs) {
+			for h := 0; h+headDim <= len(x); h += headDim {
+				ropeNormGo(x[h+body:h+len(cs)], len(cs)-body, cs[body:])
+			}
+		}
 	}
-	ropeNeox = func(x, c, s []float32) {
-		half := len(c)
+	ropeNeox = func(x []float32, headDim int, cs []float32) {
+		half := len(cs) / 2
+		heads := len(x) / headDim
 		body := half &^ 7
-		if body > 0 {
-			_, _ = x[2*half-1], s[body-1]
-			ropeNeoxAVX2(&x[0], &x[half], &c[0], &s[0], body)
+		if body > 0 && heads > 0 {
+			ropeNeoxAVX2(&x[0], &cs[0], body, half, heads, headDim)
 		}
-		for i := body; i < half; i++ {
-			x0, x1 := x[i], x[half+i]
-			x[i] = float32(x0*c[i]) - float32(x1*s[i])
-			x[half+i] = float32(x0*s[i]) + float32(x1*c[i])
+		if body < half {
+			for h := 0; h+headDim <= len(x); h += headDim {
+				ropeNeoxTail(x[h:h+2*half], cs, body)
+			}
 		}
 	}
 }

@@ -191,11 +191,18 @@ mxloop:
 	VZEROUPPER
 	RET
 
-// func ropeNormAVX2(x, cs *float32, n int)
-// Pairs (x[2i], x[2i+1]) rotated by (cs[2i], cs[2i+1]) = (cos, sin):
-// x*[c c] -+ swap(x)*[s s] with VADDSUBPS.
-TEXT ·ropeNormAVX2(SB), NOSPLIT, $0-24
-	MOVQ x+0(FP), SI
+// func ropeNormAVX2(x, cs *float32, n, heads, headDim int)
+// In each of heads heads (headDim floats apart) the pairs (x[2i],
+// x[2i+1]) for 2i < n (a multiple of 8) rotated by (cs[2i], cs[2i+1]) =
+// (cos, sin): x*[c c] -+ swap(x)*[s s] with VADDSUBPS.
+TEXT ·ropeNormAVX2(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), R8
+	MOVQ heads+24(FP), R9
+	MOVQ headDim+32(FP), R10
+	SHLQ $2, R10
+
+rnhead:
+	MOVQ R8, SI
 	MOVQ cs+8(FP), DX
 	MOVQ n+16(FP), CX
 
@@ -213,23 +220,39 @@ rnloop:
 	ADDQ      $32, DX
 	SUBQ      $8, CX
 	JNZ       rnloop
+	ADDQ      R10, R8
+	DECQ      R9
+	JNZ       rnhead
 	VZEROUPPER
 	RET
 
-// func ropeNeoxAVX2(x0, x1, c, s *float32, n int)
-// Pairs (x0[i], x1[i]) rotated by (c[i], s[i]).
-TEXT ·ropeNeoxAVX2(SB), NOSPLIT, $0-40
-	MOVQ x0+0(FP), SI
-	MOVQ x1+8(FP), DI
-	MOVQ c+16(FP), DX
-	MOVQ s+24(FP), BX
-	MOVQ n+32(FP), CX
+// func ropeNeoxAVX2(x, cs *float32, n, half, heads, headDim int)
+// In each of heads heads (headDim floats apart) the pairs (x[i],
+// x[i+half]) for i < n (a multiple of 8) rotated by (cs[2i], cs[2i+1]) =
+// (cos, sin), split into cos and sin vectors by VSHUFPS and VPERMPD.
+TEXT ·ropeNeoxAVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), R8
+	MOVQ half+24(FP), R11
+	SHLQ $2, R11
+	MOVQ heads+32(FP), R9
+	MOVQ headDim+40(FP), R10
+	SHLQ $2, R10
+
+rxhead:
+	MOVQ R8, SI
+	LEAQ (R8)(R11*1), DI
+	MOVQ cs+8(FP), DX
+	MOVQ n+16(FP), CX
 
 rxloop:
 	VMOVUPS 0(SI), Y0
 	VMOVUPS 0(DI), Y1
-	VMOVUPS 0(DX), Y2
-	VMOVUPS 0(BX), Y3
+	VMOVUPS 0(DX), Y8
+	VMOVUPS 32(DX), Y9
+	VSHUFPS $0x88, Y9, Y8, Y2
+	VSHUFPS $0xdd, Y9, Y8, Y3
+	VPERMPD $0xd8, Y2, Y2
+	VPERMPD $0xd8, Y3, Y3
 	VMULPS  Y2, Y0, Y4
 	VMULPS  Y3, Y1, Y5
 	VSUBPS  Y5, Y4, Y4
@@ -240,10 +263,12 @@ rxloop:
 	VMOVUPS Y6, 0(DI)
 	ADDQ    $32, SI
 	ADDQ    $32, DI
-	ADDQ    $32, DX
-	ADDQ    $32, BX
+	ADDQ    $64, DX
 	SUBQ    $8, CX
 	JNZ     rxloop
+	ADDQ    R10, R8
+	DECQ    R9
+	JNZ     rxhead
 	VZEROUPPER
 	RET
 

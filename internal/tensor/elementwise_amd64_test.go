@@ -110,19 +110,18 @@ func TestElementwiseAVX2(t *testing.T) {
 			}
 		}
 	}
-	for _, n := range []int{2, 8, 16, 30, 64, 128} {
-		x := randomFloats(r, n, 1)
-		cs := randomFloats(r, n, 1)
+	for _, c := range []struct{ heads, hd, dims int }{{1, 2, 2}, {3, 8, 8}, {2, 40, 36}, {4, 64, 64}, {2, 128, 96}, {3, 30, 30}} {
+		x := randomFloats(r, c.heads*c.hd, 1)
+		cs := randomFloats(r, c.dims, 1)
 		a, b := append([]float32(nil), x...), append([]float32(nil), x...)
-		ropeNorm(a, cs)
-		ropeNormGo(b, cs)
-		c, s := cs[:n/2], cs[n/2:]
+		ropeNorm(a, c.hd, cs)
+		ropeNormGo(b, c.hd, cs)
 		a2, b2 := append([]float32(nil), x...), append([]float32(nil), x...)
-		ropeNeox(a2, c, s)
-		ropeNeoxGo(b2, c, s)
+		ropeNeox(a2, c.hd, cs)
+		ropeNeoxGo(b2, c.hd, cs)
 		for i := range a {
 			if a[i] != b[i] || a2[i] != b2[i] {
-				t.Fatalf("rope n=%d [%d]: norm %g / %g, neox %g / %g", n, i, a[i], b[i], a2[i], b2[i])
+				t.Fatalf("rope %+v [%d]: norm %g / %g, neox %g / %g", c, i, a[i], b[i], a2[i], b2[i])
 			}
 		}
 	}
