@@ -1,8 +1,12 @@
-// Package tensor is the plain-Go reference implementation of the ggml tensor
-// element types: their block layouts, conversion to and from float32, the
-// quantizers llama.cpp uses to write model files and to quantize activations,
-// the per-type dot products of a weight row with an activation row, and a
-// row-parallel matrix multiply built on them.
+// Package tensor implements the ggml tensor element types: their block
+// layouts, conversion to and from float32, the quantizers llama.cpp uses to
+// write model files and to quantize activations, the per-type dot products
+// of a weight row with an activation row, a row-parallel matrix multiply
+// built on them, and the forward pass's elementwise kernels (RMSNorm,
+// SwiGLU, Softmax, Rope). Every kernel has a plain-Go reference; on amd64
+// (unless built with the purego tag) AVX2+FMA+F16C assembly replaces them
+// at start-up, and AVX512-VNNI assembly where the CPU has it and it
+// measured faster.
 //
 // The numerics follow llama.cpp (ggml/src/ggml-quants.c for layouts and
 // quantizers, ggml/src/ggml-cpu for what its x86 CPU backend does at run
@@ -17,7 +21,8 @@
 // Per-type work goes through a table of small functions (see kernels.go), one
 // per (weight type, activation type) pair, so that architecture-specific
 // versions can replace entries while the reference functions stay available to
-// test them against.
+// test them against; the elementwise kernels likewise go through variables
+// (elementwise.go).
 //
 // Decode: Pack prepares a weight matrix for MatMulPacked, keeping its file
 // layout and, where the CPU has kernels for the type (AVX512-VNNI: Q8_0,
