@@ -33,6 +33,7 @@ var commands = map[string]command{
 	"testmodel": {"write a random-weight GGUF of a real model's shape (for speed work)", testmodelCmd},
 	"bench":     {"measure prefill and decode tokens/s against the memory-bandwidth roofline", benchCmd},
 	"serve":     {"serve an OpenAI-compatible API with continuous batching", serveCmd},
+	"plan":      {"print the serving memory and time model: KV per token, concurrent sequences, prefill/decode times on this machine", planCmd},
 	"train":     {"train a small llama-architecture model on the synthetic long-context curriculum", trainCmd},
 	"eval":      {"run long-context benchmarks (NIAH, RULER) on the built-in engine or an OpenAI-compatible server", evalCmd},
 	"trace":     {"find the passages of a document that made the model give an answer (AttnTrace, TracLLM, CAM)", traceCmd},
