@@ -1,0 +1,178 @@
+package attention
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/longctx/longctx/internal/gguf"
+	"github.com/longctx/longctx/internal/kv"
+	"github.com/longctx/longctx/internal/model"
+	"github.com/longctx/longctx/internal/tensor"
+)
+
+// fullBudget is every policy with a budget that covers the contexts of
+// these tests (and presses with ratio 0).
+func fullBudget(t testing.TB) []Config {
+	t.Helper()
+	var out []Config
+	add := func(name string, set func(*Config)) {
+		c := DefaultConfig()
+		c.Name, c.Budget = name, 4096
+		if set != nil {
+			set(&c)
+		}
+		out = append(out, c)
+	}
+	for _, n := range Names() {
+		add(n, nil)
+	}
+	add(Quest, func(c *Config) { c.BlockScore = "mean" })
+	add(Hybrid, func(c *Config) { c.Sparse = TokenSelect })
+	add(Hybrid, func(c *Config) { c.Sparse = LMInfinite; c.DenseLayers = "1" })
+	for _, p := range []string{SnapKV, KNorm, Streaming, ExpectedAttention} {
+		add(p, func(c *Config) { c.Budget = 1; c.CompressionRatio = 0 })
+		out[len(out)-1].Budget = 4096 // ratio 0 with a budget over the prompt: nothing evicted
+	}
+	return out
+}
+
+func label(c Config) string {
+	s := c.Name
+	if c.Name == Hybrid {
+		s += "/" + c.Sparse + "/" + c.DenseLayers
+	}
+	if c.Name == Quest {
+		s += "/" + c.BlockScore
+	}
+	return s
+}
+
+// With a budget that covers the context, every policy attends exactly as
+// the inner cache: prefill in chunks, then decode.
+func TestExactAtAttend(t *testing.T) {
+	g := geom{layers: 3, heads: 4, kvHeads: 2, hd: 32, ctx: 200}
+	s := newStream(g, g.ctx, 1)
+	ref := g.cache(t, tensor.F32)
+	type step struct{ from, to int }
+	var steps []step
+	for p := 0; p < 160; p += 40 {
+		steps = append(steps, step{p, p + 40})
+	}
+	for p := 160; p < 170; p++ {
+		steps = append(steps, step{p, p + 1})
+	}
+	var want [][][]float32
+	for _, st := range steps {
+		want = append(want, s.run(t, ref, st.from, st.to))
+	}
+	for _, cfg := range fullBudget(t) {
+		t.Run(label(cfg), func(t *testing.T) {
+			c, err := Wrap(cfg, g.cache(t, tensor.F32), g.info())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, st := range steps {
+				got := s.run(t, c, st.from, st.to)
+				for l := range got {
+					if d := maxDiff(got[l], want[i][l]); d > 1e-5 {
+						t.Fatalf("positions [%d, %d) layer %d: max diff %g from dense", st.from, st.to, l, d)
+					}
+				}
+			}
+			r := c.(Reporter).Report()
+			for _, l := range r.Layers {
+				if l.Kept != l.Visible {
+					t.Errorf("layer %d: kept %g of %g positions with a covering budget", l.Layer, l.Kept, l.Visible)
+				}
+			}
+		})
+	}
+}
+
+// fixture is the path of a shared fixture file.
+func fixture(t testing.TB, rel string) string {
+	t.Helper()
+	p := filepath.Join("..", "..", "..", "shared", "fixtures", rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("fixture %s missing: %v", p, err)
+	}
+	return p
+}
+
+func loadTiny(t testing.TB) *model.Model {
+	t.Helper()
+	f, err := gguf.Open(fixture(t, "gguf/tiny-q8_0.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	m, err := model.Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// tokens is the golden sequence B of the fixtures: 1, then (i*37+11) mod
+// 1000.
+func tokens(n int) []int32 {
+	out := []int32{1}
+	for i := 1; i < n; i++ {
+		out = append(out, int32((i*37+11)%1000))
+	}
+	return out
+}
+
+// runModel prefills toks[:prompt] in chunks, then decodes the rest one at
+// a time, and returns every forward's last logits.
+func runModel(t testing.TB, m *model.Model, c kv.Cache, toks []int32, prompt, chunk int) [][]float32 {
+	t.Helper()
+	var out [][]float32
+	for p := 0; p < len(toks); {
+		n := min(chunk, prompt-p)
+		if p >= prompt {
+			n = 1
+		}
+		lg, err := m.Forward(toks[p:p+n], p, c, false)
+		if err != nil {
+			t.Fatalf("forward at %d: %v", p, err)
+		}
+		out = append(out, lg)
+		p += n
+	}
+	return out
+}
+
+// With a covering budget the model's logits under every policy equal the
+// unwrapped cache's.
+func TestExactModel(t *testing.T) {
+	m := loadTiny(t)
+	toks := tokens(120)
+	newCache := func() *kv.Contiguous {
+		c, err := m.NewCache(len(toks), tensor.F16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	want := runModel(t, m, newCache(), toks, 112, 32)
+	info := InfoFromModel(m)
+	for _, cfg := range fullBudget(t) {
+		t.Run(label(cfg), func(t *testing.T) {
+			c, err := Wrap(cfg, newCache(), info)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := runModel(t, m, c, toks, 112, 32)
+			for i := range want {
+				if d := maxDiff(got[i], want[i]); d > 1e-5 {
+					t.Fatalf("forward %d: logits differ by %g", i, d)
+				}
+			}
+		})
+	}
+}
+
+
+

@@ -1,0 +1,172 @@
+package attention
+
+import (
+	"math"
+	"slices"
+
+	"github.com/longctx/longctx/internal/tensor"
+)
+
+// quest is Quest's query-aware block selection for one layer. Positions
+// are grouped in blocks of block positions; for each complete block the
+// policy keeps the per-channel maximum and minimum of its keys (or, with
+// mean, the block's mean key). At a decode step each query head scores
+// every block and attends to its best blocks, the first sinks positions
+// and the recent positions from the last complete block before the window
+// on (the block being filled included), within budget positions.
+//
+// The bound: for a query q and a key k in the block, q·k = Σ_i q_i k_i ≤
+// Σ_i max(q_i·max_i, q_i·min_i) = q⁺·max + q⁻·min (q⁺ the positive part of
+// q, q⁻ the negative one), so a block's score never underestimates its
+// best key. Computed as one dot product of [q⁺, q⁻] with [max, min].
+// The mean score q·mean is the LongHeads/InfiniRetri-style chunk key.
+//
+// As in the paper, prefill (several queries at once) is dense.
+type quest struct {
+	c                     *Cache
+	sinks, window, budget int
+	block                 int
+	mean                  bool
+	width                 int         // floats per summary row: hd (mean) or 2·hd
+	sum                   [][]float32 // per KV head, one row per complete block
+	nb                    int         // complete blocks summarized
+	buf, x, z             []float32
+	sel                   [][]int // per query head
+	spans                 headSpans
+	heap                  []int
+}
+
+func newQuest(c *Cache, sinks, window, budget, block int, mean bool) *quest {
+	sh := c.inner.Shape()
+	w := 2 * sh.HeadDim
+	if mean {
+		w = sh.HeadDim
+	}
+	return &quest{c: c, sinks: sinks, window: window, budget: budget, block: block, mean: mean, width: w,
+		sum: make([][]float32, sh.KVHeads)}
+}
+
+func (q *quest) forget(n int) {
+	if nb := n / q.block; nb < q.nb {
+		q.nb = nb
+		for g := range q.sum {
+			q.sum[g] = q.sum[g][:nb*q.width]
+		}
+	}
+}
+
+func (q *quest) bytes() int64 {
+	var b int64
+	for _, s := range q.sum {
+		b += int64(cap(s)) * 4
+	}
+	return b
+}
+
+func (q *quest) kept(_, stored int) int { return stored }
+
+// sync summarizes every complete block stored.
+func (q *quest) sync(c *call) error {
+	inner := c.inner
+	hd := inner.Shape().HeadDim
+	to := inner.Len() / q.block
+	for ; q.nb < to; q.nb++ {
+		from := q.nb * q.block
+		q.buf = grow(q.buf, q.block*hd)
+		for g := range q.sum {
+			if err := inner.ReadKeys(c.layer, g, from, from+q.block, q.buf); err != nil {
+				return err
+			}
+			q.sum[g] = append(q.sum[g], summarize(make([]float32, q.width), q.buf, q.block, hd, q.mean)...)
+		}
+	}
+	return nil
+}
+
+// summarize writes the summary row of a block of n keys (rows of hd):
+// the mean key, or the per-channel maxima then minima.
+func summarize(dst, keys []float32, n, hd int, mean bool) []float32 {
+	if mean {
+		for i := range hd {
+			s := 0.0
+			for t := range n {
+				s += float64(keys[t*hd+i])
+			}
+			dst[i] = float32(s / float64(n))
+		}
+		return dst
+	}
+	for i := range hd {
+		hi, lo := float32(math.Inf(-1)), float32(math.Inf(1))
+		for t := range n {
+			hi, lo = max(hi, keys[t*hd+i]), min(lo, keys[t*hd+i])
+		}
+		dst[i], dst[hd+i] = hi, lo
+	}
+	return dst
+}
+
+// scoreRow writes the row the block summaries are multiplied with for
+// query head vector qh: qh itself (mean) or [q⁺, q⁻] (bound).
+func (q *quest) scoreRow(dst, qh []float32) {
+	if q.mean {
+		copy(dst, qh)
+		return
+	}
+	hd := len(qh)
+	for i, x := range qh {
+		dst[i], dst[hd+i] = max(x, 0), min(x, 0)
+	}
+}
+
+func (q *quest) attend(c *call) error {
+	if c.n > 1 {
+		return c.dense()
+	}
+	T := c.pos + 1
+	b0 := q.sinks / q.block
+	b1 := max(q.sinks, T-q.window) / q.block // blocks [b0, b1) are candidates
+	local := b1 * q.block                    // [local, T) always attended
+	kb := (q.budget - q.sinks - (T - local)) / q.block
+	if b1-b0 <= kb {
+		return c.dense()
+	}
+	if err := q.sync(c); err != nil {
+		return err
+	}
+	info := &c.c.info
+	group, hd, nb := info.Heads/info.KVHeads, info.HeadDim, b1-b0
+	q.x = grow(q.x, group*q.width)
+	q.z = grow(q.z, group*nb)
+	if len(q.sel) != c.nHead {
+		q.sel = make([][]int, c.nHead)
+	}
+	for g := range info.KVHeads {
+		for i := range group {
+			h := g*group + i
+			q.scoreRow(q.x[i*q.width:(i+1)*q.width], c.q[h*hd:(h+1)*hd])
+		}
+		rows := q.sum[g][b0*q.width : b1*q.width]
+		if err := tensor.MatMul(q.z, f32Bytes(rows), tensor.F32, nb, q.width, q.x, group); err != nil {
+			return err
+		}
+		for i := range group {
+			h := g*group + i
+			s := topK(q.sel[h][:0], &q.heap, q.z[i*nb:(i+1)*nb], max(kb, 0))
+			slices.Sort(s)
+			q.sel[h] = s
+		}
+	}
+	c.c.selectRead += int64(nb * q.width * 4 * info.KVHeads)
+	c.st.selections++
+	c.st.blocks += float64(max(kb, 0))
+	spans := q.spans.reset(c.nHead)
+	for h := range spans {
+		spans[h] = addSpan(spans[h], 0, q.sinks)
+		for _, b := range q.sel[h] {
+			spans[h] = addSpan(spans[h], (b0+b)*q.block, (b0+b+1)*q.block)
+		}
+		spans[h] = addSpan(spans[h], local, T)
+	}
+	return c.sparse(spans)
+}

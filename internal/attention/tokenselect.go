@@ -1,0 +1,230 @@
+package attention
+
+import (
+	"math"
+	"slices"
+
+	"github.com/longctx/longctx/internal/tensor"
+)
+
+// tokenSelect is TokenSelect for one layer: the first sinks positions, the
+// k middle positions with the highest soft-voted Q·K scores and the last
+// window positions (the chunk itself included).
+//
+// Scores: z_h[j] = f_h·k_{g(h)}[j] (raw dot, no 1/√d) for every query head
+// h and candidate j, softmax over j per head, summed over the heads (each
+// head votes with one unit of probability, so a few heads with extreme
+// logits cannot decide alone), optionally max-pooled, then the top k. One
+// selection serves every head of the layer. f is the query, or the mean
+// query of a prefill chunk; heads map to KV heads as ⌊h/(H/G)⌋.
+//
+// Differences from the paper's code, on purpose: keys here are stored
+// rotated for their true positions, so scores are the true attention
+// logits (up to the mirror's q8_0 rounding) rather than logits at a fixed
+// distance, and the selected keys keep their true positions (no
+// re-positioning to contiguous indices, so no extrapolation past the
+// trained context).
+//
+// Selection cache: while cos(f, f_last) ≥ threshold the last selection is
+// reused and no key is scored.
+type tokenSelect struct {
+	c                    *Cache
+	sinks, window, k     int
+	kernel               int
+	threshold            float64
+	mirror               *keyMirror
+	last                 []float32 // fingerprint of the cached selection
+	sel                  []int     // cached selection (sorted positions)
+	haveSel              bool
+	f, z, vote, pooled   []float32
+	spans                headSpans
+	heap                 []int
+}
+
+func newTokenSelect(c *Cache, sinks, window, k, kernel int, threshold float64) *tokenSelect {
+	return &tokenSelect{c: c, sinks: sinks, window: window, k: k, kernel: kernel, threshold: threshold,
+		mirror: newKeyMirror(c.inner.Shape())}
+}
+
+func (t *tokenSelect) forget(n int) {
+	t.mirror.forget(n)
+	t.haveSel = false
+}
+
+func (t *tokenSelect) bytes() int64 { return t.mirror.bytes() }
+
+func (t *tokenSelect) kept(_, stored int) int { return stored }
+
+func (t *tokenSelect) attend(c *call) error {
+	T := c.pos + c.n
+	lo := max(t.sinks, min(c.pos, T-t.window))
+	if lo-t.sinks <= t.k {
+		return c.dense()
+	}
+	fingerprint(&t.f, c)
+	if !t.haveSel || cosine(t.f, t.last) < t.threshold {
+		if err := t.choose(c, lo); err != nil {
+			return err
+		}
+		t.last = append(t.last[:0], t.f...)
+		t.haveSel = true
+		c.st.selections++
+	} else {
+		c.st.reused++
+	}
+	spans := t.spans.reset(c.nHead)
+	for h := range spans {
+		spans[h] = addSpan(spans[h], 0, t.sinks)
+		spans[h] = addRuns(spans[h], t.sel)
+		spans[h] = addSpan(spans[h], lo, T)
+	}
+	return c.sparse(spans)
+}
+
+// choose scores the candidates [sinks, lo) and keeps the top k.
+func (t *tokenSelect) choose(c *call, lo int) error {
+	if err := t.mirror.sync(c.inner, c.layer); err != nil {
+		return err
+	}
+	nc := lo - t.sinks
+	info := &c.c.info
+	group := info.Heads / info.KVHeads
+	t.vote = grow(t.vote, nc)
+	clear(t.vote)
+	t.z = grow(t.z, group*nc)
+	hd := info.HeadDim
+	for g := range info.KVHeads {
+		if err := t.mirror.scores(t.z, g, t.sinks, lo, t.f[g*group*hd:(g+1)*group*hd], group); err != nil {
+			return err
+		}
+		for i := range group {
+			z := t.z[i*nc : (i+1)*nc]
+			tensor.Softmax(z)
+			for j, p := range z {
+				t.vote[j] += p
+			}
+		}
+	}
+	c.c.selectRead += int64(nc * t.mirror.rowBytes * info.KVHeads)
+	s := t.vote
+	if t.kernel > 1 {
+		t.pooled = grow(t.pooled, nc)
+		maxPool(t.pooled, s, t.kernel)
+		s = t.pooled
+	}
+	t.sel = topK(t.sel[:0], &t.heap, s, t.k)
+	for i := range t.sel {
+		t.sel[i] += t.sinks
+	}
+	slices.Sort(t.sel)
+	return nil
+}
+
+// fingerprint sets *f to the mean query row of the call.
+func fingerprint(f *[]float32, c *call) {
+	w := c.nHead * c.hd
+	*f = grow(*f, w)
+	copy(*f, c.qRow(0))
+	if c.n == 1 {
+		return
+	}
+	for i := 1; i < c.n; i++ {
+		for j, x := range c.qRow(i) {
+			(*f)[j] += x
+		}
+	}
+	inv := 1 / float32(c.n)
+	for j := range *f {
+		(*f)[j] *= inv
+	}
+}
+
+// cosine is the cosine similarity of a and b (0 when either is zero or
+// their lengths differ).
+func cosine(a, b []float32) float64 {
+	if len(a) != len(b) {
+		return 0
+	}
+	var ab, aa, bb float64
+	for i, x := range a {
+		y := float64(b[i])
+		ab += float64(x) * y
+		aa += float64(x) * float64(x)
+		bb += y * y
+	}
+	if aa == 0 || bb == 0 {
+		return 0
+	}
+	return ab / math.Sqrt(aa*bb)
+}
+
+// maxPool is a stride-1 max-pool of s with the given kernel: dst[i] is the
+// largest s[j] for j in [i-p, i-p+kernel) within s, p = ⌊(kernel−1)/2⌋ (as
+// PyTorch's max_pool1d with that padding; for an even kernel the window
+// reaches one further right and the output keeps len(s) so that dst[i]
+// still belongs to position i).
+func maxPool(dst, s []float32, kernel int) {
+	p := (kernel - 1) / 2
+	for i := range s {
+		m := float32(math.Inf(-1))
+		for j := max(0, i-p); j < min(len(s), i-p+kernel); j++ {
+			m = max(m, s[j])
+		}
+		dst[i] = m
+	}
+}
+
+// topK appends to dst the indices of the k largest s (ties: the lower
+// index wins), in no particular order. h is scratch for the heap.
+func topK(dst []int, h *[]int, s []float32, k int) []int {
+	if k >= len(s) {
+		for i := range s {
+			dst = append(dst, i)
+		}
+		return dst
+	}
+	if k <= 0 {
+		return dst
+	}
+	// worse(a, b): a ranks below b.
+	worse := func(a, b int) bool { return s[a] < s[b] || (s[a] == s[b] && a > b) }
+	heap := (*h)[:0]
+	// A min-heap (by rank) of the best k so far.
+	down := func(i int) {
+		for {
+			l := 2*i + 1
+			if l >= len(heap) {
+				return
+			}
+			m := l
+			if r := l + 1; r < len(heap) && worse(heap[r], heap[l]) {
+				m = r
+			}
+			if !worse(heap[m], heap[i]) {
+				return
+			}
+			heap[i], heap[m] = heap[m], heap[i]
+			i = m
+		}
+	}
+	for i := range s {
+		if len(heap) < k {
+			heap = append(heap, i)
+			for j := len(heap) - 1; j > 0; {
+				p := (j - 1) / 2
+				if !worse(heap[j], heap[p]) {
+					break
+				}
+				heap[j], heap[p] = heap[p], heap[j]
+				j = p
+			}
+			continue
+		}
+		if worse(heap[0], i) {
+			heap[0] = i
+			down(0)
+		}
+	}
+	*h = heap
+	return append(dst, heap...)
+}
