@@ -22,7 +22,7 @@ func askCmd(env *Env) error {
 	docFile := fs.String("f", "", "the document to read (`file`, '-' for stdin)")
 	n := fs.Int("n", 64, "most tokens in the answer")
 	ctxLen := fs.Int("ctx", 0, "context size in tokens (default: the prompt plus -n, up to the model's context)")
-	kvType := fs.String("kv-type", "f16", "KV cache element type: f16 or f32")
+	kvf := addKVFlags(fs)
 	ubatch := fs.Int("ubatch", 512, "most prompt tokens per forward pass")
 	temp := fs.Float64("temp", 0, "sampling temperature (0 = greedy, the default: answers are copied facts)")
 	seed := fs.Uint64("seed", 1, "random seed (with --temp)")
@@ -48,19 +48,19 @@ func askCmd(env *Env) error {
 	if strings.TrimSpace(doc) == "" {
 		return fmt.Errorf("%w: the document %s is empty", errUsage, *docFile)
 	}
-	elem, err := parseKVType(*kvType)
-	if err != nil {
-		return err
-	}
 	e, err := mf.open(env.Stderr)
 	if err != nil {
 		return err
 	}
 	defer e.Close()
 
-	req := engine.Request{Prompt: curriculum.QAPrompt(doc, question), MaxTokens: *n, KVType: elem, Ubatch: *ubatch, Stop: []string{"\n"}}
+	req := engine.Request{Prompt: curriculum.QAPrompt(doc, question), MaxTokens: *n, Ubatch: *ubatch, Stop: []string{"\n"}}
 	req.Sampling = sample.DefaultParams(*seed)
 	req.Sampling.Temperature = float32(*temp)
+	if err := kvf.apply(e.Model, &req); err != nil {
+		return err
+	}
+	defer kvf.close()
 	tokens, err := e.PromptTokens(&req)
 	if err != nil {
 		return err
@@ -88,5 +88,8 @@ func askCmd(env *Env) error {
 	}
 	fmt.Fprintln(env.Stdout, strings.TrimSpace(answer.String()))
 	fmt.Fprintln(env.Stderr, summary(st))
+	if r := kvf.report(); r != "" {
+		fmt.Fprintln(env.Stderr, r)
+	}
 	return nil
 }

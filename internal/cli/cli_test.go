@@ -158,7 +158,7 @@ func TestBadInput(t *testing.T) {
 		{"", []string{"ask", "-f", longDoc, "what?"}, 1, "tokens"},
 		{"", []string{"run", "-m", m, "-p", "x", "-n", "-3"}, 2, "must not be negative"},
 		{"", []string{"run", "-m", m, "-p", "x", "--temp", "-1"}, 1, "temperature"},
-		{"", []string{"run", "-m", m, "-p", "x", "--kv-type", "q3"}, 2, "--kv-type"},
+		{"", []string{"run", "-m", m, "-p", "x", "--kv-type", "q3"}, 2, "-kv-type"},
 		{"", []string{"run", "-m", m, "-p", long, "--ctx", "64"}, 1, "but the context is 64"},
 		{"", []string{"run", "-m", trunc, "-p", "x"}, 1, "past the end"},
 		{"", []string{"run", "-m", notgguf, "-p", "x"}, 1, "not a GGUF file"},

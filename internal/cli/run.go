@@ -58,7 +58,7 @@ func runCmd(env *Env) error {
 	system := fs.String("system", "", "system message (with --chat)")
 	n := fs.Int("n", 128, "most tokens to generate (0 = until end of generation or a full context)")
 	ctxLen := fs.Int("ctx", 0, fmt.Sprintf("context size in tokens (default: the model's trained context, at most %d)", engine.DefaultCtx))
-	kvType := fs.String("kv-type", "f16", "KV cache element type: f16 or f32")
+	kvf := addKVFlags(fs)
 	ubatch := fs.Int("ubatch", 512, "most prompt tokens per forward pass")
 	var stops stopFlag
 	fs.Var(&stops, "stop", "stop when this string is generated (repeatable)")
@@ -85,11 +85,7 @@ func runCmd(env *Env) error {
 	if text == "" {
 		return fmt.Errorf("%w: empty prompt (give -p TEXT or -f FILE)", errUsage)
 	}
-	elem, err := parseKVType(*kvType)
-	if err != nil {
-		return err
-	}
-	req := engine.Request{MaxTokens: *n, Ctx: *ctxLen, KVType: elem, Sampling: params(), Stop: stops, Ubatch: *ubatch}
+	req := engine.Request{MaxTokens: *n, Ctx: *ctxLen, Sampling: params(), Stop: stops, Ubatch: *ubatch}
 	if *useChat {
 		if *system != "" {
 			req.Messages = append(req.Messages, chat.Message{Role: "system", Content: *system})
@@ -104,6 +100,10 @@ func runCmd(env *Env) error {
 		return err
 	}
 	defer e.Close()
+	if err := kvf.apply(e.Model, &req); err != nil {
+		return err
+	}
+	defer kvf.close()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	st, err := e.Generate(ctx, req, func(s string) error {
@@ -115,6 +115,9 @@ func runCmd(env *Env) error {
 		return err
 	}
 	fmt.Fprintln(env.Stderr, summary(st))
+	if r := kvf.report(); r != "" {
+		fmt.Fprintln(env.Stderr, r)
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -89,6 +90,17 @@ type Request struct {
 	// positions instead of a contiguous cache of KVType: this is where KV
 	// storage options and attention policies (cache wrappers) come in.
 	NewCache func(ctx int) (kv.Cache, error)
+	// AfterPrefill, when set, is called once the prompt is in the cache
+	// (to save the prompt's KV for a later run).
+	AfterPrefill func(cache kv.Cache, prompt []int32) error
+}
+
+// PrefixCache is a cache that starts out holding a saved prompt prefix
+// (kv --kv-load): Generate checks the tokens are its prompt's prefix and
+// prefills only the rest.
+type PrefixCache interface {
+	kv.Cache
+	PrefixTokens() []int32
 }
 
 // DefaultCtx caps the default context so that a huge trained context does
@@ -103,13 +115,15 @@ type Stats struct {
 	Prefill      time.Duration
 	Decode       time.Duration
 	KVBytes      int64
+	// CachedTokens are prompt tokens a loaded KV cache already held.
+	CachedTokens int
 	// StopReason is "eos" (an end-of-generation token), "stop" (a stop
 	// string), "length" (MaxTokens reached) or "context" (the context is full).
 	StopReason string
 }
 
 // PrefillRate and DecodeRate are tokens per second.
-func (s Stats) PrefillRate() float64 { return rate(s.PromptTokens, s.Prefill) }
+func (s Stats) PrefillRate() float64 { return rate(s.PromptTokens-s.CachedTokens, s.Prefill) }
 func (s Stats) DecodeRate() float64  { return rate(s.Generated, s.Decode) }
 
 func rate(n int, d time.Duration) float64 {
@@ -195,7 +209,18 @@ func (e *Engine) Generate(ctx context.Context, req Request, emit func(string) er
 
 	start := time.Now()
 	var logits []float32
-	for pos := 0; pos < len(prompt); pos += ub {
+	from := 0
+	if pc, ok := cache.(PrefixCache); ok {
+		saved := pc.PrefixTokens()
+		if len(saved) > len(prompt) || !slices.Equal(saved, prompt[:len(saved)]) {
+			return st, fmt.Errorf("the loaded KV cache holds %d tokens that are not a prefix of this %d-token prompt", len(saved), len(prompt))
+		}
+		// The last prompt token is always run again: its logits start decoding.
+		from = min(len(saved), len(prompt)-1)
+		cache.Truncate(from)
+		st.CachedTokens = from
+	}
+	for pos := from; pos < len(prompt); pos += ub {
 		if ctx.Err() != nil {
 			st.StopReason = "cancelled"
 			return st, nil
@@ -209,6 +234,12 @@ func (e *Engine) Generate(ctx context.Context, req Request, emit func(string) er
 		sampler.Accept(t)
 	}
 	st.Prefill = time.Since(start)
+	st.KVBytes = max(st.KVBytes, cache.Bytes()) // paged caches grow as they fill
+	if req.AfterPrefill != nil {
+		if err := req.AfterPrefill(cache, prompt); err != nil {
+			return st, err
+		}
+	}
 
 	start = time.Now()
 	defer func() { st.Decode = time.Since(start) }() // st is the named result
