@@ -49,7 +49,7 @@ func evalCmd(env *Env) error {
 	depths := fs.String("depths", "0,10,20,30,40,50,60,70,80,90,100", "NIAH needle depths in percent, comma-separated")
 	targetURL := fs.String("target", "", "OpenAI-compatible base URL, or 'builtin'")
 	modelName := fs.String("model", "", "model name sent to the server")
-	modelFile := fs.String("m", "", "GGUF model file (builtin target)")
+	mf := addModelFlags(fs)
 	endpoint := fs.String("endpoint", "chat", "chat (/v1/chat/completions) or completions (/v1/completions)")
 	keyEnv := fs.String("api-key-env", "OPENAI_API_KEY", "environment variable holding the API key")
 	concurrency := fs.Int("concurrency", 4, "requests in flight at once")
@@ -80,12 +80,10 @@ func evalCmd(env *Env) error {
 		return err
 	}
 
-	builtin := *targetURL == "builtin" || (*targetURL == "" && *modelFile != "")
-	if builtin && *modelFile == "" {
-		return fmt.Errorf("%w: --target builtin needs -m FILE", errUsage)
-	}
-	if !builtin && (*targetURL == "" || *modelName == "") {
-		return fmt.Errorf("%w: --target URL and --model NAME are required (or -m FILE for the built-in engine)", errUsage)
+	// Without --target the built-in engine runs -m, or the embedded model.
+	builtin := *targetURL == "builtin" || *targetURL == ""
+	if !builtin && *modelName == "" {
+		return fmt.Errorf("%w: --target URL needs --model NAME", errUsage)
 	}
 	meta := &report.Meta{Seed: *seed, Samples: *samples, Suites: splitList(*suites)}
 	var lens []int
@@ -120,7 +118,7 @@ func evalCmd(env *Env) error {
 	var eng *engine.Engine
 	if builtin {
 		var err error
-		if eng, err = engine.Open(*modelFile); err != nil {
+		if eng, err = mf.open(env.Stderr); err != nil {
 			return err
 		}
 		defer eng.Close()
@@ -165,7 +163,7 @@ func evalCmd(env *Env) error {
 		if err != nil {
 			return err
 		}
-		b := target.NewBuiltin(eng, filepath.Base(*modelFile), opt)
+		b := target.NewBuiltin(eng, mf.name(), opt)
 		client, tok, rawOK, meta.Options = b, b, true, desc
 		reserveFor(b.ChatOverhead)
 		meta.Tokenizer = "the model's own tokenizer"

@@ -3,9 +3,12 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"strings"
 
+	"github.com/longctx/longctx/internal/attention"
 	"github.com/longctx/longctx/internal/engine"
 	"github.com/longctx/longctx/internal/eval/target"
+	"github.com/longctx/longctx/internal/kv"
 	"github.com/longctx/longctx/internal/tensor"
 )
 
@@ -15,19 +18,36 @@ import (
 // Options that change answers (KV type, attention policy, budget...) go
 // here: everything in BuiltinOptions.Variant is part of the cache key.
 func builtinFlags(fs *flag.FlagSet) func(e *engine.Engine) (target.BuiltinOptions, map[string]string, error) {
-	kvType := fs.String("kv-type", "f16", "built-in target: KV cache type, f16 or f32")
+	kvType := fs.String("kv-type", "f16", "built-in target: KV cache type, f32, f16, q8_0 or q4_0")
+	attn := attention.DefaultConfig()
+	attn.RegisterFlags(fs)
 	return func(e *engine.Engine) (target.BuiltinOptions, map[string]string, error) {
 		opt := target.BuiltinOptions{}
-		switch *kvType {
-		case "f16":
-			opt.KVType = tensor.F16
-		case "f32":
-			opt.KVType = tensor.F32
-		default:
-			return opt, nil, fmt.Errorf("%w: --kv-type %q (want f16 or f32)", errUsage, *kvType)
+		elem, err := tensor.ParseType(*kvType)
+		if err != nil || (elem != tensor.F32 && elem != tensor.F16 && elem != tensor.Q8_0 && elem != tensor.Q4_0) {
+			return opt, nil, fmt.Errorf("%w: --kv-type %q (want f32, f16, q8_0 or q4_0)", errUsage, *kvType)
 		}
-		desc := map[string]string{"kv": *kvType}
-		opt.Variant = "kv=" + *kvType
+		opt.KVType = elem
+		name := strings.ToLower(elem.String())
+		desc := map[string]string{"kv": name}
+		opt.Variant = "kv=" + name
+		if attn.Name != attention.Dense {
+			if err := attn.Validate(); err != nil {
+				return opt, nil, fmt.Errorf("%w: %v", errUsage, err)
+			}
+			m, cfg := e.Model, attn
+			info := attention.InfoFromModel(m)
+			opt.NewCache = func(ctx int) (kv.Cache, error) {
+				inner, err := m.NewCache(cfg.CacheCtx(ctx), elem)
+				if err != nil {
+					return nil, err
+				}
+				return attention.Wrap(cfg, inner, info)
+			}
+			desc["attention"] = attn.Name
+			desc["budget"] = fmt.Sprint(attn.Budget)
+			opt.Variant += fmt.Sprintf(",attention=%s,budget=%d", attn.Name, attn.Budget)
+		}
 		return opt, desc, nil
 	}
 }

@@ -135,7 +135,8 @@ func TestEvalUsageErrors(t *testing.T) {
 		{[]string{"eval", "-m", m, "--suite", "longbench"}, "needs --longbench PATH"},
 		{[]string{"eval", "-m", m, "--lengths", "4q"}, "bad length"},
 		{[]string{"eval", "-m", m, "--depths", "101"}, "not a percentage"},
-		{[]string{"eval", "--target", "http://localhost:1"}, "--model NAME are required"},
+		{[]string{"eval", "--target", "http://localhost:1"}, "needs --model NAME"},
+		{[]string{"eval", "-m", m, "--attention", "nope"}, "attention"},
 		{[]string{"eval", "compare", "only-one"}, "needs two runs"},
 		{[]string{"eval", "report"}, "needs one run directory"},
 	} {

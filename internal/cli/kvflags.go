@@ -6,23 +6,37 @@ import (
 	"fmt"
 	"hash/crc32"
 
+	"github.com/longctx/longctx/internal/attention"
 	"github.com/longctx/longctx/internal/engine"
 	"github.com/longctx/longctx/internal/kv"
 	"github.com/longctx/longctx/internal/model"
 )
 
 // kvFlags are the KV-cache storage flags (type, paging, disk tier,
-// save/load) shared by the generating commands.
+// save/load) and the attention-policy flags shared by the generating
+// commands.
 type kvFlags struct {
-	cfg  kv.Config
-	pool *kv.Pool
-	seq  *kv.Seq
+	cfg   kv.Config
+	attn  attention.Config
+	pool  *kv.Pool
+	seq   *kv.Seq
+	cache kv.Cache
 }
 
 func addKVFlags(fs *flag.FlagSet) *kvFlags {
-	k := &kvFlags{cfg: kv.DefaultConfig()}
+	k := &kvFlags{cfg: kv.DefaultConfig(), attn: attention.DefaultConfig()}
 	k.cfg.RegisterFlags(fs)
+	k.attn.RegisterFlags(fs)
 	return k
+}
+
+// variant names the settings that change answers, for result-store keys.
+func (k *kvFlags) variant() string {
+	v := "kv=" + k.cfg.Type.String()
+	if k.attn.Name != attention.Dense {
+		v += fmt.Sprintf(",attention=%s,budget=%d", k.attn.Name, k.attn.Budget)
+	}
+	return v
 }
 
 // prefixSeq is a loaded sequence with the prompt tokens it holds.
@@ -36,13 +50,33 @@ func (p prefixSeq) PrefixTokens() []int32 { return p.tokens }
 // apply makes req use a paged cache as configured (loading and saving a
 // prefix when asked). Call close when the request is done.
 func (k *kvFlags) apply(m *model.Model, req *engine.Request) error {
+	newCache, err := k.newCacheFunc(m)
+	if err != nil {
+		return err
+	}
+	req.NewCache = newCache
+	if k.cfg.Save != "" {
+		fp := fingerprint(m)
+		req.AfterPrefill = func(_ kv.Cache, prompt []int32) error {
+			return k.seq.SaveFile(k.cfg.Save, fp, prompt)
+		}
+	}
+	return nil
+}
+
+// newCacheFunc makes caches as configured: a paged sequence (loaded from
+// --kv-load when given) wrapped by the attention policy.
+func (k *kvFlags) newCacheFunc(m *model.Model) (func(ctx int) (kv.Cache, error), error) {
 	if err := k.cfg.Validate(); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if err := k.attn.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
 	c := &m.Config
 	fp := fingerprint(m)
-	req.NewCache = func(ctx int) (kv.Cache, error) {
-		pool, err := k.cfg.NewPool(c.Layers, c.KVHeads, c.HeadDim, ctx, m)
+	return func(ctx int) (kv.Cache, error) {
+		pool, err := k.cfg.NewPool(c.Layers, c.KVHeads, c.HeadDim, k.attn.CacheCtx(ctx), m)
 		if err != nil {
 			return nil, err
 		}
@@ -52,17 +86,22 @@ func (k *kvFlags) apply(m *model.Model, req *engine.Request) error {
 			return nil, err
 		}
 		k.pool, k.seq = pool, seq
+		var cache kv.Cache = seq
+		if k.attn.Name != attention.Dense {
+			if cache, err = attention.Wrap(k.attn, seq, attention.InfoFromModel(m)); err != nil {
+				pool.Close()
+				return nil, err
+			}
+		}
+		k.cache = cache
 		if k.cfg.Load != "" {
+			if k.attn.Name != attention.Dense {
+				return nil, fmt.Errorf("%w: --kv-load works with dense attention only", errUsage)
+			}
 			return prefixSeq{seq, toks}, nil
 		}
-		return seq, nil
-	}
-	if k.cfg.Save != "" {
-		req.AfterPrefill = func(_ kv.Cache, prompt []int32) error {
-			return k.seq.SaveFile(k.cfg.Save, fp, prompt)
-		}
-	}
-	return nil
+		return cache, nil
+	}, nil
 }
 
 // report describes the cache after a run: resident, spilled and read bytes.
@@ -71,8 +110,12 @@ func (k *kvFlags) report() string {
 		return ""
 	}
 	st := k.seq.Stats()
-	return fmt.Sprintf("[KV %s: %s in RAM, %s spilled to disk, %s read per token]",
+	s := fmt.Sprintf("[KV %s: %s in RAM, %s spilled to disk, %s read per token]",
 		k.cfg.Type, humanBytes(st.Resident), humanBytes(st.Spilled), humanBytes(int64(st.ReadPerToken())))
+	if r, ok := k.cache.(attention.Reporter); ok {
+		s += "\n" + r.Report().String()
+	}
+	return s
 }
 
 func (k *kvFlags) close() {
