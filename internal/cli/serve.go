@@ -8,29 +8,31 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/longctx/longctx/internal/chat"
 	"github.com/longctx/longctx/internal/engine"
+	"github.com/longctx/longctx/internal/kv"
+	"github.com/longctx/longctx/internal/plan"
 	"github.com/longctx/longctx/internal/server"
 	"github.com/longctx/longctx/internal/tensor"
 )
 
 func serveCmd(env *Env) error {
-	fs := newFlags(env, "serve", "-m FILE [--addr 127.0.0.1:8080] [--api-key KEY] [--ctx N] [--parallel N] [--kv-ram BYTES] ...")
-	modelPath := fs.String("m", "", "model `file` (GGUF)")
+	fs := newFlags(env, "serve", "[-m FILE] [--addr 127.0.0.1:8080] [--api-key KEY] [--ctx N] [--parallel N] [--kv-ram BYTES | --ram BYTES] ...")
+	mf := addModelFlags(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address; a non-loopback address needs an API key")
 	apiKey := fs.String("api-key", "", "require this bearer key (default: $LONGCTX_API_KEY)")
 	name := fs.String("name", "", "model id served in /v1/models (default: the file name without .gguf)")
 	ctxLen := fs.Int("ctx", 0, fmt.Sprintf("most tokens per sequence, prompt plus output (default: the model's trained context, at most %d)", engine.DefaultCtx))
 	parallel := fs.Int("parallel", 4, "most sequences decoded together")
 	queue := fs.Int("queue", 64, "most requests waiting for a slot; beyond it 429 (0 = none wait)")
-	kvRAM := fs.String("kv-ram", "", "KV-cache memory shared by all sequences, e.g. 4GiB (default: parallel × ctx tokens)")
-	kvType := fs.String("kv-type", "f16", "KV cache element type: f16 or f32")
+	kvRAM := fs.String("kv-ram", "", "KV-cache memory shared by all sequences and the prefix cache, e.g. 4GiB (default: parallel × ctx tokens, shrunk to fit --ram)")
+	ramFlag := fs.String("ram", "", "memory for weights, activations and KV (default: the system's available memory); see longctx plan")
+	kvType := fs.String("kv-type", "f16", "default KV cache element type: f32, f16, q8_0 or q4_0 (requests may choose with longctx.kv_type)")
+	kvBlock := fs.Int("kv-block", kv.DefaultBlockSize, "KV block size in positions (memory is reserved and prefixes shared in blocks)")
 	stepTokens := fs.Int("step-tokens", 256, "most tokens per forward pass (decode tokens plus a prefill chunk)")
 	maxTokens := fs.Int("max-tokens", 4096, "largest max_tokens accepted (also the default, capped to the context left)")
 	maxBody := fs.String("max-body", "8MiB", "largest request body")
@@ -43,9 +45,6 @@ func serveCmd(env *Env) error {
 	if len(args) > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, args[0])
 	}
-	if *modelPath == "" {
-		return fmt.Errorf("%w: -m FILE is required", errUsage)
-	}
 	if *apiKey == "" {
 		*apiKey = os.Getenv("LONGCTX_API_KEY")
 	}
@@ -55,27 +54,33 @@ func serveCmd(env *Env) error {
 	if *parallel < 1 || *queue < 0 || *ctxLen < 0 || *stepTokens < 1 || *maxTokens < 1 {
 		return fmt.Errorf("%w: --parallel, --step-tokens and --max-tokens must be >= 1; --queue and --ctx >= 0", errUsage)
 	}
-	elem, err := parseKVType(*kvType)
+	elem, err := parseCacheType(*kvType)
 	if err != nil {
 		return err
 	}
 	cfg := server.Config{
-		ModelName: *name, Ctx: *ctxLen, Parallel: *parallel, QueueDepth: *queue, KVF32: elem == tensor.F32,
+		ModelName: *name, Ctx: *ctxLen, Parallel: *parallel, QueueDepth: *queue, KVType: *kvType, KVBlock: *kvBlock,
 		StepTokens: *stepTokens, MaxTokens: *maxTokens, APIKey: *apiKey,
 	}
 	if cfg.QueueDepth == 0 {
 		cfg.QueueDepth = -1 // the server's 0 means "default"
 	}
 	if cfg.ModelName == "" {
-		cfg.ModelName = strings.TrimSuffix(filepath.Base(*modelPath), ".gguf")
+		cfg.ModelName = strings.TrimSuffix(mf.name(), ".gguf")
 	}
 	if *kvRAM != "" {
-		if cfg.KVBytes, err = parseBytes(*kvRAM); err != nil {
-			return fmt.Errorf("%w: --kv-ram: %v", errUsage, err)
+		if cfg.KVBytes, err = kv.ParseBytes(*kvRAM); err != nil || cfg.KVBytes == 0 {
+			return fmt.Errorf("%w: --kv-ram %q: want a size such as 4GiB", errUsage, *kvRAM)
 		}
 	}
-	if cfg.MaxBodyBytes, err = parseBytes(*maxBody); err != nil {
-		return fmt.Errorf("%w: --max-body: %v", errUsage, err)
+	var ram int64
+	if *ramFlag != "" {
+		if ram, err = kv.ParseBytes(*ramFlag); err != nil || ram == 0 {
+			return fmt.Errorf("%w: --ram %q: want a size such as 16GiB", errUsage, *ramFlag)
+		}
+	}
+	if cfg.MaxBodyBytes, err = kv.ParseBytes(*maxBody); err != nil || cfg.MaxBodyBytes == 0 {
+		return fmt.Errorf("%w: --max-body %q: want a size such as 8MiB", errUsage, *maxBody)
 	}
 	switch *template {
 	case "":
@@ -91,11 +96,17 @@ func serveCmd(env *Env) error {
 		}
 	}
 
-	e, err := engine.Open(*modelPath)
+	e, err := mf.open(env.Stderr)
 	if err != nil {
 		return err
 	}
 	defer e.Close()
+	if cfg.Ctx == 0 {
+		cfg.Ctx = e.Model.Config.CtxMax()
+	}
+	if err := fitMemory(env, e, &cfg, elem, ram); err != nil {
+		return err
+	}
 	srv, err := server.New(e, cfg)
 	if err != nil {
 		return err
@@ -106,9 +117,9 @@ func serveCmd(env *Env) error {
 		return err
 	}
 	c, mem := srv.Config(), srv.Memory()
-	fmt.Fprintf(env.Stderr, "longctx serve: http://%s model %q: weights %.1f MiB, KV %d B/token; ctx %d per sequence, %d parallel, KV budget %.1f MiB (%d tokens), queue %d\n",
-		ln.Addr(), c.ModelName, float64(mem.WeightBytes)/(1<<20), mem.KVPerToken, c.Ctx, c.Parallel,
-		float64(c.KVBytes)/(1<<20), c.KVBytes/mem.KVPerToken, c.QueueDepth)
+	fmt.Fprintf(env.Stderr, "longctx serve: http://%s model %q: weights %s, KV %s %d B/token in blocks of %d; ctx %d per sequence, %d parallel, KV budget %s (%d tokens), queue %d\n",
+		ln.Addr(), c.ModelName, humanBytes(mem.Model.WeightBytes), c.KVType, mem.KVPerToken(), c.KVBlock, c.Ctx, c.Parallel,
+		humanBytes(c.KVBytes), c.KVBytes/mem.KVPerToken(), c.QueueDepth)
 	if c.ChatTemplate == nil {
 		fmt.Fprintln(env.Stderr, "longctx serve: the model has no chat template: /v1/chat/completions answers 400 (see --chat-template)")
 	}
@@ -138,6 +149,43 @@ func serveCmd(env *Env) error {
 	return nil
 }
 
+// fitMemory checks the KV budget against the memory the machine has (or
+// --ram) with the plan package's model, so the server refuses to start
+// rather than be killed: the default budget (parallel × ctx) shrinks to
+// fit, with a note; an explicit --kv-ram that does not fit is an error.
+func fitMemory(env *Env, e *engine.Engine, cfg *server.Config, elem tensor.Type, ram int64) error {
+	p, err := plan.New(plan.FromModel(e.Model), elem, cfg.KVBlock, cfg.StepTokens)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	source := "--ram"
+	if ram == 0 {
+		if ram, err = plan.AvailableMemory(); err != nil {
+			fmt.Fprintf(env.Stderr, "longctx serve: %v; not checking the KV budget against memory (give --ram)\n", err)
+			return nil
+		}
+		source = "available memory"
+	}
+	fit := p.Fit(ram, cfg.Ctx)
+	want := cfg.KVBytes
+	if want == 0 {
+		want = int64(cfg.Parallel) * fit.SeqKV // the server's default
+	}
+	if want <= fit.KVBudget {
+		return nil
+	}
+	need := fmt.Sprintf("weights %s + activations %s + KV %s exceed the %s (%s)",
+		humanBytes(fit.Weights), humanBytes(fit.Activations), humanBytes(want), source, humanBytes(ram))
+	if cfg.KVBytes != 0 || fit.MaxSeqs == 0 {
+		return fmt.Errorf("%s; %d sequences of %d tokens fit: lower --kv-ram, --ctx or --parallel, or use --kv-type q8_0 (see longctx plan)",
+			need, fit.MaxSeqs, cfg.Ctx)
+	}
+	cfg.KVBytes = fit.KVBudget
+	fmt.Fprintf(env.Stderr, "longctx serve: %s; KV budget shrunk to %s: %d sequences of %d tokens at once (see longctx plan)\n",
+		need, humanBytes(fit.KVBudget), fit.MaxSeqs, cfg.Ctx)
+	return nil
+}
+
 // checkBind refuses to listen beyond loopback without an API key.
 func checkBind(addr, key string) error {
 	host, _, err := net.SplitHostPort(addr)
@@ -151,29 +199,4 @@ func checkBind(addr, key string) error {
 		return nil
 	}
 	return fmt.Errorf("%w: --addr %s listens beyond loopback: set --api-key or LONGCTX_API_KEY", errUsage, addr)
-}
-
-// parseBytes reads a size such as 1048576, 512MiB, 4GiB, 2G or 100KB.
-func parseBytes(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	units := []struct {
-		suffix string
-		mul    int64
-	}{
-		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
-		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
-		{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40}, {"B", 1},
-	}
-	mul := int64(1)
-	for _, u := range units {
-		if strings.HasSuffix(strings.ToUpper(t), strings.ToUpper(u.suffix)) && len(t) > len(u.suffix) {
-			t, mul = strings.TrimSpace(t[:len(t)-len(u.suffix)]), u.mul
-			break
-		}
-	}
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v <= 0 || v*float64(mul) > 1<<62 {
-		return 0, fmt.Errorf("bad size %q (want e.g. 512MiB or 4GiB)", s)
-	}
-	return int64(v * float64(mul)), nil
 }

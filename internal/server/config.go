@@ -3,12 +3,13 @@ package server
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/longctx/longctx/internal/chat"
 	"github.com/longctx/longctx/internal/engine"
-	"github.com/longctx/longctx/internal/model"
-	"github.com/longctx/longctx/internal/tensor"
+	"github.com/longctx/longctx/internal/kv"
+	"github.com/longctx/longctx/internal/plan"
 )
 
 // Config sets the server's limits. Zero fields take the defaults listed.
@@ -23,12 +24,19 @@ type Config struct {
 	// QueueDepth is the most requests waiting for a slot (default 64;
 	// negative: none wait); beyond it requests get 429.
 	QueueDepth int
-	// KVBytes is the KV-cache memory all running sequences share (default
-	// Parallel × Ctx positions). A sequence reserves prompt+max_tokens
-	// positions on admission.
+	// KVBytes is the KV-cache memory all sequences share, running ones and
+	// the prefix cache's (default Parallel × Ctx positions). A sequence
+	// reserves prompt+max_tokens positions, in whole blocks, on admission.
 	KVBytes int64
-	// KVF32 stores the cache as F32 instead of F16.
-	KVF32 bool
+	// KVType is the default KV element type: f32, f16, q8_0 or q4_0
+	// (default f16); requests may choose another (longctx.kv_type).
+	KVType string
+	// KVBlock is the KV block size in positions (default 256); memory is
+	// reserved and prefixes are shared in blocks.
+	KVBlock int
+	// Attention resolves the sparse attention policies requests may ask
+	// for (longctx.attention); nil: dense attention only.
+	Attention AttentionFunc
 	// StepTokens is the most tokens in one forward pass, decode tokens plus
 	// a prefill chunk (default 256). It bounds how long one step stalls the
 	// running streams while a long prompt is prefilled.
@@ -71,6 +79,13 @@ func (c Config) withDefaults(e *engine.Engine) (Config, error) {
 	if c.StepTokens == 0 {
 		c.StepTokens = 256
 	}
+	c.KVType = strings.ToLower(c.KVType)
+	if c.KVType == "" {
+		c.KVType = "f16"
+	}
+	if c.KVBlock == 0 {
+		c.KVBlock = kv.DefaultBlockSize
+	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 8 << 20
 	}
@@ -99,50 +114,22 @@ func (c Config) withDefaults(e *engine.Engine) (Config, error) {
 	if c.ChatTemplate == nil {
 		c.ChatTemplate = e.Template
 	}
-	mem := NewMemoryModel(e.Model, c.kvType())
-	if c.KVBytes == 0 {
-		c.KVBytes = int64(c.Parallel) * int64(c.Ctx) * mem.KVPerToken
+	elem, ok := cacheTypes[strings.ToLower(c.KVType)]
+	if !ok {
+		return c, fmt.Errorf("server: KV type %q is not one of %s", c.KVType, cacheTypeNames())
 	}
-	if c.KVBytes < mem.KVPerToken*2 {
-		return c, fmt.Errorf("server: a KV budget of %d bytes holds fewer than 2 tokens (%d bytes each)", c.KVBytes, mem.KVPerToken)
+	if err := (kv.Config{Type: elem, BlockSize: c.KVBlock}).Validate(); err != nil {
+		return c, fmt.Errorf("server: %w", err)
+	}
+	mem, err := plan.New(plan.FromModel(e.Model), elem, c.KVBlock, c.StepTokens)
+	if err != nil {
+		return c, fmt.Errorf("server: %w", err)
+	}
+	if c.KVBytes == 0 {
+		c.KVBytes = int64(c.Parallel) * mem.SeqKVBytes(c.Ctx)
+	}
+	if c.KVBytes < mem.BlockBytes() {
+		return c, fmt.Errorf("server: a KV budget of %d bytes holds no block of %d positions (%d bytes)", c.KVBytes, c.KVBlock, mem.BlockBytes())
 	}
 	return c, nil
 }
-
-func (c Config) kvType() tensor.Type {
-	if c.KVF32 {
-		return tensor.F32
-	}
-	return tensor.F16
-}
-
-// MemoryModel is the serving memory bill (algorithms.md section 9):
-// weights once, plus KV bytes per token per sequence.
-type MemoryModel struct {
-	WeightBytes int64
-	// KVPerToken is 2 (K and V) × layers × KV heads × head width × element size.
-	KVPerToken int64
-}
-
-// NewMemoryModel computes the memory model of m with a cache of elem.
-func NewMemoryModel(m *model.Model, elem tensor.Type) MemoryModel {
-	c := m.Config
-	var w int64
-	add := func(x model.Weight) { w += int64(len(x.Data)) }
-	add(m.Embedding)
-	if !c.TiedOutput {
-		add(m.Output)
-	}
-	for _, l := range m.Layers {
-		for _, x := range []model.Weight{l.Q, l.K, l.V, l.O, l.Gate, l.Up, l.Down} {
-			add(x)
-		}
-	}
-	return MemoryModel{
-		WeightBytes: w,
-		KVPerToken:  2 * int64(c.Layers) * int64(c.KVHeads) * int64(c.HeadDim) * int64(elem.TypeSize()),
-	}
-}
-
-// KVBytes is the cache of one sequence of n positions.
-func (mm MemoryModel) KVBytes(n int) int64 { return mm.KVPerToken * int64(n) }

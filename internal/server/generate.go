@@ -161,10 +161,15 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
 		}
 		return map[string]any{"index": 0, "text": text, "logprobs": l, "finish_reason": finish}
 	}
-	obj := func(choices []any, u *usageJSON) map[string]any {
+	// The long-context settings in effect go with the final chunk or
+	// response (and the usage chunk).
+	obj := func(choices []any, u *usageJSON, final bool) map[string]any {
 		m := map[string]any{"id": id, "object": "text_completion", "created": created, "model": s.cfg.ModelName, "choices": choices}
 		if u != nil {
 			m["usage"] = u
+		}
+		if final {
+			m["longctx"] = g.opts
 		}
 		return m
 	}
@@ -199,13 +204,13 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
 			writeError(w, final.Err)
 			return
 		}
-		writeJSON(w, obj([]any{choice(text.String(), lp, &final.Finish)}, toUsage(final.Usage)))
+		writeJSON(w, obj([]any{choice(text.String(), lp, &final.Finish)}, toUsage(final.Usage), true))
 		return
 	}
 
 	out := startSSE(w)
 	if req.Echo {
-		if err := out.send(obj([]any{choice(promptText, nil, nil)}, nil)); err != nil {
+		if err := out.send(obj([]any{choice(promptText, nil, nil)}, nil, false)); err != nil {
 			return
 		}
 	}
@@ -226,13 +231,13 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
 			if ev.Done {
 				finish = &ev.Finish
 			}
-			if err := out.send(obj([]any{choice(ev.Text, lp, finish)}, nil)); err != nil {
+			if err := out.send(obj([]any{choice(ev.Text, lp, finish)}, nil, ev.Done)); err != nil {
 				return err
 			}
 		}
 		if ev.Done {
 			if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
-				if err := out.send(obj([]any{}, toUsage(ev.Usage))); err != nil {
+				if err := out.send(obj([]any{}, toUsage(ev.Usage), true)); err != nil {
 					return err
 				}
 			}
@@ -303,10 +308,15 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, created := newID("chatcmpl-"), time.Now().Unix()
-	obj := func(kind string, choices []any, u *usageJSON) map[string]any {
+	// The long-context settings in effect go with the first and final
+	// chunks, or the response.
+	obj := func(kind string, choices []any, u *usageJSON, withOpts bool) map[string]any {
 		m := map[string]any{"id": id, "object": kind, "created": created, "model": s.cfg.ModelName, "choices": choices}
 		if u != nil {
 			m["usage"] = u
+		}
+		if withOpts {
+			m["longctx"] = g.opts
 		}
 		return m
 	}
@@ -335,16 +345,16 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		}
 		msg := map[string]any{"role": "assistant", "content": text.String()}
 		ch := map[string]any{"index": 0, "message": msg, "logprobs": logprobsOf(tokens), "finish_reason": final.Finish}
-		writeJSON(w, obj("chat.completion", []any{ch}, toUsage(final.Usage)))
+		writeJSON(w, obj("chat.completion", []any{ch}, toUsage(final.Usage), true))
 		return
 	}
 
 	out := startSSE(w)
-	chunk := func(delta map[string]any, lp any, finish *string) error {
+	chunk := func(delta map[string]any, lp any, finish *string, withOpts bool) error {
 		ch := map[string]any{"index": 0, "delta": delta, "logprobs": lp, "finish_reason": finish}
-		return out.send(obj("chat.completion.chunk", []any{ch}, nil))
+		return out.send(obj("chat.completion.chunk", []any{ch}, nil, withOpts))
 	}
-	if err := chunk(map[string]any{"role": "assistant", "content": ""}, nil, nil); err != nil {
+	if err := chunk(map[string]any{"role": "assistant", "content": ""}, nil, nil, true); err != nil {
 		return
 	}
 	_ = wait(ctx, sq, func(ev event) error {
@@ -353,18 +363,18 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 			return ev.Err
 		}
 		if ev.Text != "" || ev.Tokens != nil {
-			if err := chunk(map[string]any{"content": ev.Text}, logprobsOf(ev.Tokens), nil); err != nil {
+			if err := chunk(map[string]any{"content": ev.Text}, logprobsOf(ev.Tokens), nil, false); err != nil {
 				return err
 			}
 		}
 		if !ev.Done {
 			return nil
 		}
-		if err := chunk(map[string]any{}, nil, &ev.Finish); err != nil {
+		if err := chunk(map[string]any{}, nil, &ev.Finish, true); err != nil {
 			return err
 		}
 		if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
-			if err := out.send(obj("chat.completion.chunk", []any{}, toUsage(ev.Usage))); err != nil {
+			if err := out.send(obj("chat.completion.chunk", []any{}, toUsage(ev.Usage), true)); err != nil {
 				return err
 			}
 		}

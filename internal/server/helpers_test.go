@@ -181,7 +181,7 @@ func waitIdle(t testing.TB, s *Server, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		running, waiting, kv := s.sched.snapshot()
+		running, waiting, kv, _ := s.sched.snapshot()
 		if running == 0 && waiting == 0 && kv == 0 {
 			return
 		}

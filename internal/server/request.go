@@ -47,6 +47,8 @@ type samplingFields struct {
 	TopK              *int     `json:"top_k"`
 	MinP              *float64 `json:"min_p"`
 	RepetitionPenalty *float64 `json:"repetition_penalty"`
+	// Longctx holds the long-context options (see runOptions).
+	Longctx json.RawMessage `json:"longctx"`
 }
 
 // completionRequest is the body of POST /v1/completions.
@@ -83,7 +85,7 @@ type contentPart struct {
 // that do not change the output; unsupportedFields would, and are refused.
 var (
 	samplingFieldNames = []string{"model", "max_tokens", "temperature", "top_p", "n", "stream", "stream_options",
-		"stop", "seed", "presence_penalty", "frequency_penalty", "top_k", "min_p", "repetition_penalty"}
+		"stop", "seed", "presence_penalty", "frequency_penalty", "top_k", "min_p", "repetition_penalty", "longctx"}
 	completionFieldNames = []string{"prompt", "echo", "logprobs", "best_of"}
 	chatFieldNames       = []string{"messages", "max_completion_tokens", "logprobs", "top_logprobs"}
 	ignoredFields        = []string{"user", "metadata", "store", "service_tier", "prompt_cache_key", "safety_identifier"}

@@ -104,10 +104,10 @@ func TestDisconnectWhileQueued(t *testing.T) {
 			resp.Body.Close()
 		}
 	}()
-	waitFor(t, "one waiting", func() bool { _, w, _ := ts.sched.snapshot(); return w == 1 })
+	waitFor(t, "one waiting", func() bool { _, w, _, _ := ts.sched.snapshot(); return w == 1 })
 	qcancel()
 	// Dropped from the queue while the long request is still running.
-	waitFor(t, "queue emptied", func() bool { r, w, _ := ts.sched.snapshot(); return w == 0 && r == 1 })
+	waitFor(t, "queue emptied", func() bool { r, w, _, _ := ts.sched.snapshot(); return w == 0 && r == 1 })
 	if aborted(ts.Server) != 1 {
 		t.Errorf("%d aborts counted, want 1", aborted(ts.Server))
 	}
@@ -127,7 +127,7 @@ func TestDisconnectWhilePrefilling(t *testing.T) {
 			resp.Body.Close()
 		}
 	}()
-	waitFor(t, "running", func() bool { r, _, _ := ts.sched.snapshot(); return r == 1 })
+	waitFor(t, "running", func() bool { r, _, _, _ := ts.sched.snapshot(); return r == 1 })
 	cancel()
 	waitIdle(t, ts.Server, 2*time.Second)
 	ts.metrics.mu.Lock()

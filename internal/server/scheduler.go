@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/longctx/longctx/internal/kv"
@@ -27,6 +28,7 @@ type genRequest struct {
 	logprobs       bool
 	topN           int
 	promptLogprobs bool
+	opts           *runOptions
 }
 
 // tokenLogprob is one token's log-probability under the model (raw logits,
@@ -88,13 +90,15 @@ func (o *outbox) take() []event {
 
 // seq is one request inside the scheduler.
 type seq struct {
-	gen     *genRequest
-	ctx     context.Context
-	out     *outbox
-	reserve int64 // KV bytes reserved while running
+	gen *genRequest
+	ctx context.Context
+	out *outbox
 
 	// Owned by the scheduler goroutine.
-	cache     *kv.Contiguous
+	lease     *lease   // the sequence's KV (its charge, its prefix entry)
+	cache     kv.Cache // lease.seq, or the attention policy around it
+	held      []int32  // the tokens whose KV the cache holds, in order
+	cached    int      // prompt positions reused from the prefix cache
 	sampler   *sample.Sampler
 	dec       *tokenizer.StreamDecoder
 	stop      *sample.StopMatcher
@@ -105,6 +109,10 @@ type seq struct {
 	promptLP  []tokenLogprob
 
 	enqueued, lastToken time.Time
+	// goneAt is the scheduler step under way when the client went away
+	// (-1 while it is there), for longctx:abort_release_steps.
+	goneAt    atomic.Int64
+	stopWatch func() bool // stops the watch on ctx
 }
 
 // Errors submit returns; handlers map them to statuses.
@@ -122,14 +130,16 @@ type scheduler struct {
 	model   *model.Model
 	tok     *tokenizer.Tokenizer
 	cfg     Config
-	mem     MemoryModel
 	metrics *metrics
 
 	mu       sync.Mutex
 	queue    []*seq
 	running  []*seq // appended and removed under mu, by the loop only
-	kvUsed   int64
+	store    *kvStore
 	draining bool
+
+	// steps counts the steps begun, so an abort can be measured in steps.
+	steps atomic.Int64
 
 	wake chan struct{}
 	quit chan struct{}
@@ -139,10 +149,10 @@ type scheduler struct {
 func newScheduler(m *model.Model, tok *tokenizer.Tokenizer, cfg Config, met *metrics) *scheduler {
 	s := &scheduler{
 		model: m, tok: tok, cfg: cfg, metrics: met,
-		mem:  NewMemoryModel(m, cfg.kvType()),
-		wake: make(chan struct{}, 1),
-		quit: make(chan struct{}),
-		done: make(chan struct{}),
+		store: newKVStore(m, cfg.Ctx, cfg.KVBlock, cfg.KVBytes, cacheTypes[cfg.KVType]),
+		wake:  make(chan struct{}, 1),
+		quit:  make(chan struct{}),
+		done:  make(chan struct{}),
 	}
 	go s.loop()
 	return s
@@ -152,13 +162,19 @@ func newScheduler(m *model.Model, tok *tokenizer.Tokenizer, cfg Config, met *met
 // scheduler drops the sequence at its next step.
 func (s *scheduler) submit(ctx context.Context, g *genRequest) (*seq, error) {
 	need := len(g.prompt) + g.maxTokens
-	r := &seq{gen: g, ctx: ctx, out: newOutbox(), reserve: s.mem.KVBytes(need), enqueued: time.Now()}
-	if r.reserve > s.cfg.KVBytes {
-		return nil, &apiError{Status: http.StatusBadRequest, Type: "invalid_request_error", Code: "context_length_exceeded",
-			Message: fmt.Sprintf("this request needs %d tokens of KV cache (%d prompt + %d max_tokens = %d bytes) but the server's KV budget holds %d tokens; lower max_tokens or shorten the prompt",
-				need, len(g.prompt), g.maxTokens, r.reserve, s.cfg.KVBytes/s.mem.KVPerToken)}
+	s.mu.Lock()
+	charge, err := s.store.seqCharge(g.opts.elem, need)
+	s.mu.Unlock()
+	if err != nil {
+		return nil, badRequest("longctx.kv_type", "%v", err)
 	}
-	var err error
+	if charge > s.cfg.KVBytes {
+		return nil, &apiError{Status: http.StatusBadRequest, Type: "invalid_request_error", Code: "context_length_exceeded",
+			Message: fmt.Sprintf("this request needs %d tokens of %s KV cache (%d prompt + %d max_tokens = %d bytes in blocks of %d) but the server's KV budget is %d bytes; lower max_tokens or shorten the prompt",
+				need, g.opts.KVType, len(g.prompt), g.maxTokens, charge, s.cfg.KVBlock, s.cfg.KVBytes)}
+	}
+	r := &seq{gen: g, ctx: ctx, out: newOutbox(), enqueued: time.Now()}
+	r.goneAt.Store(-1)
 	if r.sampler, err = sample.New(g.params, s.model.Config.Vocab); err != nil {
 		return nil, badRequest("", "%v", err)
 	}
@@ -180,6 +196,11 @@ func (s *scheduler) submit(ctx context.Context, g *genRequest) (*seq, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A client leaving wakes the loop, which drops it before its next step.
+	r.stopWatch = context.AfterFunc(ctx, func() {
+		r.goneAt.Store(s.steps.Load())
+		s.poke()
+	})
 	s.poke()
 	return r, nil
 }
@@ -209,16 +230,22 @@ func (s *scheduler) close() {
 	<-s.done
 }
 
-// snapshot is what /metrics reports about the scheduler.
-func (s *scheduler) snapshot() (running, waiting int, kvUsed int64) {
+// snapshot is what /metrics reports about the scheduler: kvUsed is
+// charged to running sequences, kvCached to the prefix cache (evictable).
+func (s *scheduler) snapshot() (running, waiting int, kvUsed, kvCached int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.running), len(s.queue), s.kvUsed
+	return len(s.running), len(s.queue), s.store.running, s.store.cached
 }
 
 func (s *scheduler) loop() {
 	defer close(s.done)
-	defer s.failAll(errDraining)
+	defer func() {
+		s.failAll(errDraining)
+		s.mu.Lock()
+		s.store.close()
+		s.mu.Unlock()
+	}()
 	for {
 		select {
 		case <-s.quit:
@@ -238,39 +265,65 @@ func (s *scheduler) loop() {
 }
 
 // admit drops cancelled waiting requests, moves requests from the head of
-// the queue into free slots while their KV reservation fits (FIFO: a large
-// request at the head is not overtaken), and returns how many run.
+// the queue into free slots while their KV fits (evicting prefix-cache
+// entries for room; FIFO: a large request at the head is not overtaken),
+// and returns how many run.
 func (s *scheduler) admit() int {
+	type admission struct {
+		r   *seq
+		err error
+	}
+	var admitted []admission
 	s.mu.Lock()
 	kept := s.queue[:0]
 	for _, r := range s.queue {
 		if r.ctx.Err() != nil {
-			s.metrics.finished("abort")
+			s.aborted(r)
 			continue
 		}
 		kept = append(kept, r)
 	}
 	clear(s.queue[len(kept):])
 	s.queue = kept
-	var admitted []*seq
-	for len(s.queue) > 0 && len(s.running) < s.cfg.Parallel && s.kvUsed+s.queue[0].reserve <= s.cfg.KVBytes {
+	for len(s.queue) > 0 && len(s.running) < s.cfg.Parallel {
 		r := s.queue[0]
+		g := r.gen
+		// Prompt logprobs need every position's logits: no reuse.
+		l, ok, err := s.store.acquire(g.opts.elem, g.opts.variant(), !g.promptLogprobs, g.prompt, len(g.prompt)+g.maxTokens)
+		if !ok && err == nil {
+			break
+		}
 		s.queue = s.queue[1:]
-		s.kvUsed += r.reserve
-		s.running = append(s.running, r)
-		admitted = append(admitted, r)
+		if err == nil {
+			r.lease = l
+			s.running = append(s.running, r)
+		}
+		admitted = append(admitted, admission{r, err})
 	}
 	n := len(s.running)
 	s.mu.Unlock()
-	for _, r := range admitted {
+	for _, a := range admitted {
+		r := a.r
 		s.metrics.queued(time.Since(r.enqueued))
-		c, err := s.model.NewCache(len(r.gen.prompt)+r.gen.maxTokens, s.cfg.kvType())
-		if err != nil {
-			s.fail(r, err)
-			n--
+		if a.err != nil {
+			s.metrics.finished("error")
+			r.out.push(event{Done: true, Err: a.err})
+			r.stopWatch()
 			continue
 		}
-		r.cache = c
+		r.pos, r.cached = r.lease.shared, r.lease.shared
+		r.held = append(make([]int32, 0, len(r.gen.prompt)+r.gen.maxTokens), r.gen.prompt[:r.pos]...)
+		s.metrics.prefixLookup(len(r.gen.prompt), r.cached)
+		r.cache = r.lease.seq
+		if wrap := r.gen.opts.wrap; wrap != nil {
+			c, err := wrap(r.lease.seq)
+			if err != nil {
+				s.fail(r, fmt.Errorf("attention %s: %w", r.gen.opts.Attention, err))
+				n--
+				continue
+			}
+			r.cache = c
+		}
 	}
 	return n
 }
@@ -279,6 +332,7 @@ func (s *scheduler) admit() int {
 // then prompt chunks of prefilling ones (in admission order) up to
 // StepTokens in all.
 func (s *scheduler) step() {
+	s.steps.Add(1)
 	s.mu.Lock()
 	running := slices.Clone(s.running)
 	s.mu.Unlock()
@@ -287,8 +341,8 @@ func (s *scheduler) step() {
 	budget := s.cfg.StepTokens
 	for _, r := range running {
 		if r.ctx.Err() != nil {
-			s.release(r)
-			s.metrics.finished("abort")
+			s.aborted(r)
+			s.release(r, true) // what was computed may serve a retry
 			continue
 		}
 		if r.decoding {
@@ -323,6 +377,7 @@ func (s *scheduler) step() {
 	}
 	vocab := s.model.Config.Vocab
 	for i, r := range members {
+		r.held = append(r.held, batch[i].Tokens...)
 		if r.decoding {
 			r.pos++
 			s.sampleNext(r, logits[i])
@@ -420,38 +475,59 @@ func (s *scheduler) finish(r *seq, reason string, stopped bool) {
 		t, _ := r.stop.Push(string(r.dec.Flush()))
 		text = t + r.stop.Flush()
 	}
-	r.out.push(event{Text: text, Done: true, Finish: reason,
-		Usage: usage{Prompt: len(r.gen.prompt), Completion: r.generated}})
-	s.release(r)
+	// Metrics first: a client that has its answer may scrape at once.
 	s.metrics.finished(reason)
 	s.metrics.e2e(time.Since(r.enqueued))
+	r.out.push(event{Text: text, Done: true, Finish: reason,
+		Usage: usage{Prompt: len(r.gen.prompt), Completion: r.generated, Cached: r.cached}})
+	s.release(r, true)
 }
 
+// aborted counts a request whose client went away, and how many steps
+// began meanwhile: the step under way then, and none after it.
+func (s *scheduler) aborted(r *seq) {
+	s.metrics.finished("abort")
+	if at := r.goneAt.Load(); at >= 0 {
+		s.metrics.abortSteps(s.steps.Load() - at)
+	}
+}
+
+// fail ends r with err. Its cache may be half written: it is not kept.
 func (s *scheduler) fail(r *seq, err error) {
-	r.out.push(event{Done: true, Err: err})
-	s.release(r)
 	s.metrics.finished("error")
+	r.out.push(event{Done: true, Err: err})
+	s.release(r, false)
 }
 
-// release frees a running sequence's slot and KV.
-func (s *scheduler) release(r *seq) {
+// release frees a running sequence's slot; its KV goes to the prefix
+// cache when keep is set (the cache holds exactly r.held), or is freed.
+func (s *scheduler) release(r *seq, keep bool) {
 	s.mu.Lock()
 	if i := slices.Index(s.running, r); i >= 0 {
 		s.running = slices.Delete(s.running, i, i+1)
-		s.kvUsed -= r.reserve
+		if r.lease != nil {
+			s.store.release(r.lease, r.held, keep)
+		}
 	}
 	s.mu.Unlock()
-	r.cache = nil
+	r.lease, r.cache = nil, nil
+	r.stopWatch()
 }
 
 // failAll ends everything still inside when the loop stops.
 func (s *scheduler) failAll(err error) {
 	s.mu.Lock()
-	all := append(slices.Clone(s.running), s.queue...)
+	queued := s.queue
 	s.queue = nil
+	running := slices.Clone(s.running)
 	s.mu.Unlock()
-	for _, r := range all {
+	for _, r := range running {
 		s.fail(r, err)
+	}
+	for _, r := range queued {
+		s.metrics.finished("error")
+		r.out.push(event{Done: true, Err: err})
+		r.stopWatch()
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/longctx/longctx/internal/chat"
 	"github.com/longctx/longctx/internal/engine"
+	"github.com/longctx/longctx/internal/plan"
 	"github.com/longctx/longctx/internal/sample"
 )
 
@@ -25,7 +26,7 @@ import (
 type Server struct {
 	eng      *engine.Engine
 	cfg      Config
-	mem      MemoryModel
+	mem      plan.Plan
 	sched    *scheduler
 	metrics  *metrics
 	handler  http.Handler
@@ -39,7 +40,11 @@ func New(e *engine.Engine, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{eng: e, cfg: cfg, mem: NewMemoryModel(e.Model, cfg.kvType()), metrics: newMetrics(), created: time.Now().Unix()}
+	mem, err := plan.New(plan.FromModel(e.Model), cacheTypes[cfg.KVType], cfg.KVBlock, cfg.StepTokens)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{eng: e, cfg: cfg, mem: mem, metrics: newMetrics(), created: time.Now().Unix()}
 	s.sched = newScheduler(e.Model, e.Tokenizer, cfg, s.metrics)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/completions", s.handleCompletions)
@@ -61,8 +66,8 @@ func New(e *engine.Engine, cfg Config) (*Server, error) {
 // Config is the configuration in effect, defaults filled in.
 func (s *Server) Config() Config { return s.cfg }
 
-// Memory is the memory model admission uses.
-func (s *Server) Memory() MemoryModel { return s.mem }
+// Memory is the memory model admission uses (of the default KV type).
+func (s *Server) Memory() plan.Plan { return s.mem }
 
 // Handler is the HTTP handler of every endpoint.
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -164,14 +169,19 @@ func (s *Server) buildGen(f *samplingFields, maxTokens *int, prompt []int32, zer
 			return nil, badRequest("prompt", "token id %d at index %d is outside the vocabulary of %d", t, i, vocab)
 		}
 	}
-	if len(prompt) > s.cfg.MaxPromptTokens {
-		return nil, &apiError{Status: http.StatusBadRequest, Type: "invalid_request_error", Param: "prompt", Code: "context_length_exceeded",
-			Message: fmt.Sprintf("the prompt is %d tokens; this server accepts at most %d (context %d)", len(prompt), s.cfg.MaxPromptTokens, s.cfg.Ctx)}
+	opts, err := s.parseLongctx(f.Longctx)
+	if err != nil {
+		return nil, err
 	}
-	g := &genRequest{prompt: prompt}
+	ctxLen := opts.Ctx
+	if maxPrompt := min(s.cfg.MaxPromptTokens, ctxLen-1); len(prompt) > maxPrompt {
+		return nil, &apiError{Status: http.StatusBadRequest, Type: "invalid_request_error", Param: "prompt", Code: "context_length_exceeded",
+			Message: fmt.Sprintf("the prompt is %d tokens; this request accepts at most %d (context %d)", len(prompt), maxPrompt, ctxLen)}
+	}
+	g := &genRequest{prompt: prompt, opts: opts}
 	switch {
 	case maxTokens == nil:
-		g.maxTokens = min(s.cfg.MaxTokens, s.cfg.Ctx-len(prompt))
+		g.maxTokens = min(s.cfg.MaxTokens, ctxLen-len(prompt))
 	case *maxTokens < 0 || (*maxTokens == 0 && !zeroMax):
 		return nil, badRequest("max_tokens", "max_tokens must be at least 1, got %d", *maxTokens)
 	case *maxTokens > s.cfg.MaxTokens:
@@ -179,10 +189,10 @@ func (s *Server) buildGen(f *samplingFields, maxTokens *int, prompt []int32, zer
 	default:
 		g.maxTokens = *maxTokens
 	}
-	if n := len(prompt) + g.maxTokens; n > s.cfg.Ctx {
+	if n := len(prompt) + g.maxTokens; n > ctxLen {
 		return nil, &apiError{Status: http.StatusBadRequest, Type: "invalid_request_error", Param: "max_tokens", Code: "context_length_exceeded",
 			Message: fmt.Sprintf("this request needs %d tokens (%d prompt + %d max_tokens) but the context is %d; lower max_tokens or shorten the prompt",
-				n, len(prompt), g.maxTokens, s.cfg.Ctx)}
+				n, len(prompt), g.maxTokens, ctxLen)}
 	}
 	p := sample.Params{Temperature: 1, TopP: 1, TypicalP: 1, RepeatPenalty: 1, RepeatLastN: -1}
 	type rng struct {
@@ -383,9 +393,9 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
-	running, waiting, kvUsed := s.sched.snapshot()
+	running, waiting, kvUsed, kvCached := s.sched.snapshot()
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	s.metrics.write(w, s.cfg.ModelName, running, waiting, float64(kvUsed)/float64(s.cfg.KVBytes))
+	s.metrics.write(w, s.cfg.ModelName, schedState{running: running, waiting: waiting, kvUsed: kvUsed, kvCached: kvCached, kvBudget: s.cfg.KVBytes})
 }
 
 type tokenizeRequest struct {

@@ -28,7 +28,7 @@ func TestBadRequests(t *testing.T) {
 		{"negative max_tokens", "/v1/completions", `{"prompt":"x","max_tokens":-1}`, 400, "max_tokens", "at least 1"},
 		{"zero max_tokens", "/v1/completions", `{"prompt":"x","max_tokens":0}`, 400, "max_tokens", "at least 1"},
 		{"prompt+max over ctx", "/v1/completions", `{"prompt":"hello world","max_tokens":125}`, 400, "max_tokens", "needs 133 tokens (8 prompt + 125 max_tokens) but the context is 128"},
-		{"prompt over ctx", "/v1/completions", `{"prompt":"` + strings.Repeat("hello world ", 40) + `"}`, 400, "prompt", "this server accepts at most 127"},
+		{"prompt over ctx", "/v1/completions", `{"prompt":"` + strings.Repeat("hello world ", 40) + `"}`, 400, "prompt", "this request accepts at most 127"},
 		{"temperature", "/v1/completions", `{"prompt":"x","temperature":-0.1}`, 400, "temperature", "[0, 2]"},
 		{"huge temperature", "/v1/completions", `{"prompt":"x","temperature":999999}`, 400, "temperature", "[0, 2]"},
 		{"top_p zero", "/v1/completions", `{"prompt":"x","top_p":0}`, 400, "top_p", "(0, 1]"},
