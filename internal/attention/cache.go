@@ -54,13 +54,11 @@ func (c *Cache) Store(layer, pos int, k, v []float32, n int) error {
 	if layer < 0 || layer >= len(c.layers) {
 		return fmt.Errorf("attention: layer %d out of range", layer)
 	}
-	if err := c.inner.Store(layer, pos, k, v, n); err != nil {
-		return err
-	}
 	if pos < c.inner.Len() {
+		// Overwriting: what was derived from these positions is stale.
 		c.layers[layer].forget(pos)
 	}
-	return nil
+	return c.inner.Store(layer, pos, k, v, n)
 }
 
 // Truncate implements kv.Cache.
@@ -137,7 +135,7 @@ func (a *call) rows(r0, r1 int, spans [][]kv.Span) error {
 	}
 	a.count(r1 - r0)
 	w := a.nHead * a.hd
-	return a.inner.AttendSpans(a.layer, a.pos+r0, a.q[r0*w:r1*w], r1-r0, a.nHead, a.scale, spans, a.out[r0*w:r1*w])
+	return a.inner.AttendSpans(a.layer, a.pos+r0, a.q[r0*w:r1*w:r1*w], r1-r0, a.nHead, a.scale, spans, a.out[r0*w:r1*w:r1*w])
 }
 
 func (a *call) count(rows int) {

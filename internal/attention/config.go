@@ -215,11 +215,11 @@ func (c Config) settings(name string) settings {
 	case SnapKV:
 		s = settings{window: 64} // kvpress's observation window
 	}
-	if name == SinkWindow || name == LMInfinite {
-		s.window = max(0, c.Budget-s.sinks)
-	}
 	if c.Sinks >= 0 {
 		s.sinks = c.Sinks
+	}
+	if name == SinkWindow || name == LMInfinite {
+		s.window = max(0, c.Budget-s.sinks)
 	}
 	if c.Window >= 0 {
 		s.window = c.Window

@@ -173,6 +173,3 @@ func TestExactModel(t *testing.T) {
 		})
 	}
 }
-
-
-

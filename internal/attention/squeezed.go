@@ -72,13 +72,13 @@ func (cl *clusters) bytes() int64 {
 
 // squeezed is one layer's view of the shared state.
 type squeezed struct {
-	c      *Cache
-	st     *squeezeState
-	layer  int
-	f, z   []float32
-	order  []int
-	pos    []int
-	spans  headSpans
+	c     *Cache
+	st    *squeezeState
+	layer int
+	f, z  []float32
+	order []int
+	pos   []int
+	spans headSpans
 }
 
 func newSqueezed(c *Cache, cfg Config, layer int, s settings) (*squeezed, error) {

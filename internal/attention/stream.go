@@ -74,7 +74,7 @@ func (c *streamCache) Capacity() int {
 	}
 	return math.MaxInt32
 }
-func (c *streamCache) Bytes() int64  { return c.inner.Bytes() }
+func (c *streamCache) Bytes() int64 { return c.inner.Bytes() }
 
 // phys is where logical position p lives in the inner cache (below sinks
 // for an evicted one).

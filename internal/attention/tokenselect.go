@@ -28,17 +28,17 @@ import (
 // Selection cache: while cos(f, f_last) ≥ threshold the last selection is
 // reused and no key is scored.
 type tokenSelect struct {
-	c                    *Cache
-	sinks, window, k     int
-	kernel               int
-	threshold            float64
-	mirror               *keyMirror
-	last                 []float32 // fingerprint of the cached selection
-	sel                  []int     // cached selection (sorted positions)
-	haveSel              bool
-	f, z, vote, pooled   []float32
-	spans                headSpans
-	heap                 []int
+	c                  *Cache
+	sinks, window, k   int
+	kernel             int
+	threshold          float64
+	mirror             *keyMirror
+	last               []float32 // fingerprint of the cached selection
+	sel                []int     // cached selection (sorted positions)
+	haveSel            bool
+	f, z, vote, pooled []float32
+	spans              headSpans
+	heap               []int
 }
 
 func newTokenSelect(c *Cache, sinks, window, k, kernel int, threshold float64) *tokenSelect {

@@ -1,0 +1,370 @@
+package attention
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"testing"
+
+	"github.com/longctx/longctx/internal/kv"
+	"github.com/longctx/longctx/internal/tensor"
+)
+
+func TestTopK(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for trial := range 200 {
+		n := 1 + r.IntN(60)
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(r.IntN(8)) // many ties
+		}
+		k := r.IntN(n + 3)
+		var h []int
+		got := topK(nil, &h, s, k)
+		slices.Sort(got)
+		idx := make([]int, n)
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return s[idx[a]] > s[idx[b]] })
+		want := slices.Clone(idx[:min(k, n)])
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("trial %d: top %d of %v = %v, want %v", trial, k, s, got, want)
+		}
+	}
+}
+
+func TestPools(t *testing.T) {
+	s := []float32{1, 5, 2, 0, 3, 9, 4}
+	for _, c := range []struct {
+		kernel int
+		want   []float32
+	}{
+		{1, []float32{1, 5, 2, 0, 3, 9, 4}},
+		{3, []float32{5, 5, 5, 3, 9, 9, 9}},
+		// Even: window [i, i+2) with p = 0.
+		{2, []float32{5, 5, 2, 3, 9, 9, 4}},
+		{4, []float32{5, 5, 5, 9, 9, 9, 9}},
+	} {
+		got := make([]float32, len(s))
+		maxPool(got, s, c.kernel)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("maxPool kernel %d = %v, want %v", c.kernel, got, c.want)
+		}
+	}
+	got := make([]float32, len(s))
+	avgPool(got, s, 3) // zero padding counted: (0+1+5)/3, ...
+	want := []float32{6.0 / 3, 8.0 / 3, 7.0 / 3, 5.0 / 3, 12.0 / 3, 16.0 / 3, 13.0 / 3}
+	for i := range want {
+		if math.Abs(float64(got[i]-want[i])) > 1e-6 {
+			t.Fatalf("avgPool = %v, want %v", got, want)
+		}
+	}
+}
+
+// prefill stores positions [0, n) of s in c (and attends them) in chunks.
+func prefill(t testing.TB, s *stream, c kv.Cache, n, chunk int) {
+	t.Helper()
+	for p := 0; p < n; p += chunk {
+		s.run(t, c, p, min(n, p+chunk))
+	}
+}
+
+// refSpans computes float64 attention of query head h of the last call
+// (row 0 of position pos) over the positions spans lists, with true
+// positions.
+func refOverSpans(s *stream, layer, h, pos int, spans []kv.Span) []float64 {
+	g := s.g
+	var ps []int
+	for _, sp := range spans {
+		for p := sp.From; p < min(sp.To, pos+1); p++ {
+			ps = append(ps, p)
+		}
+	}
+	kvh := h / (g.heads / g.kvHeads)
+	keys := headRows(s.k[layer], ps, g.kvHeads, g.hd, kvh)
+	vals := headRows(s.v[layer], ps, g.kvHeads, g.hd, kvh)
+	pos64 := make([]float64, len(ps))
+	for i, p := range ps {
+		pos64[i] = float64(p)
+	}
+	q := s.q[layer][pos*g.heads*g.hd+h*g.hd : pos*g.heads*g.hd+(h+1)*g.hd]
+	return refAttend(q, keys, vals, pos64, float64(pos), 1/math.Sqrt(float64(g.hd)))
+}
+
+// checkOutput compares head h's output row with the reference over the
+// policy's spans.
+func checkOutput(t *testing.T, s *stream, out []float32, layer, h, pos int, spans []kv.Span, tol float64) {
+	t.Helper()
+	hd := s.g.hd
+	want := refOverSpans(s, layer, h, pos, spans)
+	for i, w := range want {
+		if d := math.Abs(float64(out[h*hd+i]) - w); d > tol {
+			t.Fatalf("head %d dim %d: %g, reference over the chosen positions %g", h, i, out[h*hd+i], w)
+		}
+	}
+}
+
+// rotatedDot is q(pos)·k(j) for head h, with true positions, in float64.
+func rotatedDot(s *stream, layer, h, pos, j int) float64 {
+	g := s.g
+	kvh := h / (g.heads / g.kvHeads)
+	q := append([]float32(nil), s.q[layer][pos*g.heads*g.hd+h*g.hd:pos*g.heads*g.hd+(h+1)*g.hd]...)
+	testRope{}.rotate(q, 1, g.hd, float64(pos))
+	k := append([]float32(nil), s.k[layer][j*g.kvHeads*g.hd+kvh*g.hd:j*g.kvHeads*g.hd+(kvh+1)*g.hd]...)
+	testRope{}.rotate(k, 1, g.hd, float64(j))
+	var d float64
+	for i := range q {
+		d += float64(q[i]) * float64(k[i])
+	}
+	return d
+}
+
+// The soft vote picks what a float64 brute force picks (up to near ties),
+// and attention over the selection matches a float64 reference, for the
+// f32 (head width 16) and q8_0 (32) key mirrors.
+func TestTokenSelectMatchesReference(t *testing.T) {
+	for _, hd := range []int{16, 32} {
+		g := geom{layers: 1, heads: 4, kvHeads: 2, hd: hd, ctx: 300}
+		s := newStream(g, g.ctx, 11)
+		cfg := DefaultConfig()
+		cfg.Name, cfg.Budget, cfg.Sinks, cfg.Window, cfg.SelectCache = TokenSelect, 64, 4, 16, 2
+		c, err := Wrap(cfg, g.cache(t, tensor.F32), g.info())
+		if err != nil {
+			t.Fatal(err)
+		}
+		prefill(t, s, c, 256, 64)
+		pos := 256
+		out := s.run(t, c, pos, pos+1)[0]
+		ts := c.(*Cache).layers[0].(*tokenSelect)
+		// Reference vote over candidates [4, 241).
+		lo := pos + 1 - 16
+		vote := make([]float64, lo-4)
+		for h := range g.heads {
+			z := make([]float64, len(vote))
+			mx := math.Inf(-1)
+			for j := range z {
+				z[j] = rotatedDot(s, 0, h, pos, 4+j)
+				mx = math.Max(mx, z[j])
+			}
+			sum := 0.0
+			for j := range z {
+				z[j] = math.Exp(z[j] - mx)
+				sum += z[j]
+			}
+			for j := range z {
+				vote[j] += z[j] / sum
+			}
+		}
+		order := make([]int, len(vote))
+		for i := range order {
+			order[i] = i
+		}
+		sort.Slice(order, func(a, b int) bool { return vote[order[a]] > vote[order[b]] })
+		kth := vote[order[43]]
+		chosen := map[int]bool{}
+		for _, p := range ts.sel {
+			chosen[p] = true
+		}
+		if len(ts.sel) != 44 {
+			t.Fatalf("hd %d: selected %d positions, want 44", hd, len(ts.sel))
+		}
+		tol := 1e-6 // f32 mirror: only exact near-ties may differ
+		if hd == 32 {
+			tol = 0.05 * kth // q8_0 mirror: scores within a few percent
+		}
+		for rank, j := range order {
+			if in := chosen[4+j]; in != (rank < 44) && math.Abs(vote[j]-kth) > tol {
+				t.Errorf("hd %d: position %d (rank %d, vote %g, k-th %g) selected=%v", hd, 4+j, rank, vote[j], kth, in)
+			}
+		}
+		spans := ts.spans[0]
+		for h := range g.heads {
+			if !slices.Equal(ts.spans[h], spans) {
+				t.Fatalf("heads choose different positions")
+			}
+			checkOutput(t, s, out, 0, h, pos, spans, 1e-5)
+		}
+		if got := countUpTo(spans, pos+1); got != 64 {
+			t.Errorf("hd %d: attended %d positions, budget 64", hd, got)
+		}
+	}
+}
+
+// A key planted to match one head's query wins the vote however far back
+// it is.
+func TestTokenSelectPlantedKey(t *testing.T) {
+	g := geom{layers: 1, heads: 4, kvHeads: 2, hd: 32, ctx: 1100}
+	s := newStream(g, g.ctx, 5)
+	const needle, pos = 37, 1024
+	// The needle's key of KV head 1, once rotated for its position, is
+	// the rotated query of head 3 scaled up.
+	q := rotated(s.q[0], pos, pos+1, g.heads, g.hd)[3*g.hd : 4*g.hd]
+	k := append([]float32(nil), q...)
+	testRope{}.rotate(k, 1, g.hd, float64(-needle)) // un-rotate for its position
+	for i := range k {
+		s.k[0][needle*g.kvHeads*g.hd+g.hd+i] = 10 * k[i] / float32(math.Sqrt(float64(g.hd)))
+	}
+	cfg := DefaultConfig()
+	cfg.Name, cfg.Budget, cfg.Sinks, cfg.Window, cfg.SelectCache = TokenSelect, 64, 4, 16, 2
+	c, err := Wrap(cfg, g.cache(t, tensor.F16), g.info())
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefill(t, s, c, pos, 256)
+	s.run(t, c, pos, pos+1)
+	if sel := c.(*Cache).layers[0].(*tokenSelect).sel; !slices.Contains(sel, needle) {
+		t.Fatalf("needle %d not among the selected %v", needle, sel)
+	}
+}
+
+// The selection cache reuses more as its threshold falls; above 1 it
+// never reuses.
+func TestSelectionCacheHitRate(t *testing.T) {
+	g := geom{layers: 1, heads: 4, kvHeads: 2, hd: 32, ctx: 400}
+	s := newStream(g, g.ctx, 9)
+	// Queries drift slowly: each decode query is the previous one plus
+	// noise, so consecutive cosines are high but fall with distance.
+	r := rand.New(rand.NewPCG(1, 1))
+	w := g.heads * g.hd
+	for p := 301; p < 364; p++ {
+		for i := range w {
+			s.q[0][p*w+i] = s.q[0][(p-1)*w+i] + 0.25*float32(r.NormFloat64())
+		}
+	}
+	prev := int64(-1)
+	for _, th := range []float64{1.5, 0.99, 0.95, 0.9, 0.7, -1} {
+		cfg := DefaultConfig()
+		cfg.Name, cfg.Budget, cfg.Sinks, cfg.Window, cfg.SelectCache = TokenSelect, 64, 4, 16, th
+		c, err := Wrap(cfg, g.cache(t, tensor.F32), g.info())
+		if err != nil {
+			t.Fatal(err)
+		}
+		prefill(t, s, c, 300, 100)
+		for p := 300; p < 364; p++ {
+			s.run(t, c, p, p+1)
+		}
+		l := c.(Reporter).Report().Layers[0]
+		if l.Reused < prev {
+			t.Errorf("threshold %g: %d reused, fewer than %d at a higher threshold", th, l.Reused, prev)
+		}
+		if th > 1 && l.Reused != 0 || th < 0 && l.Selections != 1 {
+			t.Errorf("threshold %g: %d selections, %d reused", th, l.Selections, l.Reused)
+		}
+		prev = l.Reused
+	}
+	if prev == 0 {
+		t.Fatal("the cache never hit")
+	}
+}
+
+// Quest's block score upper-bounds every key of the block, and the mean
+// score is q·(mean key).
+func TestQuestBound(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 8))
+	const hd, n = 32, 16
+	q := &quest{width: 2 * hd}
+	for trial := range 100 {
+		keys := make([]float32, n*hd)
+		for i := range keys {
+			keys[i] = float32(r.NormFloat64()) * float32(1+trial%5)
+		}
+		qv := make([]float32, hd)
+		for i := range qv {
+			qv[i] = float32(r.NormFloat64())
+		}
+		for _, mean := range []bool{false, true} {
+			q.mean, q.width = mean, 2*hd
+			if mean {
+				q.width = hd
+			}
+			sum := summarize(make([]float32, q.width), keys, n, hd, mean)
+			x := make([]float32, q.width)
+			q.scoreRow(x, qv)
+			score := make([]float32, 1)
+			if err := tensor.MatMul(score, f32Bytes(sum), tensor.F32, 1, q.width, x, 1); err != nil {
+				t.Fatal(err)
+			}
+			best, avg := math.Inf(-1), 0.0
+			for j := range n {
+				var d float64
+				for i := range hd {
+					d += float64(qv[i]) * float64(keys[j*hd+i])
+				}
+				best = math.Max(best, d)
+				avg += d / n
+			}
+			if !mean && float64(score[0]) < best-1e-4*math.Abs(best) {
+				t.Fatalf("trial %d: bound %g below the block's best score %g", trial, score[0], best)
+			}
+			if mean && math.Abs(float64(score[0])-avg) > 1e-4*(1+math.Abs(avg)) {
+				t.Fatalf("trial %d: mean score %g, want %g", trial, score[0], avg)
+			}
+		}
+	}
+}
+
+// Each head attends to the blocks a float64 brute force ranks best, plus
+// the sinks and the recent positions, and the output matches a reference
+// over them.
+func TestQuestMatchesReference(t *testing.T) {
+	g := geom{layers: 1, heads: 4, kvHeads: 2, hd: 32, ctx: 600}
+	s := newStream(g, g.ctx, 21)
+	for _, score := range []string{"bound", "mean"} {
+		cfg := DefaultConfig()
+		cfg.Name, cfg.Budget, cfg.BlockScore = Quest, 128, score
+		c, err := Wrap(cfg, g.cache(t, tensor.F32), g.info())
+		if err != nil {
+			t.Fatal(err)
+		}
+		prefill(t, s, c, 520, 130)
+		pos := 520
+		out := s.run(t, c, pos, pos+1)[0]
+		qp := c.(*Cache).layers[0].(*quest)
+		// Sinks 16 = block 0; recent: blocks from (521-16)/16 = 31 on, i.e.
+		// [496, 521); candidates blocks 1..30; budget 128-16-25 = 87 -> 5 blocks.
+		const b0, b1, kb = 1, 31, 5
+		for h := range g.heads {
+			kvh := h / 2
+			type blk struct {
+				b int
+				v float64
+			}
+			var bs []blk
+			for b := b0; b < b1; b++ {
+				// Float64 block score from the rotated keys.
+				q := rotated(s.q[0], pos, pos+1, g.heads, g.hd)[h*g.hd : (h+1)*g.hd]
+				keys := rotated(s.k[0], b*16, b*16+16, g.kvHeads, g.hd)
+				v := 0.0
+				for i := range g.hd {
+					hi, lo, sum := math.Inf(-1), math.Inf(1), 0.0
+					for t := range 16 {
+						x := float64(keys[t*g.kvHeads*g.hd+kvh*g.hd+i])
+						hi, lo, sum = math.Max(hi, x), math.Min(lo, x), sum+x
+					}
+					if score == "mean" {
+						v += float64(q[i]) * sum / 16
+					} else {
+						v += math.Max(float64(q[i])*hi, float64(q[i])*lo)
+					}
+				}
+				bs = append(bs, blk{b, v})
+			}
+			sort.Slice(bs, func(i, j int) bool { return bs[i].v > bs[j].v })
+			var want []kv.Span
+			want = addSpan(want, 0, 16)
+			top := bs[:kb]
+			sort.Slice(top, func(i, j int) bool { return top[i].b < top[j].b })
+			for _, x := range top {
+				want = addSpan(want, x.b*16, x.b*16+16)
+			}
+			want = addSpan(want, 496, 521)
+			if !slices.Equal(qp.spans[h], want) {
+				t.Errorf("%s head %d: spans %v, brute force %v", score, h, qp.spans[h], want)
+			}
+			checkOutput(t, s, out, 0, h, pos, qp.spans[h], 1e-5)
+		}
+	}
+}
