@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/longctx/longctx/internal/attention"
 	"github.com/longctx/longctx/internal/kv"
 	"github.com/longctx/longctx/internal/model"
 	"github.com/longctx/longctx/internal/parallel"
@@ -25,6 +26,7 @@ type benchResult struct {
 	NGen      int       `json:"n_gen"`
 	Depth     int       `json:"n_depth"`
 	DepthFill string    `json:"depth_fill,omitempty"` // how the cache was filled to Depth
+	Attention string    `json:"attention,omitempty"`  // policy and budget, when not dense
 	Threads   int       `json:"threads"`
 	Reps      int       `json:"reps"`
 	TS        float64   `json:"t_s"`         // median tokens per second
@@ -46,7 +48,9 @@ func benchCmd(env *Env) error {
 	reps := fs.Int("r", 3, "repetitions per test (the median is reported)")
 	threads := fs.Int("t", 0, "threads (0: one per CPU)")
 	realDepth := fs.Bool("real-depth", false, "fill the KV cache to depth with a real prefill (slow) instead of random keys and values")
-	kvType := fs.String("kv-type", "f16", "KV cache element type: f32 or f16")
+	kvType := fs.String("kv-type", "f16", "KV cache element type: f32, f16, q8_0 or q4_0")
+	attn := attention.DefaultConfig()
+	attn.RegisterFlags(fs)
 	asJSON := fs.Bool("json", false, "print one JSON array instead of a table")
 	if _, err := parse(fs, env.Args); err != nil {
 		return err
@@ -65,6 +69,9 @@ func benchCmd(env *Env) error {
 	if err != nil {
 		return err
 	}
+	if err := attn.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
 	parallel.SetThreads(*threads)
 	f, m, err := openModel(*modelPath)
 	if err != nil {
@@ -74,10 +81,13 @@ func benchCmd(env *Env) error {
 
 	bw := parallel.ReadBandwidth(1<<30, 3)
 	runtime.GC()
-	b := &bencher{m: m, elem: elem, realDepth: *realDepth, rng: rand.New(rand.NewPCG(1, 2))}
+	b := &bencher{m: m, elem: elem, attn: attn, realDepth: *realDepth, rng: rand.New(rand.NewPCG(1, 2))}
 	var results []benchResult
 	add := func(r benchResult, samples []float64) {
 		r.Threads, r.Reps, r.BWGBs, r.Samples = parallel.Threads(), *reps, bw/1e9, samples
+		if attn.Name != attention.Dense && r.NGen > 0 {
+			r.Attention = fmt.Sprintf("%s/%d", attn.Name, attn.Budget)
+		}
 		r.TS = median(samples)
 		if r.NGen > 0 {
 			r.BytesPerToken = decodeBytes(m, elem, r.Depth+r.NGen/2)
@@ -138,7 +148,8 @@ type bencher struct {
 	elem      tensor.Type
 	realDepth bool
 	rng       *rand.Rand
-	cache     *kv.Contiguous
+	attn      attention.Config
+	cache     kv.Cache
 	filled    int // depth the cache holds from the last fill
 }
 
@@ -158,11 +169,16 @@ func (b *bencher) prepare(depth, ctx int) error {
 	if b.cache == nil || b.cache.Capacity() < ctx {
 		b.cache = nil
 		runtime.GC()
-		c, err := b.m.NewCache(ctx, b.elem)
+		c, err := b.m.NewCache(b.attn.CacheCtx(ctx), b.elem)
 		if err != nil {
 			return err
 		}
 		b.cache, b.filled = c, 0
+		if b.attn.Name != attention.Dense {
+			if b.cache, err = attention.Wrap(b.attn, c, attention.InfoFromModel(b.m)); err != nil {
+				return err
+			}
+		}
 	}
 	if b.filled != depth || b.cache.Len() < depth {
 		b.cache.Truncate(0)
@@ -187,7 +203,7 @@ func (b *bencher) fill(depth int) error {
 	}
 	// Random keys and values: attention reads them exactly as it would
 	// read a real prefill's, at a fraction of the cost.
-	d := b.cache.Shape().KVDim()
+	d := b.m.Config.KVHeads * b.m.Config.HeadDim
 	const chunk = 256
 	k := make([]float32, chunk*d)
 	v := make([]float32, chunk*d)
@@ -255,7 +271,8 @@ func decodeBytes(m *model.Model, elem tensor.Type, depth int) int64 {
 		}
 	}
 	c := m.Config
-	n += 2 * int64(c.Layers) * int64(depth) * int64(c.KVHeads*c.HeadDim) * int64(elem.TypeSize())
+	rb, _ := elem.RowBytes(int64(c.HeadDim))
+	n += 2 * int64(c.Layers) * int64(depth) * int64(c.KVHeads) * rb
 	return n
 }
 

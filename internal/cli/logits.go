@@ -70,8 +70,12 @@ func parseKVType(s string) (tensor.Type, error) {
 		return tensor.F32, nil
 	case "f16", "F16":
 		return tensor.F16, nil
+	case "q8_0", "Q8_0":
+		return tensor.Q8_0, nil
+	case "q4_0", "Q4_0":
+		return tensor.Q4_0, nil
 	}
-	return 0, fmt.Errorf("%w: --kv-type %q: want f32 or f16", errUsage, s)
+	return 0, fmt.Errorf("%w: --kv-type %q: want f32, f16, q8_0 or q4_0", errUsage, s)
 }
 
 // openModel maps a GGUF file and loads its model.
