@@ -32,6 +32,10 @@ type Attention struct {
 	Settings map[string]any
 	// Wrap puts the policy around a sequence's cache (a paged kv.Seq).
 	Wrap func(inner kv.Selective) (kv.Cache, error)
+	// CacheCtx, when set, is how many positions the inner cache holds for
+	// a sequence of n positions (fewer for a policy that evicts, such as
+	// sink+window): what admission reserves.
+	CacheCtx func(n int) int
 }
 
 // AttentionFunc resolves a request's attention policy. An error is
@@ -60,8 +64,18 @@ type runOptions struct {
 	Ctx         int            `json:"ctx"`
 	PrefixCache bool           `json:"prefix_cache"`
 
-	elem tensor.Type
-	wrap func(kv.Selective) (kv.Cache, error)
+	elem     tensor.Type
+	wrap     func(kv.Selective) (kv.Cache, error)
+	cacheCtx func(int) int
+}
+
+// holds is how many positions a sequence of n positions keeps in its
+// cache.
+func (o *runOptions) holds(n int) int {
+	if o.cacheCtx == nil {
+		return n
+	}
+	return max(1, min(n, o.cacheCtx(n)))
 }
 
 // variant names what a sequence's KV depends on besides its tokens: only
@@ -198,7 +212,10 @@ func (s *Server) parseLongctx(raw json.RawMessage) (*runOptions, error) {
 	if err != nil {
 		return nil, badRequest("longctx.attention", "%v", err)
 	}
-	o.Attention, o.Settings, o.wrap = a.Name, a.Settings, a.Wrap
+	if a.Wrap == nil {
+		return nil, fmt.Errorf("server: attention policy %q has no Wrap", a.Name)
+	}
+	o.Attention, o.Settings, o.wrap, o.cacheCtx = a.Name, a.Settings, a.Wrap, a.CacheCtx
 	if budget != 0 {
 		o.Budget = &budget
 	}

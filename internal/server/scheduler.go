@@ -163,15 +163,15 @@ func newScheduler(m *model.Model, tok *tokenizer.Tokenizer, cfg Config, met *met
 func (s *scheduler) submit(ctx context.Context, g *genRequest) (*seq, error) {
 	need := len(g.prompt) + g.maxTokens
 	s.mu.Lock()
-	charge, err := s.store.seqCharge(g.opts.elem, need)
+	charge, err := s.store.seqCharge(g.opts.elem, g.opts.holds(need))
 	s.mu.Unlock()
 	if err != nil {
 		return nil, badRequest("longctx.kv_type", "%v", err)
 	}
 	if charge > s.cfg.KVBytes {
 		return nil, &apiError{Status: http.StatusBadRequest, Type: "invalid_request_error", Code: "context_length_exceeded",
-			Message: fmt.Sprintf("this request needs %d tokens of %s KV cache (%d prompt + %d max_tokens = %d bytes in blocks of %d) but the server's KV budget is %d bytes; lower max_tokens or shorten the prompt",
-				need, g.opts.KVType, len(g.prompt), g.maxTokens, charge, s.cfg.KVBlock, s.cfg.KVBytes)}
+			Message: fmt.Sprintf("this request needs %d tokens of %s KV cache (%d prompt + %d max_tokens; %d bytes in blocks of %d) but the server's KV budget is %d bytes; lower max_tokens, shorten the prompt or choose a smaller longctx.kv_type",
+				g.opts.holds(need), g.opts.KVType, len(g.prompt), g.maxTokens, charge, s.cfg.KVBlock, s.cfg.KVBytes)}
 	}
 	r := &seq{gen: g, ctx: ctx, out: newOutbox(), enqueued: time.Now()}
 	r.goneAt.Store(-1)
@@ -289,7 +289,7 @@ func (s *scheduler) admit() int {
 		r := s.queue[0]
 		g := r.gen
 		// Prompt logprobs need every position's logits: no reuse.
-		l, ok, err := s.store.acquire(g.opts.elem, g.opts.variant(), !g.promptLogprobs, g.prompt, len(g.prompt)+g.maxTokens)
+		l, ok, err := s.store.acquire(g.opts.elem, g.opts.variant(), !g.promptLogprobs, g.prompt, g.opts.holds(len(g.prompt)+g.maxTokens))
 		if !ok && err == nil {
 			break
 		}
