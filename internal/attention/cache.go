@@ -99,6 +99,7 @@ type call struct {
 	hd         int
 	q, out     []float32
 	scale      float32
+	hidden     int // positions before pos that the inner cache no longer holds
 }
 
 // qRow is query row i (all heads).
@@ -109,11 +110,11 @@ func (a *call) qRow(i int) []float32 {
 
 // dense attends every row over every visible position.
 func (a *call) dense() error {
+	var vis float64
 	for i := range a.n {
-		a.st.attended += float64(a.pos + i + 1)
-		a.st.visible += float64(a.pos + i + 1)
+		vis += float64(a.pos + i + 1)
 	}
-	a.count(a.n)
+	a.count(a.n, vis, vis)
 	return a.inner.Attend(a.layer, a.pos, a.q, a.n, a.nHead, a.scale, a.out)
 }
 
@@ -124,22 +125,26 @@ func (a *call) sparse(spans [][]kv.Span) error {
 
 // rows attends rows r0..r1-1 over spans[h] per query head.
 func (a *call) rows(r0, r1 int, spans [][]kv.Span) error {
+	var att, vis float64
 	for i := r0; i < r1; i++ {
 		p := a.pos + i
 		sum := 0
 		for _, hs := range spans {
 			sum += countUpTo(hs, p+1)
 		}
-		a.st.attended += float64(sum) / float64(a.nHead)
-		a.st.visible += float64(p + 1)
+		att += float64(sum) / float64(a.nHead)
+		vis += float64(p + 1)
 	}
-	a.count(r1 - r0)
+	a.count(r1-r0, att, vis)
 	w := a.nHead * a.hd
 	return a.inner.AttendSpans(a.layer, a.pos+r0, a.q[r0*w:r1*w:r1*w], r1-r0, a.nHead, a.scale, spans, a.out[r0*w:r1*w:r1*w])
 }
 
-func (a *call) count(rows int) {
-	a.st.queries += int64(rows)
+// count records rows attending to att positions of vis (sums over the
+// rows of means over heads), plus hidden more visible positions (evicted
+// ones dense attention would still see).
+func (a *call) count(rows int, att, vis float64) {
+	a.st.add(rows, att, vis+float64(rows)*float64(a.hidden), a.n == 1)
 	if a.layer == 0 {
 		a.meter.tokens += int64(rows)
 	}

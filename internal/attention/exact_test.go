@@ -1,6 +1,7 @@
 package attention
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -170,6 +171,81 @@ func TestExactModel(t *testing.T) {
 					t.Fatalf("forward %d: logits differ by %g", i, d)
 				}
 			}
+		})
+	}
+}
+
+// Over a paged sequence (kv.Seq) the policies are exact too.
+func TestExactModelPaged(t *testing.T) {
+	m := loadTiny(t)
+	toks := tokens(120)
+	c0, err := m.NewCache(len(toks), tensor.F16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := runModel(t, m, c0, toks, 112, 32)
+	cfg := m.Config
+	pool, err := kv.NewPool(kv.Shape{Layers: cfg.Layers, Ctx: len(toks), KVHeads: cfg.KVHeads, HeadDim: cfg.HeadDim, ElemType: tensor.F16},
+		kv.PoolOptions{BlockSize: 32, Shifter: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pool.Close() })
+	for _, name := range []string{TokenSelect, Quest, SinkWindow, ExpectedAttention} {
+		pc := DefaultConfig()
+		pc.Name, pc.Budget = name, 4096
+		seq := pool.NewSeq()
+		c, err := Wrap(pc, seq, InfoFromModel(m))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := runModel(t, m, c, toks, 112, 32)
+		for i := range want {
+			if d := maxDiff(got[i], want[i]); d > 1e-5 {
+				t.Fatalf("%s: forward %d: logits differ by %g", name, i, d)
+			}
+		}
+		seq.Free()
+	}
+}
+
+// Every policy runs the model at a budget below the context, attending to
+// fewer positions than dense, with finite logits.
+func TestModelSparse(t *testing.T) {
+	m := loadTiny(t)
+	toks := tokens(420)
+	info := InfoFromModel(m)
+	for _, name := range Names() {
+		if name == Dense {
+			continue
+		}
+		cfg := DefaultConfig()
+		cfg.Name, cfg.Budget = name, 128
+		t.Run(name, func(t *testing.T) {
+			inner, err := m.NewCache(cfg.CacheCtx(len(toks)), tensor.Q8_0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := Wrap(cfg, inner, info)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, lg := range runModel(t, m, c, toks, 400, 64) {
+				for _, x := range lg {
+					if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+						t.Fatalf("forward %d: logit %g", i, x)
+					}
+				}
+			}
+			r := c.(Reporter).Report()
+			last := r.Layers[len(r.Layers)-1]
+			if last.Kept >= last.Visible {
+				t.Errorf("last layer kept %g of %g positions", last.Kept, last.Visible)
+			}
+			if r.Tokens != int64(len(toks)) {
+				t.Errorf("report counts %d tokens, ran %d", r.Tokens, len(toks))
+			}
+			t.Log(r)
 		})
 	}
 }

@@ -230,6 +230,7 @@ func (p *press) compress(c *call, P int) error {
 	case ExpectedAttention:
 		ok, err = p.expected(c, scores)
 	}
+	p.win, p.winPos, p.mom = nil, nil, nil // recorded for the score only
 	if err != nil || !ok {
 		return err // without what the score needs, everything is kept
 	}

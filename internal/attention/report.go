@@ -42,6 +42,9 @@ type LayerReport struct {
 	// Kept is the mean number of positions a query head attended to per
 	// token; Visible what dense attention would have attended to.
 	Kept, Visible float64
+	// DecodeKept and DecodeVisible are the same means over the tokens
+	// attended one at a time (decode steps) only.
+	DecodeKept, DecodeVisible float64
 	// Selections is how many selections the policy computed, Reused how
 	// many it took from its selection cache instead.
 	Selections, Reused int64
@@ -69,7 +72,7 @@ func (r Report) String() string {
 		r.Policy, r.Tokens, bytesString(r.ResidentBytes), bytesString(r.KeptBytes), bytesString(r.PolicyBytes),
 		bytesString(int64(r.ReadPerToken())), bytesString(perToken(r.SelectBytes, r.Tokens)))
 	for _, l := range r.Layers {
-		fmt.Fprintf(&b, "  layer %2d: %.1f of %.1f positions per head", l.Layer, l.Kept, l.Visible)
+		fmt.Fprintf(&b, "  layer %2d: %.1f of %.1f positions per head (decode %.1f of %.1f)", l.Layer, l.Kept, l.Visible, l.DecodeKept, l.DecodeVisible)
 		if l.Selections+l.Reused > 0 {
 			fmt.Fprintf(&b, ", %d selections (%d reused)", l.Selections+l.Reused, l.Reused)
 		}
@@ -107,9 +110,24 @@ func bytesString(n int64) string {
 type layerStats struct {
 	queries           int64   // query rows
 	attended, visible float64 // Σ over rows of the mean over heads
+	decodes           int64   // rows attended one at a time
+	decAtt, decVis    float64 // attended, visible over those rows
 	selections        int64
 	reused            int64
 	blocks            float64 // Σ over selections and heads
+}
+
+// add counts rows attending to attended positions (mean over heads) of
+// visible ones; single says they were a decode step.
+func (s *layerStats) add(rows int, attended, visible float64, single bool) {
+	s.queries += int64(rows)
+	s.attended += attended
+	s.visible += visible
+	if single {
+		s.decodes += int64(rows)
+		s.decAtt += attended
+		s.decVis += visible
+	}
 }
 
 func (s *layerStats) report(layer int) LayerReport {
@@ -117,6 +135,10 @@ func (s *layerStats) report(layer int) LayerReport {
 	if s.queries > 0 {
 		r.Kept = s.attended / float64(s.queries)
 		r.Visible = s.visible / float64(s.queries)
+	}
+	if s.decodes > 0 {
+		r.DecodeKept = s.decAtt / float64(s.decodes)
+		r.DecodeVisible = s.decVis / float64(s.decodes)
 	}
 	if s.selections > 0 {
 		r.Blocks = s.blocks / float64(s.selections)

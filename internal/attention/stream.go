@@ -223,8 +223,7 @@ func (c *streamCache) Attend(layer, pos int, q []float32, n, nHead int, scale fl
 			c.info.Shifter.ShiftKeys(c.q[t*nHead*hd:(t+1)*nHead*hd], nHead, hd, -c.shift)
 		}
 		a.q = c.q
-		// Dense attention would have seen the evicted positions too.
-		a.st.visible += float64(n * c.shift)
+		a.hidden = c.shift // dense attention would have seen them too
 	}
 	lo := c.phys(max(min(pos, pos+n-c.window), c.sinks+c.shift))
 	if lo <= c.sinks {
