@@ -36,6 +36,10 @@ type Attention struct {
 	// a sequence of n positions (fewer for a policy that evicts, such as
 	// sink+window): what admission reserves.
 	CacheCtx func(n int) int
+	// MaxChunk, when positive, bounds the positions one prefill pass
+	// stores (a policy that evicts needs the chunk to fit beside what it
+	// keeps).
+	MaxChunk int
 }
 
 // AttentionFunc resolves a request's attention policy. An error is
@@ -67,6 +71,7 @@ type runOptions struct {
 	elem     tensor.Type
 	wrap     func(kv.Selective) (kv.Cache, error)
 	cacheCtx func(int) int
+	maxChunk int
 }
 
 // holds is how many positions a sequence of n positions keeps in its
@@ -215,7 +220,7 @@ func (s *Server) parseLongctx(raw json.RawMessage) (*runOptions, error) {
 	if a.Wrap == nil {
 		return nil, fmt.Errorf("server: attention policy %q has no Wrap", a.Name)
 	}
-	o.Attention, o.Settings, o.wrap, o.cacheCtx = a.Name, a.Settings, a.Wrap, a.CacheCtx
+	o.Attention, o.Settings, o.wrap, o.cacheCtx, o.maxChunk = a.Name, a.Settings, a.Wrap, a.CacheCtx, a.MaxChunk
 	if budget != 0 {
 		o.Budget = &budget
 	}

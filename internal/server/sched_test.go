@@ -13,8 +13,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/longctx/longctx/internal/tensor"
 )
 
 // openStream starts a streaming completion and returns once the first
@@ -47,6 +50,18 @@ func aborted(s *Server) uint64 {
 	s.metrics.mu.Lock()
 	defer s.metrics.mu.Unlock()
 	return s.metrics.finishedBy["abort"]
+}
+
+// freedWithinOneStep checks that every client that went away had its
+// slot freed before a second step began (longctx:abort_release_steps).
+func freedWithinOneStep(t *testing.T, s *Server) {
+	t.Helper()
+	s.metrics.mu.Lock()
+	defer s.metrics.mu.Unlock()
+	h := s.metrics.abortH
+	if within := h.counts[0] + h.counts[1]; h.n == 0 || within != h.n {
+		t.Errorf("%d of %d aborts freed within one step (bounds %v, counts %v)", within, h.n, h.bounds, h.counts)
+	}
 }
 
 func TestQueueFullGets429(t *testing.T) {
@@ -89,6 +104,7 @@ func TestDisconnectWhileDecoding(t *testing.T) {
 	if aborted(ts.Server) != 1 {
 		t.Errorf("%d aborts counted, want 1", aborted(ts.Server))
 	}
+	freedWithinOneStep(t, ts.Server)
 }
 
 func TestDisconnectWhileQueued(t *testing.T) {
@@ -113,6 +129,7 @@ func TestDisconnectWhileQueued(t *testing.T) {
 	}
 	cancel()
 	waitIdle(t, ts.Server, 2*time.Second)
+	freedWithinOneStep(t, ts.Server)
 }
 
 func TestDisconnectWhilePrefilling(t *testing.T) {
@@ -136,6 +153,53 @@ func TestDisconnectWhilePrefilling(t *testing.T) {
 	if gen != 0 || prompts != 0 || aborted(ts.Server) != 1 {
 		t.Errorf("after a disconnect in prefill: %d generated, %d prompt tokens finished, %d aborts; want 0, 0, 1", gen, prompts, aborted(ts.Server))
 	}
+	freedWithinOneStep(t, ts.Server)
+}
+
+// TestLongPromptDoesNotStallDecode prefills a 1500-token prompt in chunks
+// beside a decoding stream: every step of the prefill carries the stream's
+// next token, so the stream keeps going, and both answers are what their
+// requests give alone.
+func TestLongPromptDoesNotStallDecode(t *testing.T) {
+	const step = 64
+	ts := newTestServer(t, Config{Ctx: 4096, StepTokens: step, Parallel: 2})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// logprobs: every token is a chunk, even when its text is held back.
+	resp, br := openStream(t, ctx, ts.URL, `{"prompt":"keep going","max_tokens":900,"stream":true,"temperature":0,"logprobs":1}`)
+	defer resp.Body.Close()
+	var tokens atomic.Int64
+	go func() {
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if strings.HasPrefix(line, "data: {") {
+				tokens.Add(1)
+			}
+		}
+	}()
+	long := make([]int32, 1500)
+	for i := range long {
+		long[i] = int32(i%900 + 1)
+	}
+	before := tokens.Load()
+	code, _, b := post(t, ts.URL+"/v1/completions", fmt.Sprintf(`{"prompt":%s,"max_tokens":2,"temperature":0}`, mustMarshal(t, long)))
+	during := tokens.Load() - before
+	if code != 200 {
+		t.Fatalf("long prompt: HTTP %d %s", code, b)
+	}
+	var r completionResp
+	mustJSON(t, b, &r)
+	if want := refTokens(t, long, 2, tensor.F16); r.Choices[0].Text != jsonText(want) {
+		t.Errorf("long prompt: %q, alone %q", r.Choices[0].Text, want)
+	}
+	// 1500 tokens in steps of 64 less the stream's one: at least 24 steps.
+	if minSteps := int64((1500 + step - 2) / (step - 1)); during < minSteps-2 {
+		t.Errorf("the stream got %d tokens during a prefill of at least %d steps", during, minSteps)
+	}
+	t.Logf("the stream got %d tokens during the long prefill", during)
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

@@ -359,6 +359,9 @@ func (s *scheduler) step() {
 		if r.gen.promptLogprobs {
 			n = min(n, promptChunkWithLogits)
 		}
+		if c := r.gen.opts.maxChunk; c > 0 {
+			n = min(n, c)
+		}
 		batch = append(batch, model.Seq{Tokens: r.gen.prompt[r.pos : r.pos+n], Pos: r.pos, Cache: r.cache, All: r.gen.promptLogprobs})
 		members = append(members, r)
 		budget -= n
