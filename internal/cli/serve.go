@@ -2,19 +2,27 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/longctx/longctx/internal/attention"
 	"github.com/longctx/longctx/internal/chat"
 	"github.com/longctx/longctx/internal/engine"
 	"github.com/longctx/longctx/internal/kv"
+	"github.com/longctx/longctx/internal/model"
 	"github.com/longctx/longctx/internal/plan"
 	"github.com/longctx/longctx/internal/server"
 	"github.com/longctx/longctx/internal/tensor"
@@ -107,11 +115,16 @@ func serveCmd(env *Env) error {
 	if err := fitMemory(env, e, &cfg, elem, ram); err != nil {
 		return err
 	}
+	cfg.Attention = attentionPolicies(e.Model)
 	srv, err := server.New(e, cfg)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
+	// Catch SIGTERM before saying where we listen, so a supervisor (or a
+	// test) that signals as soon as it sees the address gets a drain.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -126,8 +139,6 @@ func serveCmd(env *Env) error {
 
 	// No write timeout: a long prefill or stream must not be cut off.
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	select {
@@ -147,6 +158,94 @@ func serveCmd(env *Env) error {
 		return err
 	}
 	return nil
+}
+
+// attentionPolicies lets requests choose internal/attention's policies
+// (longctx.attention) with a budget (longctx.budget) and the policies'
+// options under their flag names, "-" written "_" (longctx.window,
+// longctx.sinks, longctx.block_size, ...). A centroids file is not
+// accepted from a request: squeezed clusters in memory.
+func attentionPolicies(m *model.Model) server.AttentionFunc {
+	info := attention.InfoFromModel(m)
+	return func(req server.AttentionRequest) (*server.Attention, error) {
+		cfg := attention.DefaultConfig()
+		fs := flag.NewFlagSet("longctx", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		cfg.RegisterFlags(fs)
+		var options []string
+		fs.VisitAll(func(f *flag.Flag) {
+			if f.Name != "attention" && f.Name != "budget" && f.Name != "centroids" {
+				options = append(options, strings.ReplaceAll(f.Name, "-", "_"))
+			}
+		})
+		cfg.Name = strings.ToLower(req.Name)
+		if req.Budget > 0 {
+			cfg.Budget = req.Budget
+		}
+		settings := map[string]any{"budget": cfg.Budget}
+		keys := make([]string, 0, len(req.Params))
+		for k := range req.Params {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if !slices.Contains(options, k) {
+				return nil, fmt.Errorf("unknown option longctx.%s (attention options: %s)", k, strings.Join(options, ", "))
+			}
+			var v any
+			if err := json.Unmarshal(req.Params[k], &v); err != nil {
+				return nil, fmt.Errorf("longctx.%s: %v", k, err)
+			}
+			var text string
+			switch x := v.(type) {
+			case string:
+				text = x
+			case float64:
+				text = strconv.FormatFloat(x, 'g', -1, 64)
+			default:
+				return nil, fmt.Errorf("longctx.%s must be a number or a string", k)
+			}
+			if err := fs.Set(strings.ReplaceAll(k, "_", "-"), text); err != nil {
+				return nil, fmt.Errorf("longctx.%s: %v", k, err)
+			}
+			settings[k] = v
+		}
+		if err := cfg.Validate(); err != nil {
+			return nil, err
+		}
+		// Wrap a small cache now so that settings no cache can use are the
+		// request's 400, not a failure after admission.
+		c := m.Config
+		probe, err := kv.NewContiguous(kv.Shape{Layers: c.Layers, Ctx: 64, KVHeads: c.KVHeads, HeadDim: c.HeadDim, ElemType: tensor.F16})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := attention.Wrap(cfg, probe, info); err != nil {
+			return nil, err
+		}
+		return &server.Attention{
+			Name: cfg.Name, Settings: settings, CacheCtx: cfg.CacheCtx, MaxChunk: sinkWindowChunk(cfg),
+			Wrap: func(inner kv.Selective) (kv.Cache, error) { return attention.Wrap(cfg, inner, info) },
+		}, nil
+	}
+}
+
+// sinkWindowChunk is the largest prefill chunk sink+window always takes:
+// its window (a chunk beside the sinks and the window it keeps must fit
+// its cache). The window is resolved as internal/attention resolves it
+// (budget less 4 sinks unless set); other policies take any chunk.
+func sinkWindowChunk(cfg attention.Config) int {
+	if cfg.Name != attention.SinkWindow {
+		return 0
+	}
+	if cfg.Window >= 0 {
+		return max(1, cfg.Window)
+	}
+	sinks := 4
+	if cfg.Sinks >= 0 {
+		sinks = cfg.Sinks
+	}
+	return max(1, cfg.Budget-sinks)
 }
 
 // fitMemory checks the KV budget against the memory the machine has (or
