@@ -51,10 +51,12 @@ type Config struct {
 
 	BlockSize  int    // quest: positions per block
 	BlockScore string // quest: "bound" (Quest's min/max upper bound) or "mean" (block-mean key)
+	PerHead    bool   // quest: blocks chosen per query head, not shared by a KV head's query heads
 
 	Ceiling int // lm-infinite: largest RoPE distance; 0: the model's trained context
 
 	SelectKernel int     // tokenselect: max-pool kernel over the voted scores; 0: off
+	SelectGroup  int     // tokenselect: positions selected together (aligned groups); 1: single tokens
 	SelectCache  float64 // tokenselect: reuse the last selection while cos(query, last) ≥ this; > 1: never
 
 	Clusters    float64 // squeezed: centroids per clustered key (5% in the paper)
@@ -78,8 +80,8 @@ func DefaultConfig() Config {
 	return Config{
 		Name: Dense, Budget: 1024, Sinks: -1, Window: -1,
 		BlockSize: 16, BlockScore: "bound",
-		SelectCache: 0.9,
-		Clusters:    0.05, KMeansIters: 20,
+		SelectCache: 0.9, SelectGroup: 16,
+		Clusters: 0.05, KMeansIters: 20,
 		PoolKernel: 5, FuturePositions: 512,
 		DenseEvery: 3, Sparse: SinkWindow,
 	}
@@ -97,8 +99,10 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Window, "window", c.Window, "most recent positions always attended (-1: the method's default)")
 	fs.IntVar(&c.BlockSize, "block-size", c.BlockSize, "quest: positions per block (a multiple of 16 reads least)")
 	fs.StringVar(&c.BlockScore, "block-score", c.BlockScore, "quest: block score, bound (per-channel min/max) or mean (block-mean key)")
+	fs.BoolVar(&c.PerHead, "quest-per-head", c.PerHead, "quest: choose blocks per query head (default: per KV head, shared by its query heads)")
 	fs.IntVar(&c.Ceiling, "ceiling", c.Ceiling, "lm-infinite: largest RoPE distance (0: the model's trained context)")
 	fs.IntVar(&c.SelectKernel, "select-kernel", c.SelectKernel, "tokenselect: max-pool kernel over voted scores (0: off)")
+	fs.IntVar(&c.SelectGroup, "select-group", c.SelectGroup, "tokenselect: select aligned groups of this many positions (16: the KV cache's read unit; 1: single tokens as the paper)")
 	fs.Float64Var(&c.SelectCache, "select-cache", c.SelectCache, "tokenselect: reuse the last selection while the query's cosine to it is at least this (>1: never)")
 	fs.Float64Var(&c.Clusters, "clusters", c.Clusters, "squeezed: centroids per clustered key")
 	fs.IntVar(&c.KMeansIters, "kmeans-iters", c.KMeansIters, "squeezed: k-means iterations at most")
@@ -157,6 +161,9 @@ func (c Config) Validate() error {
 		if c.SelectKernel < 0 {
 			return fmt.Errorf("attention: --select-kernel %d is negative", c.SelectKernel)
 		}
+		if c.SelectGroup < 1 {
+			return fmt.Errorf("attention: --select-group %d: want at least 1", c.SelectGroup)
+		}
 	case name == Squeezed:
 		if !(c.Clusters > 0 && c.Clusters <= 1) {
 			return fmt.Errorf("attention: --clusters %g: want a fraction in (0, 1]", c.Clusters)
@@ -190,6 +197,53 @@ func (c Config) CacheCtx(ctx int) int {
 	}
 	s := c.settings(SinkWindow)
 	return min(ctx, s.sinks+s.window+shiftRoom(s.window))
+}
+
+// String describes the policy with its resolved settings, e.g. for a
+// run's report: "tokenselect budget=1024 sinks=48 window=195".
+func (c Config) String() string {
+	if c.Name == Dense {
+		return Dense
+	}
+	name := c.Name
+	var b strings.Builder
+	b.WriteString(c.Name)
+	if c.Name == Hybrid {
+		if c.DenseLayers != "" {
+			fmt.Fprintf(&b, " dense-layers=%s", c.DenseLayers)
+		} else {
+			fmt.Fprintf(&b, " dense-every=%d", c.DenseEvery)
+		}
+		name = c.Sparse
+		fmt.Fprintf(&b, " sparse=%s", name)
+	}
+	s := c.settings(name)
+	fmt.Fprintf(&b, " budget=%d sinks=%d window=%d", c.Budget, s.sinks, s.window)
+	switch {
+	case name == Quest:
+		fmt.Fprintf(&b, " block-size=%d block-score=%s per-head=%v", c.BlockSize, c.BlockScore, c.PerHead)
+	case name == LMInfinite:
+		if c.Ceiling > 0 {
+			fmt.Fprintf(&b, " ceiling=%d", c.Ceiling)
+		} else {
+			b.WriteString(" ceiling=trained")
+		}
+	case name == TokenSelect:
+		fmt.Fprintf(&b, " select-group=%d select-kernel=%d select-cache=%g", c.SelectGroup, c.SelectKernel, c.SelectCache)
+	case name == Squeezed:
+		fmt.Fprintf(&b, " clusters=%g kmeans-iters=%d fixed-prefix=%d", c.Clusters, c.KMeansIters, c.FixedPrefix)
+	case isPress(name):
+		if c.CompressionRatio > 0 {
+			fmt.Fprintf(&b, " compression-ratio=%g", c.CompressionRatio)
+		}
+		if name == SnapKV {
+			fmt.Fprintf(&b, " pool-kernel=%d", c.PoolKernel)
+		}
+		if name == ExpectedAttention {
+			fmt.Fprintf(&b, " future-positions=%d press-epsilon=%g", c.FuturePositions, c.Epsilon)
+		}
+	}
+	return b.String()
 }
 
 // settings are a policy's resolved sizes.
@@ -342,12 +396,12 @@ func newLayerPolicy(cfg Config, name string, c *Cache, layer int) (layerPolicy, 
 		if s.sinks+s.window > cfg.Budget {
 			return nil, fmt.Errorf("attention: tokenselect sinks %d + window %d exceed the budget %d", s.sinks, s.window, cfg.Budget)
 		}
-		return newTokenSelect(c, s.sinks, s.window, cfg.Budget-s.sinks-s.window, cfg.SelectKernel, cfg.SelectCache), nil
+		return newTokenSelect(c, s.sinks, s.window, cfg.Budget-s.sinks-s.window, cfg.SelectKernel, cfg.SelectGroup, cfg.SelectCache), nil
 	case Quest:
 		if s.sinks+s.window > cfg.Budget {
 			return nil, fmt.Errorf("attention: quest sinks %d + window %d exceed the budget %d", s.sinks, s.window, cfg.Budget)
 		}
-		return newQuest(c, s.sinks, s.window, cfg.Budget, cfg.BlockSize, cfg.BlockScore == "mean"), nil
+		return newQuest(c, s.sinks, s.window, cfg.Budget, cfg.BlockSize, cfg.BlockScore == "mean", cfg.PerHead), nil
 	case Squeezed:
 		return newSqueezed(c, cfg, layer, s)
 	default: // presses

@@ -16,15 +16,15 @@ func TestFlags(t *testing.T) {
 		t.Fatalf("defaults %+v", c)
 	}
 	err := fs.Parse([]string{"--attention", "hybrid", "--budget", "512", "--sinks", "8", "--window", "64",
-		"--block-size", "32", "--block-score", "mean", "--ceiling", "4096", "--select-kernel", "5", "--select-cache", "0.8",
+		"--block-size", "32", "--block-score", "mean", "--quest-per-head", "--select-group", "4", "--ceiling", "4096", "--select-kernel", "5", "--select-cache", "0.8",
 		"--clusters", "0.1", "--kmeans-iters", "7", "--centroids", "c.bin", "--fixed-prefix", "100",
 		"--compression-ratio", "0.25", "--pool-kernel", "7", "--future-positions", "256", "--press-epsilon", "0.01",
 		"--dense-every", "4", "--dense-layers", "0,2-3", "--sparse", "quest"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Name: Hybrid, Budget: 512, Sinks: 8, Window: 64, BlockSize: 32, BlockScore: "mean", Ceiling: 4096,
-		SelectKernel: 5, SelectCache: 0.8, Clusters: 0.1, KMeansIters: 7, Centroids: "c.bin", FixedPrefix: 100,
+	want := Config{Name: Hybrid, Budget: 512, Sinks: 8, Window: 64, BlockSize: 32, BlockScore: "mean", PerHead: true, Ceiling: 4096,
+		SelectKernel: 5, SelectGroup: 4, SelectCache: 0.8, Clusters: 0.1, KMeansIters: 7, Centroids: "c.bin", FixedPrefix: 100,
 		CompressionRatio: 0.25, PoolKernel: 7, FuturePositions: 256, Epsilon: 0.01, DenseEvery: 4, DenseLayers: "0,2-3", Sparse: Quest}
 	if c != want {
 		t.Fatalf("parsed %+v\nwant   %+v", c, want)
@@ -46,6 +46,7 @@ func TestValidate(t *testing.T) {
 		{func(c *Config) { c.Name, c.BlockScore = Quest, "max" }, "--block-score"},
 		{func(c *Config) { c.Name, c.Ceiling = LMInfinite, -1 }, "--ceiling"},
 		{func(c *Config) { c.Name, c.SelectKernel = TokenSelect, -1 }, "--select-kernel"},
+		{func(c *Config) { c.Name, c.SelectGroup = TokenSelect, 0 }, "--select-group"},
 		{func(c *Config) { c.Name, c.Clusters = Squeezed, 0 }, "--clusters"},
 		{func(c *Config) { c.Name, c.KMeansIters = Squeezed, 0 }, "--kmeans-iters"},
 		{func(c *Config) { c.Name, c.FixedPrefix = Squeezed, -1 }, "--fixed-prefix"},
@@ -94,6 +95,26 @@ func TestWrapErrors(t *testing.T) {
 		c.set(&cfg, &info)
 		if _, err := Wrap(cfg, g.cache(t, tensor.F32), info); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v, want an error about %q", cfg, err, c.want)
+		}
+	}
+}
+
+func TestConfigString(t *testing.T) {
+	for _, c := range []struct {
+		set  func(*Config)
+		want string
+	}{
+		{func(c *Config) {}, "dense"},
+		{func(c *Config) { c.Name = TokenSelect }, "tokenselect budget=1024 sinks=48 window=195 select-group=16 select-kernel=0 select-cache=0.9"},
+		{func(c *Config) { c.Name, c.Sinks = SinkWindow, 64 }, "sink+window budget=1024 sinks=64 window=960"},
+		{func(c *Config) { c.Name = LMInfinite }, "lm-infinite budget=1024 sinks=10 window=1014 ceiling=trained"},
+		{func(c *Config) { c.Name, c.Sparse = Hybrid, Quest }, "hybrid dense-every=3 sparse=quest budget=1024 sinks=16 window=16 block-size=16 block-score=bound per-head=false"},
+		{func(c *Config) { c.Name, c.CompressionRatio = SnapKV, 0.5 }, "snapkv budget=1024 sinks=0 window=64 compression-ratio=0.5 pool-kernel=5"},
+	} {
+		cfg := DefaultConfig()
+		c.set(&cfg)
+		if got := cfg.String(); got != c.want {
+			t.Errorf("got  %q\nwant %q", got, c.want)
 		}
 	}
 }

@@ -21,12 +21,20 @@ import (
 // best key. Computed as one dot product of [q⁺, q⁻] with [max, min].
 // The mean score q·mean is the LongHeads/InfiniRetri-style chunk key.
 //
+// Blocks are chosen per KV head by default: a block's score is the
+// largest of its query heads' scores (an upper bound for each of them
+// when scores are bounds), so the query heads that share a KV head read
+// the same blocks and attention reads only the budget. Quest's paper
+// (multi-head models) chooses per query head: perHead; with grouped
+// query heads the KV head's blocks are then the union of its heads'
+// choices.
+//
 // As in the paper, prefill (several queries at once) is dense.
 type quest struct {
 	c                     *Cache
 	sinks, window, budget int
 	block                 int
-	mean                  bool
+	mean, perHead         bool
 	width                 int         // floats per summary row: hd (mean) or 2·hd
 	sum                   [][]float32 // per KV head, one row per complete block
 	nb                    int         // complete blocks summarized
@@ -36,13 +44,13 @@ type quest struct {
 	heap                  []int
 }
 
-func newQuest(c *Cache, sinks, window, budget, block int, mean bool) *quest {
+func newQuest(c *Cache, sinks, window, budget, block int, mean, perHead bool) *quest {
 	sh := c.inner.Shape()
 	w := 2 * sh.HeadDim
 	if mean {
 		w = sh.HeadDim
 	}
-	return &quest{c: c, sinks: sinks, window: window, budget: budget, block: block, mean: mean, width: w,
+	return &quest{c: c, sinks: sinks, window: window, budget: budget, block: block, mean: mean, perHead: perHead, width: w,
 		sum: make([][]float32, sh.KVHeads)}
 }
 
@@ -149,6 +157,21 @@ func (q *quest) attend(c *call) error {
 		rows := q.sum[g][b0*q.width : b1*q.width]
 		if err := tensor.MatMul(q.z, f32Bytes(rows), tensor.F32, nb, q.width, q.x, group); err != nil {
 			return err
+		}
+		if !q.perHead {
+			// The KV head's score of a block: the best of its heads'.
+			z := q.z[:nb]
+			for i := 1; i < group; i++ {
+				for b, x := range q.z[i*nb : (i+1)*nb] {
+					z[b] = max(z[b], x)
+				}
+			}
+			s := topK(q.sel[g*group][:0], &q.heap, z, max(kb, 0))
+			slices.Sort(s)
+			for i := range group {
+				q.sel[g*group+i] = append(q.sel[g*group+i][:0], s...)
+			}
+			continue
 		}
 		for i := range group {
 			h := g*group + i

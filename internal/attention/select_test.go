@@ -1,6 +1,7 @@
 package attention
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -122,73 +123,111 @@ func rotatedDot(s *stream, layer, h, pos, j int) float64 {
 	return d
 }
 
+// refVote is the float64 soft vote of every head's query at pos over
+// candidates [from, to): per-head softmax of raw dot products, summed.
+func refVote(s *stream, pos, from, to int) []float64 {
+	vote := make([]float64, to-from)
+	for h := range s.g.heads {
+		z := make([]float64, len(vote))
+		mx := math.Inf(-1)
+		for j := range z {
+			z[j] = rotatedDot(s, 0, h, pos, from+j)
+			mx = math.Max(mx, z[j])
+		}
+		sum := 0.0
+		for j := range z {
+			z[j] = math.Exp(z[j] - mx)
+			sum += z[j]
+		}
+		for j := range z {
+			vote[j] += z[j] / sum
+		}
+	}
+	return vote
+}
+
+// checkChosen checks that the chosen items are the top k by score, up to
+// items within tol of the k-th score.
+func checkChosen(t *testing.T, what string, scores []float64, chosen map[int]bool, k int, tol float64) {
+	t.Helper()
+	order := make([]int, len(scores))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return scores[order[a]] > scores[order[b]] })
+	kth := scores[order[k-1]]
+	for rank, j := range order {
+		if in := chosen[j]; in != (rank < k) && math.Abs(scores[j]-kth) > tol*kth {
+			t.Errorf("%s: item %d (rank %d, score %g, k-th %g) chosen=%v", what, j, rank, scores[j], kth, in)
+		}
+	}
+}
+
 // The soft vote picks what a float64 brute force picks (up to near ties),
-// and attention over the selection matches a float64 reference, for the
-// f32 (head width 16) and q8_0 (32) key mirrors.
+// single tokens or aligned groups of 16, and attention over the selection
+// matches a float64 reference, for the f32 (head width 16) and q8_0 (32)
+// key mirrors.
 func TestTokenSelectMatchesReference(t *testing.T) {
 	for _, hd := range []int{16, 32} {
-		g := geom{layers: 1, heads: 4, kvHeads: 2, hd: hd, ctx: 300}
-		s := newStream(g, g.ctx, 11)
-		cfg := DefaultConfig()
-		cfg.Name, cfg.Budget, cfg.Sinks, cfg.Window, cfg.SelectCache = TokenSelect, 64, 4, 16, 2
-		c, err := Wrap(cfg, g.cache(t, tensor.F32), g.info())
-		if err != nil {
-			t.Fatal(err)
-		}
-		prefill(t, s, c, 256, 64)
-		pos := 256
-		out := s.run(t, c, pos, pos+1)[0]
-		ts := c.(*Cache).layers[0].(*tokenSelect)
-		// Reference vote over candidates [4, 241).
-		lo := pos + 1 - 16
-		vote := make([]float64, lo-4)
-		for h := range g.heads {
-			z := make([]float64, len(vote))
-			mx := math.Inf(-1)
-			for j := range z {
-				z[j] = rotatedDot(s, 0, h, pos, 4+j)
-				mx = math.Max(mx, z[j])
+		for _, group := range []int{1, 16} {
+			g := geom{layers: 1, heads: 4, kvHeads: 2, hd: hd, ctx: 300}
+			s := newStream(g, g.ctx, 11)
+			cfg := DefaultConfig()
+			cfg.Name, cfg.Budget, cfg.Sinks, cfg.Window, cfg.SelectCache, cfg.SelectGroup = TokenSelect, 64, 4, 16, 2, group
+			c, err := Wrap(cfg, g.cache(t, tensor.F32), g.info())
+			if err != nil {
+				t.Fatal(err)
 			}
-			sum := 0.0
-			for j := range z {
-				z[j] = math.Exp(z[j] - mx)
-				sum += z[j]
+			prefill(t, s, c, 256, 64)
+			pos := 256
+			out := s.run(t, c, pos, pos+1)[0]
+			ts := c.(*Cache).layers[0].(*tokenSelect)
+			lo := pos + 1 - 16 // candidates [4, 241), k = 44
+			vote := refVote(s, pos, 4, lo)
+			tol := 1e-6 // f32 mirror: only exact near-ties may differ
+			if hd == 32 {
+				tol = 0.05 // q8_0 mirror: scores within a few percent
 			}
-			for j := range z {
-				vote[j] += z[j] / sum
+			what := fmt.Sprintf("hd %d group %d", hd, group)
+			if group == 1 {
+				chosen := map[int]bool{}
+				for _, p := range ts.sel {
+					chosen[p-4] = true
+				}
+				if len(ts.sel) != 44 {
+					t.Fatalf("%s: selected %d positions, want 44", what, len(ts.sel))
+				}
+				checkChosen(t, what, vote, chosen, 44, tol)
+			} else {
+				// Groups 0..15 of 16 positions ([4, 16) and [240, 241) partial); 44/16 = 2 groups.
+				sums := make([]float64, 16)
+				for j, v := range vote {
+					sums[(4+j)/16] += v
+				}
+				chosen := map[int]bool{}
+				for _, p := range ts.sel {
+					chosen[p/16] = true
+				}
+				if len(chosen) != 2 {
+					t.Fatalf("%s: selected groups %v, want 2", what, chosen)
+				}
+				checkChosen(t, what, sums, chosen, 2, tol)
+				for _, p := range ts.sel {
+					if p < 4 || p >= lo {
+						t.Fatalf("%s: selected position %d outside the candidates", what, p)
+					}
+				}
 			}
-		}
-		order := make([]int, len(vote))
-		for i := range order {
-			order[i] = i
-		}
-		sort.Slice(order, func(a, b int) bool { return vote[order[a]] > vote[order[b]] })
-		kth := vote[order[43]]
-		chosen := map[int]bool{}
-		for _, p := range ts.sel {
-			chosen[p] = true
-		}
-		if len(ts.sel) != 44 {
-			t.Fatalf("hd %d: selected %d positions, want 44", hd, len(ts.sel))
-		}
-		tol := 1e-6 // f32 mirror: only exact near-ties may differ
-		if hd == 32 {
-			tol = 0.05 * kth // q8_0 mirror: scores within a few percent
-		}
-		for rank, j := range order {
-			if in := chosen[4+j]; in != (rank < 44) && math.Abs(vote[j]-kth) > tol {
-				t.Errorf("hd %d: position %d (rank %d, vote %g, k-th %g) selected=%v", hd, 4+j, rank, vote[j], kth, in)
+			spans := ts.spans[0]
+			for h := range g.heads {
+				if !slices.Equal(ts.spans[h], spans) {
+					t.Fatalf("heads choose different positions")
+				}
+				checkOutput(t, s, out, 0, h, pos, spans, 1e-5)
 			}
-		}
-		spans := ts.spans[0]
-		for h := range g.heads {
-			if !slices.Equal(ts.spans[h], spans) {
-				t.Fatalf("heads choose different positions")
+			if got := countUpTo(spans, pos+1); got > 64 {
+				t.Errorf("%s: attended %d positions, budget 64", what, got)
 			}
-			checkOutput(t, s, out, 0, h, pos, spans, 1e-5)
-		}
-		if got := countUpTo(spans, pos+1); got != 64 {
-			t.Errorf("hd %d: attended %d positions, budget 64", hd, got)
 		}
 	}
 }
@@ -312,9 +351,13 @@ func TestQuestBound(t *testing.T) {
 func TestQuestMatchesReference(t *testing.T) {
 	g := geom{layers: 1, heads: 4, kvHeads: 2, hd: 32, ctx: 600}
 	s := newStream(g, g.ctx, 21)
-	for _, score := range []string{"bound", "mean"} {
+	for _, mode := range []struct {
+		score   string
+		perHead bool
+	}{{"bound", true}, {"mean", true}, {"bound", false}, {"mean", false}} {
+		score := mode.score
 		cfg := DefaultConfig()
-		cfg.Name, cfg.Budget, cfg.BlockScore = Quest, 128, score
+		cfg.Name, cfg.Budget, cfg.BlockScore, cfg.PerHead = Quest, 128, score, mode.perHead
 		c, err := Wrap(cfg, g.cache(t, tensor.F32), g.info())
 		if err != nil {
 			t.Fatal(err)
@@ -326,29 +369,36 @@ func TestQuestMatchesReference(t *testing.T) {
 		// Sinks 16 = block 0; recent: blocks from (521-16)/16 = 31 on, i.e.
 		// [496, 521); candidates blocks 1..30; budget 128-16-25 = 87 -> 5 blocks.
 		const b0, b1, kb = 1, 31, 5
-		for h := range g.heads {
+		// Float64 score of block b for query head h, from the rotated keys.
+		blockScore := func(h, b int) float64 {
 			kvh := h / 2
+			q := rotated(s.q[0], pos, pos+1, g.heads, g.hd)[h*g.hd : (h+1)*g.hd]
+			keys := rotated(s.k[0], b*16, b*16+16, g.kvHeads, g.hd)
+			v := 0.0
+			for i := range g.hd {
+				hi, lo, sum := math.Inf(-1), math.Inf(1), 0.0
+				for t := range 16 {
+					x := float64(keys[t*g.kvHeads*g.hd+kvh*g.hd+i])
+					hi, lo, sum = math.Max(hi, x), math.Min(lo, x), sum+x
+				}
+				if score == "mean" {
+					v += float64(q[i]) * sum / 16
+				} else {
+					v += math.Max(float64(q[i])*hi, float64(q[i])*lo)
+				}
+			}
+			return v
+		}
+		for h := range g.heads {
 			type blk struct {
 				b int
 				v float64
 			}
 			var bs []blk
 			for b := b0; b < b1; b++ {
-				// Float64 block score from the rotated keys.
-				q := rotated(s.q[0], pos, pos+1, g.heads, g.hd)[h*g.hd : (h+1)*g.hd]
-				keys := rotated(s.k[0], b*16, b*16+16, g.kvHeads, g.hd)
-				v := 0.0
-				for i := range g.hd {
-					hi, lo, sum := math.Inf(-1), math.Inf(1), 0.0
-					for t := range 16 {
-						x := float64(keys[t*g.kvHeads*g.hd+kvh*g.hd+i])
-						hi, lo, sum = math.Max(hi, x), math.Min(lo, x), sum+x
-					}
-					if score == "mean" {
-						v += float64(q[i]) * sum / 16
-					} else {
-						v += math.Max(float64(q[i])*hi, float64(q[i])*lo)
-					}
+				v := blockScore(h, b)
+				if !mode.perHead { // the best of the KV head's query heads
+					v = math.Max(blockScore(h/2*2, b), blockScore(h/2*2+1, b))
 				}
 				bs = append(bs, blk{b, v})
 			}
@@ -362,7 +412,7 @@ func TestQuestMatchesReference(t *testing.T) {
 			}
 			want = addSpan(want, 496, 521)
 			if !slices.Equal(qp.spans[h], want) {
-				t.Errorf("%s head %d: spans %v, brute force %v", score, h, qp.spans[h], want)
+				t.Errorf("%+v head %d: spans %v, brute force %v", mode, h, qp.spans[h], want)
 			}
 			checkOutput(t, s, out, 0, h, pos, qp.spans[h], 1e-5)
 		}

@@ -27,22 +27,30 @@ import (
 //
 // Selection cache: while cos(f, f_last) ≥ threshold the last selection is
 // reused and no key is scored.
+//
+// Granularity: with group > 1 the votes are summed over groups of group
+// positions aligned to multiples of group, and the best k/group groups are
+// taken whole. The KV cache reads keys and values in aligned groups of 16
+// positions, so single tokens scattered over the context read nearly all
+// of it (no faster than dense); groups of 16 read only what is attended.
+// group = 1 selects single tokens, as the paper.
 type tokenSelect struct {
 	c                  *Cache
 	sinks, window, k   int
-	kernel             int
+	kernel, group      int
 	threshold          float64
 	mirror             *keyMirror
 	last               []float32 // fingerprint of the cached selection
 	sel                []int     // cached selection (sorted positions)
 	haveSel            bool
 	f, z, vote, pooled []float32
+	groupVote          []float32
 	spans              headSpans
-	heap               []int
+	heap, best         []int
 }
 
-func newTokenSelect(c *Cache, sinks, window, k, kernel int, threshold float64) *tokenSelect {
-	return &tokenSelect{c: c, sinks: sinks, window: window, k: k, kernel: kernel, threshold: threshold,
+func newTokenSelect(c *Cache, sinks, window, k, kernel, group int, threshold float64) *tokenSelect {
+	return &tokenSelect{c: c, sinks: sinks, window: window, k: k, kernel: kernel, group: group, threshold: threshold,
 		mirror: newKeyMirror(c.inner.Shape())}
 }
 
@@ -112,12 +120,37 @@ func (t *tokenSelect) choose(c *call, lo int) error {
 		maxPool(t.pooled, s, t.kernel)
 		s = t.pooled
 	}
-	t.sel = topK(t.sel[:0], &t.heap, s, t.k)
-	for i := range t.sel {
-		t.sel[i] += t.sinks
+	if t.group == 1 {
+		t.sel = topK(t.sel[:0], &t.heap, s, t.k)
+		for i := range t.sel {
+			t.sel[i] += t.sinks
+		}
+	} else {
+		t.sel = t.chooseGroups(s, lo)
 	}
 	slices.Sort(t.sel)
 	return nil
+}
+
+// chooseGroups sums the votes s of candidates [sinks, lo) over aligned
+// groups and returns the candidates of the best k/group groups.
+func (t *tokenSelect) chooseGroups(s []float32, lo int) []int {
+	G := t.group
+	g0 := t.sinks / G
+	ng := (lo+G-1)/G - g0
+	t.groupVote = grow(t.groupVote, ng)
+	clear(t.groupVote)
+	for j, v := range s {
+		t.groupVote[(t.sinks+j)/G-g0] += v
+	}
+	t.best = topK(t.best[:0], &t.heap, t.groupVote, t.k/G)
+	sel := t.sel[:0]
+	for _, b := range t.best {
+		for p := max(t.sinks, (g0+b)*G); p < min(lo, (g0+b+1)*G); p++ {
+			sel = append(sel, p)
+		}
+	}
+	return sel
 }
 
 // fingerprint sets *f to the mean query row of the call.
