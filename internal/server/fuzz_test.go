@@ -15,6 +15,9 @@ func FuzzDecodeRequest(f *testing.F) {
 		`{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],"logprobs":true,"top_logprobs":2}`,
 		`{"prompt":["x"],"stream":true,"stream_options":{"include_usage":true},"seed":-1}`,
 		`{"prompt":"x","top_p":1e309}`, `{"n":2}`, `[]`, `null`, `{"prompt":{}}`, `{"stop":"\u0000"}`,
+		`{"prompt":"x","longctx":{"kv_type":"q8_0","ctx":64,"attention":"dense","prefix_cache":false}}`,
+		`{"prompt":[1,2],"longctx":{"rope_scaling":{"type":"none","factor":1},"budget":3}}`,
+		`{"prompt":"x","longctx":[]}`, `{"prompt":"x","longctx":{"attention":"quest","window":1e99}}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -148,7 +148,7 @@ func (m *metrics) write(w io.Writer, model string, st schedState) {
 	now := time.Now()
 	l := fmt.Sprintf("model_name=%q", model)
 	gauge := func(name, help string, v float64) {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n%s{%s} %g\n", name, help, name, name, l, v)
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n%s{%s} %s\n", name, help, name, name, l, strconv.FormatFloat(v, 'f', -1, 64))
 	}
 	counter := func(name, help string, v uint64) {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s{%s} %d\n", name, help, name, name, l, v)
