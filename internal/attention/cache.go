@@ -6,10 +6,10 @@ import (
 	"github.com/longctx/longctx/internal/kv"
 )
 
-// Cache is a kv.Cache whose attention goes through a policy per layer,
+// maskCache is a kv.Cache whose attention goes through a policy per layer,
 // over an inner cache that keeps every position. Store passes through;
 // Attend lets the layer's policy choose spans.
-type Cache struct {
+type maskCache struct {
 	name   string
 	inner  kv.Selective
 	info   ModelInfo
@@ -36,8 +36,8 @@ type layerPolicy interface {
 	kept(kvHead, stored int) int
 }
 
-func newCache(name string, inner kv.Selective, info ModelInfo) *Cache {
-	return &Cache{
+func newCache(name string, inner kv.Selective, info ModelInfo) *maskCache {
+	return &maskCache{
 		name: name, inner: inner, info: info,
 		layers: make([]layerPolicy, info.Layers),
 		stats:  make([]layerStats, info.Layers),
@@ -45,12 +45,12 @@ func newCache(name string, inner kv.Selective, info ModelInfo) *Cache {
 	}
 }
 
-func (c *Cache) Len() int      { return c.inner.Len() }
-func (c *Cache) Capacity() int { return c.inner.Capacity() }
-func (c *Cache) Bytes() int64  { return c.inner.Bytes() }
+func (c *maskCache) Len() int      { return c.inner.Len() }
+func (c *maskCache) Capacity() int { return c.inner.Capacity() }
+func (c *maskCache) Bytes() int64  { return c.inner.Bytes() }
 
 // Store implements kv.Cache.
-func (c *Cache) Store(layer, pos int, k, v []float32, n int) error {
+func (c *maskCache) Store(layer, pos int, k, v []float32, n int) error {
 	if layer < 0 || layer >= len(c.layers) {
 		return fmt.Errorf("attention: layer %d out of range", layer)
 	}
@@ -62,7 +62,7 @@ func (c *Cache) Store(layer, pos int, k, v []float32, n int) error {
 }
 
 // Truncate implements kv.Cache.
-func (c *Cache) Truncate(n int) {
+func (c *maskCache) Truncate(n int) {
 	c.inner.Truncate(n)
 	for _, p := range c.layers {
 		p.forget(n)
@@ -70,7 +70,7 @@ func (c *Cache) Truncate(n int) {
 }
 
 // Attend implements kv.Cache through the layer's policy.
-func (c *Cache) Attend(layer, pos int, q []float32, n, nHead int, scale float32, out []float32) error {
+func (c *maskCache) Attend(layer, pos int, q []float32, n, nHead int, scale float32, out []float32) error {
 	if layer < 0 || layer >= len(c.layers) {
 		return fmt.Errorf("attention: layer %d out of range", layer)
 	}
@@ -90,7 +90,7 @@ func (c *Cache) Attend(layer, pos int, q []float32, n, nHead int, scale float32,
 
 // call is one Attend of a layer.
 type call struct {
-	c          *Cache // the masking wrapper (nil under sink+window)
+	c          *maskCache // the masking wrapper (nil under sink+window)
 	inner      kv.Selective
 	st         *layerStats
 	meter      *meterBase
@@ -159,7 +159,7 @@ func (densePolicy) bytes() int64           { return 0 }
 func (densePolicy) kept(_, stored int) int { return stored }
 
 // Report implements Reporter.
-func (c *Cache) Report() Report {
+func (c *maskCache) Report() Report {
 	sh := c.inner.Shape()
 	r := Report{Policy: c.name, Tokens: c.meter.tokens}
 	c.meter.fill(&r, c.inner)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -125,8 +126,8 @@ func (c Config) Validate() error {
 	if c.Name == Dense {
 		return nil
 	}
-	if c.Budget <= 0 {
-		return fmt.Errorf("attention: --budget %d: want a positive number of positions", c.Budget)
+	if c.Budget <= 0 || c.Budget > 1<<30 {
+		return fmt.Errorf("attention: --budget %d: want a positive number of positions (at most 2^30)", c.Budget)
 	}
 	if c.Sinks < -1 || c.Window < -1 {
 		return errors.New("attention: --sinks and --window must be -1 (default) or at least 0")
@@ -161,6 +162,9 @@ func (c Config) Validate() error {
 		if c.SelectKernel < 0 {
 			return fmt.Errorf("attention: --select-kernel %d is negative", c.SelectKernel)
 		}
+		if math.IsNaN(c.SelectCache) {
+			return errors.New("attention: --select-cache is not a number")
+		}
 		if c.SelectGroup < 1 {
 			return fmt.Errorf("attention: --select-group %d: want at least 1", c.SelectGroup)
 		}
@@ -181,7 +185,7 @@ func (c Config) Validate() error {
 		if name == SnapKV && (c.PoolKernel < 1 || c.PoolKernel%2 == 0) {
 			return fmt.Errorf("attention: --pool-kernel %d: want an odd kernel", c.PoolKernel)
 		}
-		if name == ExpectedAttention && (c.FuturePositions < 1 || c.Epsilon < 0) {
+		if name == ExpectedAttention && (c.FuturePositions < 1 || !(c.Epsilon >= 0)) {
 			return fmt.Errorf("attention: --future-positions %d, --press-epsilon %g: want at least 1 and at least 0", c.FuturePositions, c.Epsilon)
 		}
 	}
@@ -369,7 +373,7 @@ func parseLayers(s string, limit int) (map[int]bool, error) {
 	return out, nil
 }
 
-func newLayerPolicy(cfg Config, name string, c *Cache, layer int) (layerPolicy, error) {
+func newLayerPolicy(cfg Config, name string, c *maskCache, layer int) (layerPolicy, error) {
 	s := cfg.settings(name)
 	switch name {
 	case Dense:

@@ -2,6 +2,7 @@ package attention
 
 import (
 	"flag"
+	"math"
 	"strings"
 	"testing"
 
@@ -47,6 +48,9 @@ func TestValidate(t *testing.T) {
 		{func(c *Config) { c.Name, c.Ceiling = LMInfinite, -1 }, "--ceiling"},
 		{func(c *Config) { c.Name, c.SelectKernel = TokenSelect, -1 }, "--select-kernel"},
 		{func(c *Config) { c.Name, c.SelectGroup = TokenSelect, 0 }, "--select-group"},
+		{func(c *Config) { c.Name, c.SelectCache = TokenSelect, math.NaN() }, "--select-cache"},
+		{func(c *Config) { c.Name, c.Epsilon = ExpectedAttention, math.NaN() }, "--press-epsilon"},
+		{func(c *Config) { c.Name, c.Budget = Quest, 1<<40 }, "--budget"},
 		{func(c *Config) { c.Name, c.Clusters = Squeezed, 0 }, "--clusters"},
 		{func(c *Config) { c.Name, c.KMeansIters = Squeezed, 0 }, "--kmeans-iters"},
 		{func(c *Config) { c.Name, c.FixedPrefix = Squeezed, -1 }, "--fixed-prefix"},

@@ -21,13 +21,16 @@
 //   - lm-infinite: Λ-shaped mask (first --sinks positions and the last
 //     --window) with RoPE distances clamped to --ceiling (the trained
 //     context by default).
-//   - tokenselect: per-head Q·K scores of every candidate key, soft-voted
-//     across heads (per-head softmax summed), optional max-pooling, top-k
-//     tokens plus sinks and a local window; a selection cache reuses the
-//     last selection while the query stays similar (cosine ≥ θ).
-//   - quest: blocks of positions chosen per head by an upper bound of q·k
-//     from per-block key minima and maxima (Quest), or by q·(block mean)
-//     (LongHeads / InfiniRetri style), with --block-score.
+//   - tokenselect: per-head Q·K scores of every candidate key (over a
+//     q8_0 copy of the keys), soft-voted across heads (per-head softmax
+//     summed), optional max-pooling, the top k positions in aligned groups
+//     of --select-group (16 by default; 1 for single tokens) plus sinks
+//     and a local window; a selection cache reuses the last selection
+//     while the query stays similar (cosine ≥ --select-cache).
+//   - quest: blocks of positions chosen by an upper bound of q·k from
+//     per-block key minima and maxima (Quest), or by q·(block mean)
+//     (LongHeads / InfiniRetri style), with --block-score; per KV head
+//     (shared by its query heads) or per query head (--quest-per-head).
 //   - squeezed: k-means of a fixed context's keys per layer and KV head,
 //     built once (and saved with --centroids); queries pick the clusters
 //     whose centroids score best until the budget is filled.
@@ -44,6 +47,18 @@
 // layer, blocks or clusters chosen, KV bytes resident and bytes read per
 // token. A policy whose budget covers the whole context attends exactly
 // as the inner cache does (covering spans are Attend bit for bit).
+//
+// What is read: the kv caches read keys and values in aligned groups of
+// 16 positions, so a policy saves reads only where it leaves whole groups
+// out. Window, block and grouped selections do; selections of scattered
+// single positions (squeezed's clusters, the presses' per-head choices,
+// tokenselect with --select-group 1) touch nearly every group and read
+// about as much as dense attention (see bench_test.go).
+//
+// Use: the inner cache is allocated for cfg.CacheCtx(ctx) positions
+// (sink+window needs only its sinks, window and room to shift), then
+//
+//	c, err := attention.Wrap(cfg, inner, attention.InfoFromModel(m))
 //
 // A wrapper serves one sequence from one goroutine at a time, as the
 // caches do.

@@ -37,7 +37,7 @@ import (
 // A truncation into the recorded prompt resets expected-attention's
 // statistics (they are sums that cannot be taken apart).
 type press struct {
-	c      *Cache
+	c      *maskCache
 	name   string
 	ratio  float64
 	budget int
@@ -65,7 +65,7 @@ type moments struct {
 	outer []float64 // d·d
 }
 
-func newPress(c *Cache, cfg Config, name string, s settings) *press {
+func newPress(c *maskCache, cfg Config, name string, s settings) *press {
 	return &press{c: c, name: name, ratio: cfg.CompressionRatio, budget: cfg.Budget, sinks: s.sinks, window: s.window,
 		kernel: cfg.PoolKernel, future: cfg.FuturePositions, eps: cfg.Epsilon}
 }

@@ -25,7 +25,7 @@ func runPress(t *testing.T, s *stream, cfg Config) (*press, [][]float32) {
 	for p := pressPrompt; p < pressPrompt+5; p++ {
 		outs = append(outs, s.run(t, c, p, p+1)[0])
 	}
-	return c.(*Cache).layers[0].(*press), outs
+	return c.(*maskCache).layers[0].(*press), outs
 }
 
 // checkKept compares a press's kept positions of each KV head with the
@@ -280,7 +280,7 @@ func TestPressRatioAndTruncate(t *testing.T) {
 			t.Errorf("ratio %g: %d evicted (position, head) pairs, want %d", r, ev, 2*(pressPrompt-want))
 		}
 		c.Truncate(100)
-		p := c.(*Cache).layers[0].(*press)
+		p := c.(*maskCache).layers[0].(*press)
 		for g := range p.keep {
 			if len(p.keep[g]) > 0 && p.keep[g][len(p.keep[g])-1] >= 100 || p.P != 100 {
 				t.Fatalf("ratio %g: after truncation keeps %v up to %d", r, p.keep[g], p.P)

@@ -31,7 +31,7 @@ import (
 //
 // As in the paper, prefill (several queries at once) is dense.
 type quest struct {
-	c                     *Cache
+	c                     *maskCache
 	sinks, window, budget int
 	block                 int
 	mean, perHead         bool
@@ -44,7 +44,7 @@ type quest struct {
 	heap                  []int
 }
 
-func newQuest(c *Cache, sinks, window, budget, block int, mean, perHead bool) *quest {
+func newQuest(c *maskCache, sinks, window, budget, block int, mean, perHead bool) *quest {
 	sh := c.inner.Shape()
 	w := 2 * sh.HeadDim
 	if mean {

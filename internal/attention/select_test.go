@@ -181,7 +181,7 @@ func TestTokenSelectMatchesReference(t *testing.T) {
 			prefill(t, s, c, 256, 64)
 			pos := 256
 			out := s.run(t, c, pos, pos+1)[0]
-			ts := c.(*Cache).layers[0].(*tokenSelect)
+			ts := c.(*maskCache).layers[0].(*tokenSelect)
 			lo := pos + 1 - 16 // candidates [4, 241), k = 44
 			vote := refVote(s, pos, 4, lo)
 			tol := 1e-6 // f32 mirror: only exact near-ties may differ
@@ -254,7 +254,7 @@ func TestTokenSelectPlantedKey(t *testing.T) {
 	}
 	prefill(t, s, c, pos, 256)
 	s.run(t, c, pos, pos+1)
-	if sel := c.(*Cache).layers[0].(*tokenSelect).sel; !slices.Contains(sel, needle) {
+	if sel := c.(*maskCache).layers[0].(*tokenSelect).sel; !slices.Contains(sel, needle) {
 		t.Fatalf("needle %d not among the selected %v", needle, sel)
 	}
 }
@@ -365,7 +365,7 @@ func TestQuestMatchesReference(t *testing.T) {
 		prefill(t, s, c, 520, 130)
 		pos := 520
 		out := s.run(t, c, pos, pos+1)[0]
-		qp := c.(*Cache).layers[0].(*quest)
+		qp := c.(*maskCache).layers[0].(*quest)
 		// Sinks 16 = block 0; recent: blocks from (521-16)/16 = 31 on, i.e.
 		// [496, 521); candidates blocks 1..30; budget 128-16-25 = 87 -> 5 blocks.
 		const b0, b1, kb = 1, 31, 5

@@ -72,7 +72,7 @@ func (cl *clusters) bytes() int64 {
 
 // squeezed is one layer's view of the shared state.
 type squeezed struct {
-	c     *Cache
+	c     *maskCache
 	st    *squeezeState
 	layer int
 	f, z  []float32
@@ -81,7 +81,7 @@ type squeezed struct {
 	spans headSpans
 }
 
-func newSqueezed(c *Cache, cfg Config, layer int, s settings) (*squeezed, error) {
+func newSqueezed(c *maskCache, cfg Config, layer int, s settings) (*squeezed, error) {
 	if s.sinks+s.window > cfg.Budget {
 		return nil, fmt.Errorf("attention: squeezed sinks %d + window %d exceed the budget %d", s.sinks, s.window, cfg.Budget)
 	}

@@ -99,11 +99,11 @@ func TestSqueezedPicksCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	prefill(t, s, c, 300, 100)
-	if c.(*Cache).squeeze.built {
+	if c.(*maskCache).squeeze.built {
 		t.Fatalf("clustered before the fixed context was complete")
 	}
 	out := s.run(t, c, 300, 301)
-	sq := c.(*Cache).layers[0].(*squeezed)
+	sq := c.(*maskCache).layers[0].(*squeezed)
 	var want []int
 	for j := 2; j < 280; j += 4 {
 		want = append(want, j)
@@ -115,7 +115,7 @@ func TestSqueezedPicksCluster(t *testing.T) {
 	}
 	for l := range s.g.layers {
 		for h := range s.g.heads {
-			checkOutput(t, s, out[l], l, h, 300, c.(*Cache).layers[l].(*squeezed).spans[h], 1e-5)
+			checkOutput(t, s, out[l], l, h, 300, c.(*maskCache).layers[l].(*squeezed).spans[h], 1e-5)
 		}
 	}
 	if r := c.(Reporter).Report(); r.Layers[0].Blocks != 1 || r.PolicyBytes == 0 {
@@ -141,7 +141,7 @@ func TestCentroidsFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		err = c.Attend(0, 300, q, 1, 2, 0.17, out)
-		return out, c.(*Cache).squeeze, err
+		return out, c.(*maskCache).squeeze, err
 	}
 	first, st1, err := run(s, path)
 	if err != nil {

@@ -35,7 +35,7 @@ import (
 // of it (no faster than dense); groups of 16 read only what is attended.
 // group = 1 selects single tokens, as the paper.
 type tokenSelect struct {
-	c                  *Cache
+	c                  *maskCache
 	sinks, window, k   int
 	kernel, group      int
 	threshold          float64
@@ -49,7 +49,7 @@ type tokenSelect struct {
 	heap, best         []int
 }
 
-func newTokenSelect(c *Cache, sinks, window, k, kernel, group int, threshold float64) *tokenSelect {
+func newTokenSelect(c *maskCache, sinks, window, k, kernel, group int, threshold float64) *tokenSelect {
 	return &tokenSelect{c: c, sinks: sinks, window: window, k: k, kernel: kernel, group: group, threshold: threshold,
 		mirror: newKeyMirror(c.inner.Shape())}
 }
