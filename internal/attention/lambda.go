@@ -16,7 +16,12 @@ import (
 // restored afterwards from a copy of the stored key. Sinks are few, so
 // this costs two stores of sinks positions per such query. The restore
 // writes back exactly what ReadKeys returned, which stores to the same
-// bytes for every element type.
+// bytes for every element type. (On a kv.Seq sharing its first block with
+// a fork, the first rewrite copies that block, as any write does.)
+//
+// Queries whose window does not reach back to the sinks attend one per
+// call, since each has its own window: exact, but a long prefill past the
+// window loses the batching of the chunk's rows (decode is unaffected).
 type lambda struct {
 	sinks, window, ceiling int
 	shifter                kv.KeyShifter

@@ -13,7 +13,8 @@ import (
 )
 
 // Squeezed Attention. A fixed context (the first FixedPrefix positions, or
-// everything stored before the first decode step) is clustered once: for
+// everything stored before the first single-token Attend, the first
+// decode step) is clustered once: for
 // every layer and KV head, the keys of positions [sinks, prefix−window)
 // are L2-normalised and grouped by k-means (k-means++ seeding, fixed seed)
 // into ⌊clusters·n⌋ clusters, each represented by the mean of its keys as
