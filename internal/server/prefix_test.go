@@ -265,3 +265,30 @@ func TestKVStoreAccounting(t *testing.T) {
 		t.Errorf("a covered sequence was cached: %d entries, %d blocks", len(st2.entries), st2.cached/bb)
 	}
 }
+
+// TestChatTurnsReusePrefix: a conversation's second turn repeats the
+// first turn's rendered prompt and answer, which the cache holds.
+func TestChatTurnsReusePrefix(t *testing.T) {
+	ts := chatServer(t, Config{KVBlock: 16})
+	c := openaiClient(ts, "")
+	ctx := context.Background()
+	msgs := []openai.ChatCompletionMessageParamUnion{openai.SystemMessage("you answer in riddles"), openai.UserMessage("what walks on four legs")}
+	first, err := c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "tiny", Messages: msgs, MaxTokens: openai.Int(8), Temperature: openai.Float(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Usage.PromptTokensDetails.CachedTokens != 0 {
+		t.Errorf("first turn: %d cached", first.Usage.PromptTokensDetails.CachedTokens)
+	}
+	msgs = append(msgs, openai.AssistantMessage(first.Choices[0].Message.Content), openai.UserMessage("and on three"))
+	second, err := c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "tiny", Messages: msgs, MaxTokens: openai.Int(8), Temperature: openai.Float(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first turn's prompt ends with the assistant header; everything up
+	// to it is the second prompt's prefix (ChatML's control tokens split
+	// the tokenization there).
+	if got, want := second.Usage.PromptTokensDetails.CachedTokens, first.Usage.PromptTokens; got < want || got >= second.Usage.PromptTokens {
+		t.Errorf("second turn: %d of %d prompt tokens cached, want at least the first turn's %d", got, second.Usage.PromptTokens, want)
+	}
+}
