@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -213,45 +214,41 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// TestLoad runs a fixed number of requests from concurrent clients against
-// a small queue: each must complete with exactly what the same request
-// gives alone, or get 429; nothing is lost or mixed up.
+// TestLoad runs a fixed number of requests from 32 concurrent clients
+// against a small queue. A client refused with 429 checks Retry-After and
+// retries a few times after a short pause (the header's whole seconds
+// would only slow the test down); each request ends completed, with exactly
+// what the same request gives alone, or refused: nothing is lost or mixed
+// up.
 func TestLoad(t *testing.T) {
-	const clients, requests = 32, 96
-	ts := newTestServer(t, Config{Parallel: 4, QueueDepth: 20})
-	type result struct {
-		i    int
-		code int
-		text string
-		lat  time.Duration
-	}
+	const clients, requests, tries = 32, 96, 4
+	ts := newTestServer(t, Config{Parallel: 4, QueueDepth: 12})
 	prompt := func(i int) string { return fmt.Sprintf("request number %d says", i) }
 	temp := func(i int) float32 { return float32(i%2) * 0.8 } // odd: seeded sampling
 	jobs := make(chan int)
-	results := make(chan result, requests)
+	results := make(chan loadResult, requests)
 	var wg sync.WaitGroup
 	for range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				start := time.Now()
-				body := fmt.Sprintf(`{"prompt":%q,"max_tokens":8,"temperature":%g,"seed":%d,"stream":%v}`, prompt(i), temp(i), i, i%3 == 0)
-				code, _, b := post(t, ts.URL+"/v1/completions", body)
-				r := result{i: i, code: code, lat: time.Since(start)}
-				if code == 200 {
-					if i%3 == 0 {
-						for _, e := range sseEvents(t, strings.NewReader(string(b))) {
-							var c completionResp
-							if e != "[DONE]" && json.Unmarshal([]byte(e), &c) == nil && len(c.Choices) > 0 {
-								r.text += c.Choices[0].Text
-							}
-						}
-					} else {
-						var c completionResp
-						mustJSON(t, b, &c)
-						r.text = c.Choices[0].Text
+				r := loadResult{i: i}
+				body := fmt.Sprintf(`{"prompt":%q,"max_tokens":8,"temperature":%g,"seed":%d,"stream":%v,"stream_options":%s}`,
+					prompt(i), temp(i), i, i%3 == 0, map[bool]string{true: `{"include_usage":true}`, false: "null"}[i%3 == 0])
+				for try := 0; try < tries; try++ {
+					start := time.Now()
+					code, hdr, b := post(t, ts.URL+"/v1/completions", body)
+					r.code, r.lat = code, time.Since(start)
+					if code != 429 {
+						r.parse(t, b)
+						break
 					}
+					if hdr.Get("Retry-After") == "" {
+						t.Errorf("request %d: 429 without Retry-After", i)
+					}
+					r.refusals = append(r.refusals, r.lat)
+					time.Sleep(20 * time.Millisecond)
 				}
 				results <- r
 			}
@@ -265,29 +262,73 @@ func TestLoad(t *testing.T) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	close(results)
-	var ok, busy int
-	var lats []time.Duration
+	var ok, refused, tokens int
+	var lats, refusals []time.Duration
 	for r := range results {
+		refusals = append(refusals, r.refusals...)
 		switch r.code {
 		case 200:
 			ok++
+			tokens += r.tokens
 			lats = append(lats, r.lat)
-			if want := reference(t, prompt(r.i), 8, temp(r.i), uint64(r.i)); r.text != jsonText(want.text) {
-				t.Errorf("request %d got %q, alone it gives %q", r.i, r.text, want.text)
+			if want := reference(t, prompt(r.i), 8, temp(r.i), uint64(r.i)); r.text != jsonText(want.text) || r.tokens != want.tokens {
+				t.Errorf("request %d got %q (%d tokens), alone it gives %q (%d)", r.i, r.text, r.tokens, want.text, want.tokens)
 			}
 		case 429:
-			busy++
+			refused++
 		default:
 			t.Errorf("request %d: HTTP %d", r.i, r.code)
 		}
 	}
-	if ok+busy != requests || ok == 0 {
-		t.Fatalf("%d ok + %d busy of %d", ok, busy, requests)
+	if ok+refused != requests || ok == 0 {
+		t.Fatalf("%d ok + %d refused of %d", ok, refused, requests)
 	}
 	slices.Sort(lats)
-	t.Logf("%d ok, %d 429 in %v (%.0f req/s); latency p50 %v p99 %v", ok, busy, elapsed.Round(time.Millisecond),
-		float64(ok)/elapsed.Seconds(), lats[len(lats)/2], lats[len(lats)*99/100])
+	slices.Sort(refusals)
+	pct := func(d []time.Duration, p int) time.Duration {
+		if len(d) == 0 {
+			return 0
+		}
+		return d[(len(d)-1)*p/100].Round(10 * time.Microsecond)
+	}
+	t.Logf("%d requests from %d clients: %d completed, %d refused after %d tries, %d 429s in all, in %v: %.0f req/s, %.0f tokens/s; latency p50 %v p99 %v; 429 p99 %v",
+		requests, clients, ok, refused, tries, len(refusals), elapsed.Round(time.Millisecond), float64(ok)/elapsed.Seconds(),
+		float64(tokens)/elapsed.Seconds(), pct(lats, 50), pct(lats, 99), pct(refusals, 99))
 	waitIdle(t, ts.Server, 2*time.Second)
+}
+
+// loadResult is one request of TestLoad.
+type loadResult struct {
+	i        int
+	code     int
+	text     string
+	tokens   int
+	lat      time.Duration   // of the last try
+	refusals []time.Duration // how long each 429 took
+}
+
+// parse reads a completion, streamed or not, into r.
+func (r *loadResult) parse(t *testing.T, b []byte) {
+	t.Helper()
+	if r.code != 200 {
+		return
+	}
+	if !bytes.HasPrefix(b, []byte("data: ")) {
+		var c completionResp
+		mustJSON(t, b, &c)
+		r.text, r.tokens = c.Choices[0].Text, c.Usage.CompletionTokens
+		return
+	}
+	for _, e := range sseEvents(t, bytes.NewReader(b)) {
+		var c completionResp
+		if e == "[DONE]" || json.Unmarshal([]byte(e), &c) != nil {
+			continue
+		}
+		if len(c.Choices) > 0 {
+			r.text += c.Choices[0].Text
+		}
+		r.tokens += c.Usage.CompletionTokens // only the usage chunk has it
+	}
 }
 
 // TestEchoPromptLogprobs scores the prompt 1..32 and compares with
