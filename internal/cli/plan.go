@@ -183,7 +183,8 @@ func writePlan(env *Env, rep *planReport, p plan.Plan, arch string) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nprefill: (2 x weights x tokens + causal attention FLOPs) / FLOP rate; decode step: max((weights + KV of every sequence) / bandwidth, FLOPs / FLOP rate);")
-	fmt.Fprintln(w, "batch decode: the max sequences at depth ctx share one read of the weights per step. Measured rates on a busy machine vary.")
+	fmt.Fprintln(w, "batch decode: the max sequences at depth ctx share one read of the weights per step. The FLOP rate is measured with 64-token")
+	fmt.Fprintln(w, "batches (prefill); small decode batches run below it, so compute-bound batch figures are upper bounds. Measured rates on a busy machine vary.")
 }
 
 // parseCacheType reads a KV element type the paged cache stores.
