@@ -206,7 +206,13 @@ func (m *Model) checkSeq(s Seq) error {
 }
 
 func matmul(dst []float32, w *Weight, x []float32, n int) error {
-	if err := tensor.MatMul(dst, w.Data, w.Type, w.Rows, w.Cols, x, n); err != nil {
+	var err error
+	if w.packed != nil {
+		err = tensor.MatMulPacked(dst, w.packed, x, n)
+	} else {
+		err = tensor.MatMul(dst, w.Data, w.Type, w.Rows, w.Cols, x, n)
+	}
+	if err != nil {
 		return fmt.Errorf("model: %s: %w", w.Name, err)
 	}
 	return nil

@@ -15,6 +15,9 @@ type Weight struct {
 	Rows int
 	Cols int
 	Data []byte
+	// packed, after Model.PackWeights, holds the rows interleaved for the
+	// small-batch kernels (Data stays in use for prefill tiles).
+	packed *tensor.Packed
 }
 
 // Layer holds one transformer block's weights.
@@ -159,6 +162,39 @@ func (l *loader) vector(name string, n int) []float32 {
 		return nil
 	}
 	return out
+}
+
+// PackWeights keeps a second, row-interleaved copy of every matrix for
+// the packed mat-vec kernels (tensor.Pack): batched decode of several
+// sequences then applies each block's scales to 8 rows at once instead of
+// re-deriving them per call — the server's many-stream case. It costs
+// about the weights' size again in memory, and gains nothing for one
+// bandwidth-bound stream, so it is opt-in. It returns the bytes added.
+func (m *Model) PackWeights() (int64, error) {
+	var added int64
+	pack := func(w *Weight) error {
+		if w.packed != nil {
+			return nil
+		}
+		p, err := tensor.Pack(w.Type, w.Rows, w.Cols, w.Data)
+		if err != nil {
+			return fmt.Errorf("model: packing %s: %w", w.Name, err)
+		}
+		w.packed = p
+		if p.Interleaved() {
+			added += int64(len(w.Data))
+		}
+		return nil
+	}
+	for li := range m.Layers {
+		ly := &m.Layers[li]
+		for _, w := range []*Weight{&ly.Q, &ly.K, &ly.V, &ly.O, &ly.Gate, &ly.Up, &ly.Down} {
+			if err := pack(w); err != nil {
+				return added, err
+			}
+		}
+	}
+	return added, pack(&m.Output)
 }
 
 // Bytes is the size of all weights.

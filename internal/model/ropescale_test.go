@@ -3,6 +3,8 @@ package model
 import (
 	"math"
 	"testing"
+
+	"github.com/longctx/longctx/internal/tensor"
 )
 
 // TestSetRopeScaling checks each override against the rotation it must
@@ -64,6 +66,45 @@ func TestSetRopeScaling(t *testing.T) {
 	}{{"yarn", 1}, {"linear", 0}, {"ntk", float32(math.NaN())}, {"dynamic", 2}} {
 		if err := m.SetRopeScaling(bad.typ, bad.factor); err == nil {
 			t.Errorf("SetRopeScaling(%q, %g) accepted", bad.typ, bad.factor)
+		}
+	}
+}
+
+// TestPackedWeightsSameLogits checks that packed weights give the logits
+// of the file layout, for a batch small enough for the packed kernels and
+// one large enough for the tiles.
+func TestPackedWeightsSameLogits(t *testing.T) {
+	for _, name := range []string{"tiny-q8_0", "tiny-q4_k_m", "tiny-q4_0"} {
+		m := loadModel(t, name)
+		toks := make([]int32, 40)
+		for i := range toks {
+			toks[i] = int32(1 + i*37%999)
+		}
+		run := func(n int) []float32 {
+			c, err := m.NewCache(64, tensor.F32)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := m.Forward(toks[:n], 0, c, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		plain4, plain40 := run(4), run(40)
+		if _, err := m.PackWeights(); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			n    int
+			want []float32
+		}{{4, plain4}, {40, plain40}} {
+			got := run(c.n)
+			for i := range got {
+				if d := math.Abs(float64(got[i] - c.want[i])); d > 5e-3 { // kernels sum in other orders (tiles vs packed rows)
+					t.Fatalf("%s, %d tokens: logit %d differs by %g after packing", name, c.n, i, d)
+				}
+			}
 		}
 	}
 }

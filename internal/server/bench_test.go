@@ -46,18 +46,29 @@ func BenchmarkAggregateDecode(b *testing.B) {
 	tensor.SetTiling(true)
 	defer tensor.SetTiling(false)
 	b.Run("model=tiny", func(b *testing.B) { benchDecode(b, tinyEngine(b), 64) })
-	b.Run("model=1b", func(b *testing.B) {
-		path := benchModel()
-		if _, err := os.Stat(path); err != nil {
-			b.Skipf("no 1B test model at %s (make it with longctx testmodel --arch llama --shape llama-1b --type q8_0 -o %s)", path, path)
+	for _, packed := range []bool{false, true} {
+		name := "model=1b"
+		if packed {
+			name += "-packed"
 		}
-		e, err := engine.Open(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer e.Close()
-		benchDecode(b, e, 16)
-	})
+		b.Run(name, func(b *testing.B) {
+			path := benchModel()
+			if _, err := os.Stat(path); err != nil {
+				b.Skipf("no 1B test model at %s (make it with longctx testmodel --arch llama --shape llama-1b --type q8_0 -o %s)", path, path)
+			}
+			e, err := engine.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer e.Close()
+			if packed {
+				if _, err := e.Model.PackWeights(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			benchDecode(b, e, 16)
+		})
+	}
 }
 
 func benchDecode(b *testing.B, e *engine.Engine, tokens int) {
