@@ -241,7 +241,7 @@ func TestAttnTraceAndCAMOnModel(t *testing.T) {
 // local model gives, so TracLLM ranks the same.
 func TestEndpointMatchesLocal(t *testing.T) {
 	e := defaultEngine(t)
-	srv, err := server.New(e, server.Config{KVF32: true, Ctx: 1024})
+	srv, err := server.New(e, server.Config{KVType: "f32", Ctx: 1024})
 	if err != nil {
 		t.Fatal(err)
 	}
