@@ -52,4 +52,6 @@
 //	niah_multiquery       RULER niah_multiquery shape
 //	ruler_vt              RULER vt shape
 //	kamradt               Kamradt needle-in-a-haystack shape
+//	repeat                a list of random values copied back whole (induction warm-up)
+//	recall                "name: value" lines with little filler, one asked
 package curriculum

@@ -40,6 +40,8 @@ var tasks = map[string]taskFunc{
 	"niah_multiquery":      niah("essay", "words", "numbers", 4, 1, 4),
 	"ruler_vt":             rulerVT,
 	"kamradt":              kamradt,
+	"repeat":               repeat,
+	"recall":               recall,
 }
 
 // Tasks lists the task names.
@@ -102,6 +104,36 @@ func (r *rng) value() string {
 	default:
 		return r.upper(2) + r.digits(3)
 	}
+}
+
+// repeat hides a short list of random items (numbers, codes, words) in
+// prose, to be copied back whole: every answer token is predicted by
+// finding where the current item sits in the list and taking what
+// follows, the induction pattern that later retrieval builds on.
+func repeat(r *rng, words int) Sample {
+	n := r.between(2, 12)
+	items := make([]string, n)
+	for i := range items {
+		items[i] = r.value()
+	}
+	list := strings.Join(items, " ")
+	doc := r.insert(r.essay(max(1, words-2*n)), []string{"The list is: " + list + "."}, " ")
+	return qa(doc, "What is the list?", list, list)
+}
+
+// recall is associative recall with little filler: "name: value" lines,
+// one asked.
+func recall(r *rng, words int) Sample {
+	n := max(2, min(words/3, 700))
+	names := distinct(n, r.name)
+	vals := make([]string, n)
+	lines := make([]string, n)
+	for i, nm := range names {
+		vals[i] = r.value()
+		lines[i] = nm + ": " + vals[i]
+	}
+	q := r.intn(n)
+	return qa(strings.Join(lines, "\n"), "What is the value of "+names[q]+"?", vals[q], vals[q])
 }
 
 func record(r *rng, words int) Sample {
