@@ -11,6 +11,8 @@ import (
 	"github.com/longctx/longctx/internal/curriculum"
 	"github.com/longctx/longctx/internal/engine"
 	"github.com/longctx/longctx/internal/sample"
+	"github.com/longctx/longctx/internal/tensor"
+	"github.com/longctx/longctx/internal/trace"
 )
 
 // askCmd answers a question about a long document: the document and the
@@ -25,7 +27,8 @@ func askCmd(env *Env) error {
 	kvf := addKVFlags(fs)
 	ubatch := fs.Int("ubatch", 512, "most prompt tokens per forward pass")
 	temp := fs.Float64("temp", 0, "sampling temperature (0 = greedy, the default: answers are copied facts)")
-	seed := fs.Uint64("seed", 1, "random seed (with --temp)")
+	seed := fs.Uint64("seed", 1, "random seed (with --temp, and AttnTrace's subsampling)")
+	traceTop := fs.Int("trace", 0, "also print the `K` passages that produced the answer (AttnTrace over sentences)")
 	args, err := parse(fs, env.Args)
 	if err != nil {
 		return err
@@ -88,8 +91,41 @@ func askCmd(env *Env) error {
 	}
 	fmt.Fprintln(env.Stdout, strings.TrimSpace(answer.String()))
 	fmt.Fprintln(env.Stderr, summary(st))
+	if *traceTop > 0 {
+		if err := askTrace(ctx, env, e, doc, question, answer.String(), *traceTop, *seed); err != nil {
+			return err
+		}
+	}
 	if r := kvf.report(); r != "" {
 		fmt.Fprintln(env.Stderr, r)
 	}
 	return nil
+}
+
+// askTrace prints the k sentences of doc that AttnTrace finds produced the
+// answer (the prompt layout is the QA format ask used).
+func askTrace(ctx context.Context, env *Env, e *engine.Engine, doc, question, answer string, k int, seed uint64) error {
+	if strings.TrimSpace(answer) == "" {
+		return fmt.Errorf("the answer is empty: nothing to trace")
+	}
+	tpl, err := trace.ParseTemplate(trace.DefaultTemplate)
+	if err != nil {
+		return err
+	}
+	p, err := trace.NewProblem(doc, "sentence", question, answer, tpl)
+	if err != nil {
+		return err
+	}
+	l := &trace.Local{Model: e.Model, Tok: e.Tokenizer, KVType: tensor.F16}
+	b, err := l.Bind(p, nil)
+	if err != nil {
+		return err
+	}
+	o := trace.Options{AttnTrace: trace.AttnTraceOptions{TopTokens: 5, Fraction: 0.4, Rounds: 30, Seed: seed}}
+	res, err := trace.Run(ctx, b, "attntrace", o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "\nPassages behind the answer (AttnTrace, %d sentences):\n", len(p.Segments))
+	return trace.NewReport(p, res, k).WriteText(env.Stdout, doc, false)
 }
