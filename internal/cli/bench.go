@@ -211,8 +211,10 @@ func (b *bencher) fill(depth int) error {
 		k[i] = float32(b.rng.NormFloat64())
 		v[i] = float32(b.rng.NormFloat64())
 	}
-	for l := 0; l < b.m.Config.Layers; l++ {
-		for pos := 0; pos < depth; pos += chunk {
+	// Chunk by chunk, every layer each time, as a forward pass stores:
+	// policies that evict (sink+window) rely on that order.
+	for pos := 0; pos < depth; pos += chunk {
+		for l := 0; l < b.m.Config.Layers; l++ {
 			if err := b.cache.Store(l, pos, k, v, min(chunk, depth-pos)); err != nil {
 				return err
 			}
