@@ -63,7 +63,8 @@ func FuzzRatio(a, b string) float64 {
 	return math.RoundToEven(100*r) / 100
 }
 
-func lcsLen(a, b []rune) int {
+// lcsLen is the length of the longest common subsequence of a and b.
+func lcsLen[T comparable](a, b []T) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for i := 1; i <= len(a); i++ {

@@ -59,24 +59,8 @@ func RougeLGoogle(pred, ref string) float64 {
 	if len(pt) == 0 || len(rt) == 0 {
 		return 0
 	}
-	l := float64(lcsTokens(rt, pt))
+	l := float64(lcsLen(rt, pt))
 	return fmeasure(l/float64(len(pt)), l/float64(len(rt)))
-}
-
-func lcsTokens(a, b []string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			if a[i-1] == b[j-1] {
-				cur[j] = prev[j-1] + 1
-			} else {
-				cur[j] = max(prev[j], cur[j-1])
-			}
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // LEvalRouge is L-Eval's n-gram score for one answer: the geometric mean of
