@@ -73,6 +73,9 @@ func (k *kvFlags) newCacheFunc(m *model.Model) (func(ctx int) (kv.Cache, error),
 	if err := k.attn.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
+	if k.cfg.Load != "" && k.attn.Name != attention.Dense {
+		return nil, fmt.Errorf("%w: --kv-load works with dense attention only", errUsage)
+	}
 	c := &m.Config
 	fp := fingerprint(m)
 	return func(ctx int) (kv.Cache, error) {
@@ -95,9 +98,6 @@ func (k *kvFlags) newCacheFunc(m *model.Model) (func(ctx int) (kv.Cache, error),
 		}
 		k.cache = cache
 		if k.cfg.Load != "" {
-			if k.attn.Name != attention.Dense {
-				return nil, fmt.Errorf("%w: --kv-load works with dense attention only", errUsage)
-			}
 			return prefixSeq{seq, toks}, nil
 		}
 		return cache, nil
