@@ -3,6 +3,7 @@ package train
 import (
 	"bytes"
 	"image/png"
+	"slices"
 	"strings"
 	"testing"
 
@@ -146,5 +147,44 @@ func TestPlotLoss(t *testing.T) {
 	WriteLossCSV(&csv, losses[:2])
 	if csv.String() != "step,loss\n1,5\n2,4\n" {
 		t.Fatalf("csv %q", csv.String())
+	}
+}
+
+// TestCopyTokens: every target repeats the token one run earlier, runs
+// repeat at least once, and the example depends only on (seed, index).
+func TestCopyTokens(t *testing.T) {
+	r := Recipes["smoke"]
+	v, err := TrainVocab(vocabText, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := v.Tokenizer()
+	for index := range 50 {
+		n := 16 + index*7
+		e := r.copyTokens(tok, index, n)
+		if len(e.Tokens) > n || e.Tokens[0] != tok.BOS() {
+			t.Fatalf("index %d: %d tokens (max %d), first %d", index, len(e.Tokens), n, e.Tokens[0])
+		}
+		// The run's length: the sequence's smallest period of 4 or more.
+		k := 4
+		for k < len(e.Tokens) && !slices.Equal(e.Tokens[1+k:], e.Tokens[1:len(e.Tokens)-k]) {
+			k++
+		}
+		targets := 0
+		for i, w := range e.Weight {
+			if w == 0 {
+				continue
+			}
+			targets++
+			if i-k < 1 || e.Tokens[i] != e.Tokens[i-k] || e.Tokens[i] < 3 || int(e.Tokens[i]) >= r.VocabSize {
+				t.Fatalf("index %d: target %d (id %d) does not repeat position %d", index, i, e.Tokens[i], i-k)
+			}
+		}
+		if targets < k-1 {
+			t.Fatalf("index %d: %d targets for a run of %d", index, targets, k)
+		}
+		if again := r.copyTokens(tok, index, n); !slices.Equal(again.Tokens, e.Tokens) {
+			t.Fatalf("index %d: not reproducible", index)
+		}
 	}
 }
