@@ -232,9 +232,24 @@ func TestTrainResumeAndRun(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "checkpoint.bin")); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr = runMain(t, "", "train", "--resume", "--out", out)
+	code, _, stderr = runMain(t, "", "train", "--resume", "--out", out, "--probe", "2", "--probe-examples", "1", "--probe-tokens", "128")
 	if code != 0 {
 		t.Fatalf("resume: exit %d: %s", code, stderr)
+	}
+	// Probes at steps 4 and 6, one row per task each.
+	csv, err := os.ReadFile(filepath.Join(out, "probe.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := strings.Split(strings.TrimSpace(string(csv)), "\n"); rows[0] != "step,task,correct,total" || len(rows) != 1+2*3 || !strings.HasPrefix(rows[len(rows)-1], "6,") {
+		t.Errorf("probe.csv:\n%s", csv)
+	}
+	if !strings.Contains(stderr, "probe at step 6: ") {
+		t.Errorf("no probe line in %s", stderr)
+	}
+	code, stdout, stderr := runMain(t, "", "train", "--check", "--out", out, "--probe-examples", "1", "--probe-tokens", "128")
+	if code != 0 || !strings.HasPrefix(stdout, "step 6: ") || !strings.Contains(stdout, "passkey 0/1") && !strings.Contains(stdout, "passkey 1/1") {
+		t.Errorf("--check: exit %d: %s%s", code, stdout, stderr)
 	}
 	for _, f := range []string{"model.gguf", "loss.csv", "loss.png"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {

@@ -20,7 +20,7 @@ import (
 // recipe.json (the effective recipe), checkpoint.bin, loss.csv, loss.png
 // and, when the run is complete, model.gguf.
 func trainCmd(env *Env) error {
-	fs := newFlags(env, "train", "--recipe NAME|FILE --out DIR [--resume] [--steps N] [--seed S] [--until N]")
+	fs := newFlags(env, "train", "--recipe NAME|FILE --out DIR [--resume] [--steps N] [--seed S] [--until N] [--probe N] [--check]")
 	recipe := fs.String("recipe", "", "built-in recipe name (smoke, default) or a JSON recipe `file` (with --resume: DIR/recipe.json)")
 	out := fs.String("out", "", "output `directory`")
 	resume := fs.Bool("resume", false, "continue from DIR/checkpoint.bin")
@@ -28,14 +28,21 @@ func trainCmd(env *Env) error {
 	seed := fs.Uint64("seed", 0, "training seed (overrides the recipe; 0 keeps it)")
 	until := fs.Int("until", 0, "stop (with a checkpoint) after this step, to split a run over sessions")
 	export := fs.String("export", "", "write DIR/checkpoint.bin's current weights as a GGUF `file` and exit (to evaluate a run in progress)")
+	probeEvery := fs.Int("probe", 250, "score held-out examples of every task each `N` steps (exact match of the greedy answer; appended to DIR/probe.csv); 0: never")
+	probeN := fs.Int("probe-examples", 8, "held-out examples per task")
+	probeLen := fs.Int("probe-tokens", 256, "length of the held-out examples in tokens")
+	check := fs.Bool("check", false, "score DIR/checkpoint.bin on the held-out examples and exit")
 	if _, err := parse(fs, env.Args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return fmt.Errorf("%w: --out is required", errUsage)
 	}
-	if *export != "" {
+	if *export != "" || *check {
 		*resume = true
+	}
+	if *probeEvery < 0 || *probeN < 1 || *probeLen < 16 {
+		return fmt.Errorf("%w: --probe %d, --probe-examples %d, --probe-tokens %d (need >= 0, >= 1, >= 16)", errUsage, *probeEvery, *probeN, *probeLen)
 	}
 	if *recipe == "" {
 		if !*resume {
@@ -85,6 +92,18 @@ func trainCmd(env *Env) error {
 			fmt.Fprintf(env.Stdout, "wrote %s (%.1f MB): weights after step %d of %d\n", *export, float64(n)/1e6, tr.Step, tr.Hyper.Steps)
 			return nil
 		}
+		if *check {
+			p, err := r.NewProbe(tok, *probeN, min(*probeLen, r.Model.Ctx))
+			if err != nil {
+				return err
+			}
+			res, err := p.Run(tr.Model)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "step %d: %s\n", tr.Step, train.FormatProbe(res))
+			return nil
+		}
 		fmt.Fprintf(env.Stderr, "resuming at step %d of %d\n", tr.Step, tr.Hyper.Steps)
 	} else {
 		if _, err := os.Stat(ckpt); err == nil {
@@ -111,6 +130,23 @@ func trainCmd(env *Env) error {
 		}
 		return writeCurves(*out, tr.Losses)
 	}
+	var probe *train.Probe
+	if *probeEvery > 0 {
+		if probe, err = r.NewProbe(tok, *probeN, min(*probeLen, r.Model.Ctx)); err != nil {
+			return err
+		}
+	}
+	runProbe := func() error {
+		res, err := probe.Run(tr.Model)
+		if err != nil {
+			return err
+		}
+		if tty {
+			fmt.Fprintln(env.Stderr)
+		}
+		fmt.Fprintf(env.Stderr, "probe at step %d: %s\n", tr.Step, train.FormatProbe(res))
+		return appendProbe(filepath.Join(*out, "probe.csv"), tr.Step, res)
+	}
 	var recentTok int
 	var recentDur time.Duration
 	for !tr.Done() && (*until <= 0 || tr.Step < *until) {
@@ -135,6 +171,11 @@ func trainCmd(env *Env) error {
 			}
 			recentTok, recentDur = 0, 0
 			if err := save(); err != nil {
+				return err
+			}
+		}
+		if probe != nil && (st.Step%*probeEvery == 0 || tr.Done()) {
+			if err := runProbe(); err != nil {
 				return err
 			}
 		}
@@ -204,6 +245,27 @@ func writeCurves(dir string, losses []float32) error {
 		return err
 	}
 	return writeAtomic(filepath.Join(dir, "loss.png"), img.Bytes())
+}
+
+// appendProbe appends a probe's scores to path (step,task,correct,total
+// rows; the header when the file is new) and syncs.
+func appendProbe(path string, step int, res []train.ProbeResult) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if st, err := f.Stat(); err == nil && st.Size() == 0 {
+		b.WriteString("step,task,correct,total\n")
+	}
+	for _, r := range res {
+		fmt.Fprintf(&b, "%d,%s,%d,%d\n", step, r.Task, r.Correct, r.Total)
+	}
+	_, err = f.Write(b.Bytes())
+	if err == nil {
+		err = f.Sync()
+	}
+	return errors.Join(err, f.Close())
 }
 
 // writeAtomic writes a file via a synced temporary and a rename.

@@ -188,3 +188,61 @@ func TestCopyTokens(t *testing.T) {
 		}
 	}
 }
+
+// TestProbe: a model whose output layer is rigged to predict every next
+// token of one example scores it correct, and an untrained model scores
+// (almost) nothing; examples are reproducible.
+func TestProbe(t *testing.T) {
+	r := Recipes["smoke"]
+	v, err := r.BuildVocab()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := v.Tokenizer()
+	p, err := r.NewProbe(tok, 3, 128)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, _ := r.NewProbe(tok, 3, 128)
+	if len(p.Tasks) != len(r.Tasks) {
+		t.Fatalf("probe tasks %v, recipe %v", p.Tasks, r.Tasks)
+	}
+	for _, task := range p.Tasks {
+		for i, e := range p.examples[task] {
+			if !slices.Equal(e.Tokens, q.examples[task][i].Tokens) {
+				t.Fatalf("%s example %d not reproducible", task, i)
+			}
+		}
+	}
+	e := p.examples[p.Tasks[0]][0]
+	V := r.VocabSize
+	logits := make([]float32, len(e.Tokens)*V)
+	for i := 1; i < len(e.Tokens); i++ {
+		logits[(i-1)*V+int(e.Tokens[i])] = 1
+	}
+	if !answerIsArgmax(e, logits, V) {
+		t.Fatal("perfect logits scored wrong")
+	}
+	for i := 1; i < len(e.Tokens)-1; i++ {
+		if e.Weight[i] == 1 {
+			logits[(i-1)*V+int(e.Tokens[i])] = 0
+			break
+		}
+	}
+	if answerIsArgmax(e, logits, V) {
+		t.Fatal("a wrong answer token scored right")
+	}
+	m, _ := NewModel(r.Config(), 1)
+	res, err := p.Run(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range res {
+		if x.Total != 3 || x.Correct > 1 {
+			t.Errorf("untrained model: %+v", x)
+		}
+	}
+	if s := FormatProbe(res); !strings.Contains(s, "exact:") {
+		t.Errorf("summary %q", s)
+	}
+}
