@@ -56,7 +56,7 @@ func TestTraceCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "answer (generated)") || strings.Contains(out, "\x1b[") || !strings.Contains(out, " 1. segment ") {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 	}
-	code, out, _ = runMain(t, "", "trace", "-f", doc, "--question", q, "--answer", answer, "--method", "cam", "--color", "always", "--mask-heads", "0:1,2:0")
+	code, out, _ = runMain(t, "", "trace", "-f", doc, "--question", q, "--answer", answer, "--method", "cam", "--color", "always", "--mask-heads", "0:1,1:0")
 	if code != 0 || !strings.Contains(out, "\x1b[30;48;5;196m") || !strings.Contains(out, "awareness") {
 		t.Fatalf("exit %d, colour output:\n%s", code, out)
 	}
