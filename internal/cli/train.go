@@ -75,6 +75,7 @@ func trainCmd(env *Env) error {
 		return err
 	}
 	data := r.Data(tok)
+	newProbe := func() (*train.Probe, error) { return r.NewProbe(tok, *probeN, min(*probeLen, r.Model.Ctx)) }
 	ckpt := filepath.Join(*out, "checkpoint.bin")
 	var tr *train.Trainer
 	if *resume {
@@ -93,7 +94,7 @@ func trainCmd(env *Env) error {
 			return nil
 		}
 		if *check {
-			p, err := r.NewProbe(tok, *probeN, min(*probeLen, r.Model.Ctx))
+			p, err := newProbe()
 			if err != nil {
 				return err
 			}
@@ -132,7 +133,7 @@ func trainCmd(env *Env) error {
 	}
 	var probe *train.Probe
 	if *probeEvery > 0 {
-		if probe, err = r.NewProbe(tok, *probeN, min(*probeLen, r.Model.Ctx)); err != nil {
+		if probe, err = newProbe(); err != nil {
 			return err
 		}
 	}

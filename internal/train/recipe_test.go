@@ -29,14 +29,7 @@ func TestRecipesValid(t *testing.T) {
 // model loads.
 func TestSmokeRecipe(t *testing.T) {
 	r := Recipes["smoke"]
-	v, err := r.BuildVocab()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := v.Tokenizer()
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, tok := recipeTokenizer(t, r)
 	data := r.Data(tok)
 	a, err := data(3)
 	if err != nil {
@@ -194,11 +187,7 @@ func TestCopyTokens(t *testing.T) {
 // (almost) nothing; examples are reproducible.
 func TestProbe(t *testing.T) {
 	r := Recipes["smoke"]
-	v, err := r.BuildVocab()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, _ := v.Tokenizer()
+	_, tok := recipeTokenizer(t, r)
 	p, err := r.NewProbe(tok, 3, 128)
 	if err != nil {
 		t.Fatal(err)
@@ -245,4 +234,18 @@ func TestProbe(t *testing.T) {
 	if s := FormatProbe(res); !strings.Contains(s, "exact:") {
 		t.Errorf("summary %q", s)
 	}
+}
+
+// recipeTokenizer builds r's vocabulary and its tokenizer.
+func recipeTokenizer(t *testing.T, r Recipe) (*Vocab, *tokenizer.Tokenizer) {
+	t.Helper()
+	v, err := r.BuildVocab()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := v.Tokenizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, tok
 }
