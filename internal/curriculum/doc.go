@@ -8,6 +8,17 @@
 // on every Go version (a golden SHA-256 test guards this). Training seeds
 // must differ from the seeds longctx eval uses.
 //
+// # Variety
+//
+// New's filler, keys and names come from the package's word lists; a model
+// trained only on them finds needles in that prose and loses them in any
+// other (an evaluation's haystack, a user's document). WithVariety(p)
+// draws each essay, noise haystack, word key and name in a varied form
+// with probability p: invented pronounceable words (a per-sample lexicon,
+// so they repeat as words do), templates half filled with them, free
+// sentences with function words, punctuation and numbers. The plain
+// generator's stream is unchanged by this (p = 0 draws nothing extra).
+//
 // # QA format
 //
 // The package's own tasks (passkey, record, kv, vt, multihop) use one fixed

@@ -32,10 +32,17 @@ var templates = []string{
 	"Our {N} is {A}, but the {N} is {A}.",
 }
 
-func (r *rng) fill(t string) string {
+// fill fills template t; with invented true, half the slots take the
+// sample's invented words.
+func (r *rng) fill(t string, invented bool) string {
 	var b strings.Builder
 	for i := 0; i < len(t); i++ {
 		if t[i] == '{' && i+2 < len(t) && t[i+2] == '}' {
+			if invented && t[i+1] != 'P' && r.chance(0.5) {
+				b.WriteString(r.pick(r.lexicon()))
+				i += 2
+				continue
+			}
 			switch t[i+1] {
 			case 'N':
 				b.WriteString(r.pick(nouns))
@@ -57,22 +64,66 @@ func (r *rng) fill(t string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// essay returns sentences of generated prose totalling about words words.
+// essay returns sentences of generated prose totalling about words words:
+// the templates filled from the word lists, or (varied) templates half
+// filled with invented words, or free sentences of invented words.
 func (r *rng) essay(words int) []string {
+	style := 0
+	if r.varied() {
+		style = 1 + r.intn(2)
+	}
 	var out []string
 	for n := 0; n < words; {
-		s := r.fill(r.pick(templates))
+		var s string
+		if style == 2 {
+			s = r.freeSentence()
+		} else {
+			s = r.fill(r.pick(templates), style == 1)
+		}
 		out = append(out, s)
 		n += strings.Count(s, " ") + 1
 	}
 	return out
 }
 
+// freeSentence is 3–18 words of the sample's invented vocabulary mixed
+// with list words and the odd number, with commas, semicolons, questions.
+func (r *rng) freeSentence() string {
+	n := r.between(3, 18)
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			if r.chance(0.08) {
+				b.WriteString(r.pick([]string{",", ";", " -", ":"}))
+			}
+			b.WriteByte(' ')
+		}
+		switch x := r.intn(100); {
+		case x < 3:
+			b.WriteString(r.number(1, 2100))
+		case x < 30:
+			b.WriteString(r.pick(fillerWords))
+		default:
+			b.WriteString(r.pick(r.lexicon()))
+		}
+	}
+	s := b.String()
+	return strings.ToUpper(s[:1]) + s[1:] + r.pick([]string{".", ".", ".", "?", "!"})
+}
+
+// fillerWords are common function words that free sentences mix in.
+var fillerWords = []string{"the", "a", "of", "and", "to", "in", "is", "was", "it", "that", "for", "on", "with",
+	"as", "but", "not", "or", "by", "at", "from", "we", "you", "they", "this", "one", "all", "so", "if"}
+
 // noiseLines returns n lines of short repeated-looking statements, the
 // shape of RULER's noise haystack with our own sentences: each line is
 // one sample-wide set of five "The N is A." facts.
 func (r *rng) noiseLines(n int) []string {
 	var parts []string
+	nouns, adjectives := nouns, adjectives
+	if r.varied() {
+		nouns, adjectives = r.lexicon(), r.lexicon()
+	}
 	for range 4 {
 		parts = append(parts, "The "+r.pick(nouns)+" is "+r.pick(adjectives)+".")
 	}

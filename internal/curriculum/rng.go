@@ -9,7 +9,14 @@ import (
 // rng is a PCG stream with our own helpers (not math/rand's IntN or
 // Shuffle, whose algorithms could change between Go versions and break
 // reproducibility).
-type rng struct{ p *rand.PCG }
+type rng struct {
+	p *rand.PCG
+	// variety is the chance that a filler, key or name is drawn in its
+	// varied form (invented words, free sentences); 0 draws nothing extra,
+	// so a plain generator's stream is unchanged.
+	variety float64
+	lex     []string // the sample's invented words, made on first use
+}
 
 func newRNG(seed uint64, parts ...string) *rng {
 	h := fnv.New64a()
@@ -17,7 +24,7 @@ func newRNG(seed uint64, parts ...string) *rng {
 		h.Write([]byte(p))
 		h.Write([]byte{0})
 	}
-	return &rng{rand.NewPCG(seed, h.Sum64())}
+	return &rng{p: rand.NewPCG(seed, h.Sum64())}
 }
 
 // intn is uniform in [0, n) (modulo bias < n/2⁶⁴, irrelevant here).
@@ -89,6 +96,10 @@ func (r *rng) upper(n int) string {
 
 // name is an invented capitalised name of 2–3 syllables.
 func (r *rng) name() string {
+	if r.varied() {
+		w := r.inventWord()
+		return string(w[0]-'a'+'A') + w[1:]
+	}
 	s := ""
 	for range r.between(2, 3) {
 		s += r.pick(syllables)
@@ -97,4 +108,53 @@ func (r *rng) name() string {
 }
 
 // keyWords is an adjective-noun pair, RULER's "words" key type.
-func (r *rng) keyWords() string { return r.pick(adjectives) + "-" + r.pick(nouns) }
+func (r *rng) keyWords() string {
+	if r.varied() {
+		return r.inventWord() + "-" + r.inventWord()
+	}
+	return r.pick(adjectives) + "-" + r.pick(nouns)
+}
+
+// varied reports whether this draw takes the varied form.
+func (r *rng) varied() bool { return r.variety > 0 && r.chance(r.variety) }
+
+// Letters of invented words, weighted towards English's: a model that only
+// ever saw the package's word lists treats any other prose (an
+// evaluation's haystack, a user's document) as a surprise that pulls its
+// attention; invented words teach it that filler is filler whatever it
+// spells.
+const (
+	onsets = "bcdfghjklmnprstvwyzbcdlmnprst"
+	vowels = "aeiouaeioyae"
+	codas  = "nrstlmkdgxpnrst"
+)
+
+// inventWord is a pronounceable random word of 1–4 syllables.
+func (r *rng) inventWord() string {
+	var b []byte
+	for range r.between(1, 4) {
+		if r.chance(0.8) {
+			b = append(b, onsets[r.intn(len(onsets))])
+		}
+		b = append(b, vowels[r.intn(len(vowels))])
+		if r.chance(0.3) {
+			b = append(b, codas[r.intn(len(codas))])
+		}
+	}
+	if len(b) < 2 {
+		b = append(b, codas[r.intn(len(codas))])
+	}
+	return string(b)
+}
+
+// lexicon is the sample's vocabulary of invented words, so that varied
+// filler repeats words as real prose does.
+func (r *rng) lexicon() []string {
+	if r.lex == nil {
+		r.lex = make([]string, r.between(30, 300))
+		for i := range r.lex {
+			r.lex[i] = r.inventWord()
+		}
+	}
+	return r.lex
+}

@@ -17,10 +17,27 @@ type Sample struct {
 
 // Generator makes samples; every sample is a pure function of (seed, task,
 // index, words).
-type Generator struct{ seed uint64 }
+type Generator struct {
+	seed    uint64
+	variety float64
+}
 
-// New returns a generator for seed.
+// New returns a generator for seed whose filler, keys and names come from
+// the package's word lists.
 func New(seed uint64) *Generator { return &Generator{seed: seed} }
+
+// WithVariety returns a generator for the same seed in which each essay,
+// noise haystack, word key and name is, with probability p, drawn in a
+// varied form: invented words, free sentences, numbers in the filler. The
+// plain generator (p = 0) is the one the vocabulary is trained on, so
+// text the model has never seen reaches it as it would in use: unfamiliar
+// words in small pieces.
+func (g *Generator) WithVariety(p float64) (*Generator, error) {
+	if !(p >= 0 && p <= 1) {
+		return nil, fmt.Errorf("curriculum: variety %v is outside 0..1", p)
+	}
+	return &Generator{seed: g.seed, variety: p}, nil
+}
 
 type taskFunc func(r *rng, words int) Sample
 
@@ -63,7 +80,9 @@ func (g *Generator) Make(task string, index, words int) (Sample, error) {
 	if words < 1 || words > 1<<20 {
 		return Sample{}, fmt.Errorf("curriculum: %d filler words is out of range 1..%d", words, 1<<20)
 	}
-	s := f(newRNG(g.seed, task, strconv.Itoa(index), strconv.Itoa(words)), words)
+	r := newRNG(g.seed, task, strconv.Itoa(index), strconv.Itoa(words))
+	r.variety = g.variety
+	s := f(r, words)
 	s.Task = task
 	return s, nil
 }

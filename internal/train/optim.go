@@ -17,6 +17,18 @@ type Hyper struct {
 	Eps         float64 `json:"eps"`
 	WeightDecay float64 `json:"weight_decay"` // decoupled, matrices only
 	Clip        float64 `json:"clip"`         // global gradient-norm limit (0: none)
+	// Second, when its At is set, starts a second schedule at step At
+	// (warm-up to its LR, cosine to LR·MinLRRatio at Steps) and ends the
+	// first schedule's cosine at At instead of Steps: a run is extended by
+	// a second phase without changing a step of the first.
+	Second Phase `json:"second,omitzero"`
+}
+
+// Phase is a second learning-rate schedule.
+type Phase struct {
+	At     int     `json:"at"`     // first step of the phase
+	LR     float64 `json:"lr"`     // its peak learning rate
+	Warmup int     `json:"warmup"` // its linear warm-up steps
 }
 
 // DefaultHyper are sensible values for small models.
@@ -26,18 +38,31 @@ func DefaultHyper(steps int) Hyper {
 }
 
 // LRAt is the learning rate of step (0-based): linear warm-up to LR over
-// Warmup steps, then a cosine down to LR·MinLRRatio at Steps, flat after.
+// Warmup steps, then a cosine down to LR·MinLRRatio at Steps (or at the
+// second phase's start), flat after; the second phase likewise from its
+// start.
 func (h Hyper) LRAt(step int) float64 {
-	if step < h.Warmup {
-		return h.LR * float64(step+1) / float64(h.Warmup)
+	if h.Second.At > 0 && step >= h.Second.At {
+		return warmCosine(step-h.Second.At, h.Second.Warmup, h.Steps-h.Second.At, h.Second.LR, h.MinLRRatio)
 	}
-	span := h.Steps - h.Warmup
+	end := h.Steps
+	if h.Second.At > 0 {
+		end = h.Second.At
+	}
+	return warmCosine(step, h.Warmup, end, h.LR, h.MinLRRatio)
+}
+
+func warmCosine(step, warmup, end int, lr, minRatio float64) float64 {
+	if step < warmup {
+		return lr * float64(step+1) / float64(warmup)
+	}
+	span := end - warmup
 	if span <= 0 {
-		return h.LR
+		return lr
 	}
-	p := min(1, float64(step-h.Warmup)/float64(span))
-	lo := h.LR * h.MinLRRatio
-	return lo + (h.LR-lo)*0.5*(1+math.Cos(math.Pi*p))
+	p := min(1, float64(step-warmup)/float64(span))
+	lo := lr * minRatio
+	return lo + (lr-lo)*0.5*(1+math.Cos(math.Pi*p))
 }
 
 // adam holds the AdamW moments, one pair per model tensor.

@@ -52,7 +52,10 @@ func (r Recipe) NewProbe(tok *tokenizer.Tokenizer, perTask, tokens int) (*Probe,
 		p.Tasks = append(p.Tasks, t)
 	}
 	sort.Strings(p.Tasks)
-	gen := curriculum.New(r.Seed + probeSeedOffset)
+	gen, err := curriculum.New(r.Seed + probeSeedOffset).WithVariety(r.variety(r.Stages[len(r.Stages)-1]))
+	if err != nil {
+		return nil, err
+	}
 	for _, t := range p.Tasks {
 		for i := range perTask {
 			e, err := r.example(gen, tok, t, probeIndexBase+i, tokens, min(2*tokens, r.Model.Ctx))

@@ -22,6 +22,18 @@ func TestRecipesValid(t *testing.T) {
 	if _, err := LoadRecipe("no-such-recipe"); err == nil {
 		t.Error("unknown recipe accepted")
 	}
+	for _, v := range []float64{-1, 1.5} {
+		r := Recipes["smoke"]
+		r.Variety = v
+		if r.Validate() == nil {
+			t.Errorf("recipe variety %v accepted", v)
+		}
+		r = Recipes["smoke"]
+		r.Stages = []Stage{{Until: 30, MinTokens: 64, MaxTokens: 256, Variety: v}}
+		if r.Validate() == nil {
+			t.Errorf("stage variety %v accepted", v)
+		}
+	}
 }
 
 // TestSmokeRecipe runs the smoke recipe's data, a few steps, and the

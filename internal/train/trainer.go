@@ -48,6 +48,9 @@ func NewTrainer(cfg Config, h Hyper, seed uint64, data DataFunc) (*Trainer, erro
 	if h.Steps < 1 {
 		return nil, errors.New("train: hyper.steps must be positive")
 	}
+	if p := h.Second; p != (Phase{}) && (p.At <= h.Warmup || p.At >= h.Steps || !(p.LR > 0) || p.Warmup < 0) {
+		return nil, fmt.Errorf("train: hyper.second %+v must start after the warm-up and before step %d, with a positive lr", p, h.Steps)
+	}
 	m, err := NewModel(cfg, seed)
 	if err != nil {
 		return nil, err

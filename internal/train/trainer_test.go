@@ -1,6 +1,7 @@
 package train
 
 import (
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -151,4 +152,32 @@ func flip(b []byte, i int) []byte {
 	c := slices.Clone(b)
 	c[i] ^= 1
 	return c
+}
+
+func TestLRSchedule(t *testing.T) {
+	one := Hyper{LR: 1, MinLRRatio: 0.1, Warmup: 10, Steps: 50}
+	two := one
+	two.Steps = 105
+	two.Second = Phase{At: 50, LR: 0.5, Warmup: 5}
+	for _, c := range []struct {
+		h    Hyper
+		step int
+		want float64
+	}{
+		{one, 0, 0.1}, {one, 9, 1}, {one, 10, 1}, {one, 30, 0.55}, {one, 50, 0.1}, {one, 99, 0.1},
+		// The second phase leaves the first's steps as they were.
+		{two, 0, 0.1}, {two, 30, 0.55}, {two, 49, 0.1 + 0.9*0.5*(1+math.Cos(math.Pi*39/40))},
+		{two, 50, 0.1}, {two, 54, 0.5}, {two, 55, 0.5}, {two, 80, 0.275}, {two, 105, 0.05}, {two, 500, 0.05},
+	} {
+		if got := c.h.LRAt(c.step); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("%+v step %d: lr %v, want %v", c.h.Second, c.step, got, c.want)
+		}
+	}
+	for _, p := range []Phase{{At: 5, LR: 1}, {At: 50, LR: 1}, {At: 20, LR: 0}} {
+		h := one
+		h.Second = p
+		if _, err := NewTrainer(Config{Vocab: 16, Embd: 8, Layers: 1, Heads: 1, KVHeads: 1, FFN: 8, Ctx: 8, RopeBase: 10000, RMSEps: 1e-5}, h, 1, nil); err == nil {
+			t.Errorf("second phase %+v accepted", p)
+		}
+	}
 }
