@@ -102,6 +102,16 @@ type BenchCase struct {
 
 // BenchCases generates the cases, sized with tok to about each length.
 func BenchCases(tok *tokenizer.Tokenizer, o BenchOptions) ([]BenchCase, error) {
+	return BenchCasesCounted(func(prompt string) (int, error) {
+		ids, err := tok.Encode(prompt, true, false)
+		return len(ids), err
+	}, o)
+}
+
+// BenchCasesCounted generates the cases, sized to about each length in
+// the tokens count gives a prompt (a server's /tokenize, when the model's
+// tokenizer is not at hand).
+func BenchCasesCounted(count func(prompt string) (int, error), o BenchOptions) ([]BenchCase, error) {
 	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err
@@ -111,7 +121,7 @@ func BenchCases(tok *tokenizer.Tokenizer, o BenchOptions) ([]BenchCase, error) {
 	for _, length := range o.Lengths {
 		for _, kind := range o.Kinds {
 			for i := 0; i < o.Cases; i++ {
-				c, err := fitCase(g, tok, kind, length, i, o)
+				c, err := fitCase(g, count, kind, length, i, o)
 				if err != nil {
 					return nil, fmt.Errorf("trace: bench %s case %d at %d tokens: %w", kind, i, length, err)
 				}
@@ -125,7 +135,7 @@ func BenchCases(tok *tokenizer.Tokenizer, o BenchOptions) ([]BenchCase, error) {
 // fitCase builds a case at a filler size guessed from the length, then
 // corrects the size by the measured tokens per word (each size draws a new
 // document, so a few rounds may be needed), keeping the closest.
-func fitCase(g *curriculum.Generator, tok *tokenizer.Tokenizer, kind string, length, index int, o BenchOptions) (BenchCase, error) {
+func fitCase(g *curriculum.Generator, count func(string) (int, error), kind string, length, index int, o BenchOptions) (BenchCase, error) {
 	target := length - 16 // room for the answer
 	words := max(8, target*3/4)
 	var best BenchCase
@@ -135,11 +145,9 @@ func fitCase(g *curriculum.Generator, tok *tokenizer.Tokenizer, kind string, len
 			return c, err
 		}
 		prompt, _ := c.Problem.Prompt(c.Problem.All())
-		ids, err := tok.Encode(prompt, true, false)
-		if err != nil {
+		if c.Tokens, err = count(prompt); err != nil {
 			return c, err
 		}
-		c.Tokens = len(ids)
 		if best.Problem == nil || abs(c.Tokens-target) < abs(best.Tokens-target) {
 			best = c
 		}

@@ -21,13 +21,13 @@ import (
 // not fix the final normalisation; this combination is ours.
 // Components["attention"] and ["importance"] hold a and p.
 func CAM(ctx context.Context, b *Bound) (*Result, error) {
-	start, passes0 := time.Now(), b.L.Passes()
+	start, passes0 := time.Now(), b.passes
 	n := len(b.P.Segments)
 	lay, err := b.layout(b.P.All())
 	if err != nil {
 		return nil, err
 	}
-	att, err := b.L.attention(ctx, lay)
+	att, err := b.attention(ctx, lay)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func CAM(ctx context.Context, b *Bound) (*Result, error) {
 	}
 	res.Components = map[string][]float64{"attention": a, "importance": p}
 	res.Summary = map[string]float64{"awareness": dot / math.Sqrt(na*np)}
-	res.Passes = b.L.Passes() - passes0
+	res.Passes = b.passes - passes0
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
 }

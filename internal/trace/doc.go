@@ -7,12 +7,13 @@
 // traced. Methods:
 //
 //   - AttnTrace: the attention the answer pays each segment, with top-K
-//     token averaging and seeded context subsampling (needs a local model;
+//     token averaging and seeded context subsampling (needs the model's
+//     attention: a Backend, which Local is and longctx's server provides;
 //     the attention comes from package observe's cache wrapper).
 //   - TracLLM: informed divide-and-conquer search with STC, LOO, Shapley or
 //     denoised-Shapley scores, or their ensemble. It needs only a value
 //     function v(S), the answer's log-probability given a subset of the
-//     segments, so it runs on a local model (Bound.Value) or on any
+//     segments, so it runs on a Backend (Bound.Value) or on any
 //     OpenAI-compatible server that returns prompt log-probabilities
 //     (Endpoint.Value).
 //   - CAM: GATEAU's contextual-awareness measurement per segment.

@@ -174,10 +174,13 @@ func argmax(x []float32) int {
 	return best
 }
 
-// answerLogProbs teacher-forces the answer of lay and returns log p of
-// each answer token given everything before it.
-func (l *Local) answerLogProbs(ctx context.Context, lay layout) ([]float64, error) {
-	base, err := l.newCache(len(lay.tokens))
+// AnswerLogProbs teacher-forces tokens[prompt:] and returns log p of each
+// of them given everything before it (Backend).
+func (l *Local) AnswerLogProbs(ctx context.Context, tokens []int32, prompt int) ([]float64, error) {
+	if prompt < 1 || prompt >= len(tokens) {
+		return nil, fmt.Errorf("trace: answer from token %d of %d", prompt, len(tokens))
+	}
+	base, err := l.newCache(len(tokens))
 	if err != nil {
 		return nil, err
 	}
@@ -188,15 +191,15 @@ func (l *Local) answerLogProbs(ctx context.Context, lay layout) ([]float64, erro
 	l.passes++
 	// Rows prompt-1 .. len-2 predict the answer tokens; the last token's
 	// own row predicts nothing we score, so it is not run.
-	logits, err := l.forward(ctx, lay.tokens[:len(lay.tokens)-1], c, lay.prompt-1)
+	logits, err := l.forward(ctx, tokens[:len(tokens)-1], c, prompt-1)
 	if err != nil {
 		return nil, err
 	}
 	vocab := l.Model.Config.Vocab
-	m := len(lay.tokens) - lay.prompt
+	m := len(tokens) - prompt
 	lp := make([]float64, m)
 	for i := 0; i < m; i++ {
-		lp[i] = logSoftmaxAt(logits[i*vocab:(i+1)*vocab], lay.tokens[lay.prompt+i])
+		lp[i] = logSoftmaxAt(logits[i*vocab:(i+1)*vocab], tokens[prompt+i])
 	}
 	return lp, nil
 }
@@ -214,65 +217,110 @@ func logSoftmaxAt(row []float32, id int32) float64 {
 	return float64(row[id]) - m - math.Log(s)
 }
 
-// attention runs lay with the observer on the rows that predict answer
-// tokens and returns the attention each document token received, averaged
-// over layers, heads and those rows (AttnTrace's a_j), from lay.context.From.
-func (l *Local) attention(ctx context.Context, lay layout) ([]float64, error) {
-	base, err := l.newCache(len(lay.tokens))
+// AnswerAttention runs tokens with the observer on the rows that predict
+// tokens[prompt:] and returns the attention each token of doc received,
+// averaged over layers, heads and those rows (AttnTrace's a_j), from
+// doc.From on (Backend).
+func (l *Local) AnswerAttention(ctx context.Context, tokens []int32, prompt int, doc kv.Span) ([]float64, error) {
+	if prompt < 1 || prompt >= len(tokens) || doc.From < 0 || doc.To < doc.From || doc.To > prompt {
+		return nil, fmt.Errorf("trace: attention of answer tokens %d..%d over document tokens %d..%d", prompt, len(tokens), doc.From, doc.To)
+	}
+	base, err := l.newCache(len(tokens))
 	if err != nil {
 		return nil, err
 	}
-	sum := observe.NewColumnSum(lay.context.From, lay.context.To-lay.context.From)
+	sum := observe.NewColumnSum(doc.From, doc.To-doc.From)
 	o, err := observe.New(base, base, l.Geometry(), sum)
 	if err != nil {
 		return nil, err
 	}
-	o.Watch(kv.Span{From: lay.prompt - 1, To: len(lay.tokens) - 1}, lay.context)
+	o.Watch(kv.Span{From: prompt - 1, To: len(tokens) - 1}, doc)
 	c, err := l.masked(o)
 	if err != nil {
 		return nil, err
 	}
 	l.passes++
-	if _, err := l.forward(ctx, lay.tokens[:len(lay.tokens)-1], c, len(lay.tokens)-1); err != nil {
+	if _, err := l.forward(ctx, tokens[:len(tokens)-1], c, len(tokens)-1); err != nil {
 		return nil, err
 	}
 	return sum.Mean(), nil
 }
 
-// Bound is a problem tied to a local model with its answer tokenized.
+// Backend runs the model passes a traceback needs over a token layout:
+// tokens are the prompt's (BOS first when the model adds it), then the
+// answer's from index prompt on. Local runs them in process; longctx's
+// server runs them through its scheduler, sharing the model and the
+// prefix cache with other requests.
+type Backend interface {
+	// AnswerLogProbs returns log p of each answer token given everything
+	// before it (teacher forcing).
+	AnswerLogProbs(ctx context.Context, tokens []int32, prompt int) ([]float64, error)
+	// AnswerAttention returns the attention each token of doc (a span of
+	// prompt tokens) receives from the rows that predict the answer
+	// tokens, averaged over layers, heads and those rows; element 0 is
+	// token doc.From.
+	AnswerAttention(ctx context.Context, tokens []int32, prompt int, doc kv.Span) ([]float64, error)
+}
+
+// Bound is a problem tied to a model with its answer tokenized.
 type Bound struct {
-	L      *Local
+	L      *Local // nil when bound with BindBackend
 	P      *Problem
 	answer []int32
+	tok    *tokenizer.Tokenizer
+	run    Backend
+	passes int
 }
 
 // Bind ties p to the model. answer is the answer's tokens when the model
 // generated them; nil tokenizes p.Answer.
 func (l *Local) Bind(p *Problem, answer []int32) (*Bound, error) {
+	b, err := BindBackend(l, l.Tok, p, answer)
+	if err != nil {
+		return nil, err
+	}
+	b.L = l
+	return b, nil
+}
+
+// BindBackend ties p to a model whose passes run on run, tokenizing with
+// tok (the model's). answer is as for Local.Bind.
+func BindBackend(run Backend, tok *tokenizer.Tokenizer, p *Problem, answer []int32) (*Bound, error) {
 	if answer == nil {
 		var err error
-		if answer, err = answerTokens(l.Tok, p); err != nil {
+		if answer, err = answerTokens(tok, p); err != nil {
 			return nil, err
 		}
 	}
 	if len(answer) == 0 {
 		return nil, fmt.Errorf("trace: the answer is empty")
 	}
-	return &Bound{L: l, P: p, answer: answer}, nil
+	return &Bound{P: p, answer: answer, tok: tok, run: run}, nil
 }
 
 // AnswerTokens is the number of answer tokens scored.
 func (b *Bound) AnswerTokens() int { return len(b.answer) }
 
+// PromptTokens is the number of tokens of the prompt holding the whole
+// document (BOS included when the model adds it).
+func (b *Bound) PromptTokens() (int, error) {
+	lay, err := b.layout(b.P.All())
+	if err != nil {
+		return 0, err
+	}
+	return lay.prompt, nil
+}
+
 func (b *Bound) layout(keep []int) (layout, error) {
-	return buildLayout(b.L.Tok, b.P, keep, b.answer)
+	return buildLayout(b.tok, b.P, keep, b.answer)
 }
 
 func (b *Bound) attention(ctx context.Context, lay layout) ([]float64, error) {
-	return b.L.attention(ctx, lay)
+	b.passes++
+	return b.run.AnswerAttention(ctx, lay.tokens, lay.prompt, lay.context)
 }
 
-// Value is TracLLM's value function v(S) on the local model: the summed
+// Value is TracLLM's value function v(S) on the model: the summed
 // log-probability of the answer given the prompt with only the kept
 // segments.
 func (b *Bound) Value(ctx context.Context, keep []int) (float64, error) {
@@ -280,7 +328,8 @@ func (b *Bound) Value(ctx context.Context, keep []int) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	lp, err := b.L.answerLogProbs(ctx, lay)
+	b.passes++
+	lp, err := b.run.AnswerLogProbs(ctx, lay.tokens, lay.prompt)
 	if err != nil {
 		return 0, err
 	}

@@ -3,7 +3,6 @@ package trace
 import (
 	"context"
 	"math"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -11,7 +10,6 @@ import (
 	"github.com/longctx/longctx/internal/curriculum"
 	"github.com/longctx/longctx/internal/engine"
 	"github.com/longctx/longctx/internal/sample"
-	"github.com/longctx/longctx/internal/server"
 	"github.com/longctx/longctx/internal/tensor"
 	"github.com/longctx/longctx/internal/trace/observe"
 	"github.com/longctx/longctx/models"
@@ -234,51 +232,5 @@ func TestAttnTraceAndCAMOnModel(t *testing.T) {
 	imp := cam.Components["importance"]
 	if want := (v0 - v1) / float64(b.AnswerTokens()); math.Abs(math.Log(imp[0]/imp[1])-want) > 1e-9 {
 		t.Fatalf("importance ratio log %g, want %g", math.Log(imp[0]/imp[1]), want)
-	}
-}
-
-// The logprob-only mode against longctx's own server gives the values the
-// local model gives, so TracLLM ranks the same.
-func TestEndpointMatchesLocal(t *testing.T) {
-	e := defaultEngine(t)
-	srv, err := server.New(e, server.Config{KVType: "f32", Ctx: 1024})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
-	p := recordProblem(t, 4, 90, "words:15")
-	ep := &Endpoint{BaseURL: hs.URL + "/v1", Model: "longctx"}
-	l := &Local{Model: e.Model, Tok: e.Tokenizer}
-	b, err := l.Bind(p, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	for _, keep := range [][]int{p.All(), {1, 3}} {
-		local, _ := b.Value(ctx, keep)
-		remote, err := ep.Value(p)(ctx, keep)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if math.Abs(local-remote) > 2e-3*(1+math.Abs(local)) {
-			t.Fatalf("keep %v: local %g, endpoint %g", keep, local, remote)
-		}
-	}
-	rl, _ := TracLLM(ctx, b.Value, len(p.Segments), TracLLMOptions{Score: "stc", K: 3})
-	ep = &Endpoint{BaseURL: hs.URL, Model: "longctx"}
-	re, err := RunValue(ctx, ep.Value(p), len(p.Segments), "stc", TracLLMOptions{K: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a, b := rl.Ranking(), re.Ranking(); len(a) != len(b) || a[0] != b[0] {
-		t.Fatalf("STC rankings: local %v, endpoint %v", a, b)
-	}
-	if re.Passes != ep.Calls() {
-		t.Fatalf("%d passes, %d requests", re.Passes, ep.Calls())
-	}
-	if _, err := RunValue(ctx, ep.Value(p), len(p.Segments), "attntrace", TracLLMOptions{}); err == nil {
-		t.Fatal("attntrace over an endpoint accepted")
 	}
 }

@@ -27,6 +27,8 @@ type Report struct {
 type RankedSegment struct {
 	Rank    int     `json:"rank"`
 	Segment int     `json:"segment"`
+	Start   int     `json:"start"` // byte offsets in the document
+	End     int     `json:"end"`
 	Score   float64 `json:"score"`
 	Text    string  `json:"text"`
 }
@@ -51,7 +53,8 @@ func NewReport(p *Problem, r *Result, k int) *Report {
 		rank[s] = i + 1
 	}
 	for i, s := range r.Top(k) {
-		rep.Top = append(rep.Top, RankedSegment{Rank: i + 1, Segment: s, Score: r.Scores[s], Text: p.Segments[s].Text})
+		sg := p.Segments[s]
+		rep.Top = append(rep.Top, RankedSegment{Rank: i + 1, Segment: s, Start: sg.Start, End: sg.End, Score: r.Scores[s], Text: sg.Text})
 	}
 	for i, s := range p.Segments {
 		ss := ScoredSegment{Index: i, Start: s.Start, End: s.End, Rank: rank[i]}

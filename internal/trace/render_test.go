@@ -38,6 +38,11 @@ func TestReportJSON(t *testing.T) {
 	if back.Answer != "Paris" || len(back.Top) != 2 || back.Top[0].Segment != 2 || back.Top[1].Segment != 0 {
 		t.Fatalf("top %+v, answer %q", back.Top, back.Answer)
 	}
+	// The top segment's offsets locate it in the document (by hand: the
+	// third sentence starts after the blank line).
+	if top := back.Top[0]; top.Start != strings.Index(p.Document, "Third") || p.Document[top.Start:top.End] != top.Text {
+		t.Fatalf("top segment at %d..%d, text %q", top.Start, top.End, top.Text)
+	}
 	if len(back.Segments) != len(p.Segments) || back.Segments[3].Score != nil || back.Segments[1].Rank != 3 || back.Segments[3].Rank != 0 {
 		t.Fatalf("segments %+v", back.Segments)
 	}

@@ -6,8 +6,8 @@ import (
 	"strings"
 )
 
-// Methods are the traceback methods Run knows: attntrace and cam need a
-// local model; the rest are TracLLM's search with that score function
+// Methods are the traceback methods Run knows: attntrace and cam need the
+// model's attention (a Backend); the rest are TracLLM's search with that score function
 // ("tracllm" is denoised Shapley).
 var Methods = []string{"attntrace", "tracllm", "loo", "shapley", "stc", "ensemble", "cam"}
 
