@@ -9,6 +9,15 @@
 // prompt/generation token counters and throughputs, prefix-cache queries
 // and hits; longctx:* for the rest).
 //
+// POST /v1/trace is context traceback (package trace): which segments of a
+// document made the model give an answer (its own greedy answer when none
+// is given), by AttnTrace, TracLLM (tracllm, loo, shapley, stc, ensemble)
+// or CAM, answered as longctx trace's JSON report plus token usage. Its
+// model passes are scheduler sequences like any other (trace.go): admitted
+// against the KV budget, batched into the steps, dropped when the client
+// leaves, and forked from the prefix cache up to the answer; only passes
+// over the whole document are kept in the cache.
+//
 // One scheduler goroutine owns the model. Each step it runs one forward pass
 // (model.ForwardBatch) holding the next token of every decoding sequence and
 // chunks of pending prompts up to StepTokens (chunked prefill interleaved

@@ -15,6 +15,7 @@ import (
 	"github.com/longctx/longctx/internal/model"
 	"github.com/longctx/longctx/internal/sample"
 	"github.com/longctx/longctx/internal/tokenizer"
+	"github.com/longctx/longctx/internal/trace/observe"
 )
 
 // genRequest is a validated generation request.
@@ -29,6 +30,21 @@ type genRequest struct {
 	topN           int
 	promptLogprobs bool
 	opts           *runOptions
+
+	// Trace passes (POST /v1/trace) teacher-force an answer held in the
+	// prompt. fresh > 0 bounds the prefix reused from the cache to fresh
+	// positions, so the rows from fresh on are computed by this pass;
+	// scoreFrom > 0 asks for the log-probabilities of the prompt tokens
+	// from scoreFrom on, and only the rows predicting them get logits;
+	// observe wraps the sequence's cache (keys reads the stored keys) to
+	// watch attention; noStore keeps the finished KV out of the prefix
+	// cache; admitted marks a later pass of a trace that was admitted,
+	// which a full queue does not refuse.
+	fresh     int
+	scoreFrom int
+	observe   func(c kv.Cache, keys observe.KeyReader) (kv.Cache, error)
+	noStore   bool
+	admitted  bool
 }
 
 // tokenLogprob is one token's log-probability under the model (raw logits,
@@ -187,7 +203,7 @@ func (s *scheduler) submit(ctx context.Context, g *genRequest) (*seq, error) {
 	switch {
 	case s.draining:
 		err = errDraining
-	case len(s.queue)+len(s.running) >= s.cfg.Parallel+s.cfg.QueueDepth:
+	case !g.admitted && len(s.queue)+len(s.running) >= s.cfg.Parallel+s.cfg.QueueDepth:
 		err = errQueueFull
 	default:
 		s.queue = append(s.queue, r)
@@ -288,8 +304,13 @@ func (s *scheduler) admit() int {
 	for len(s.queue) > 0 && len(s.running) < s.cfg.Parallel {
 		r := s.queue[0]
 		g := r.gen
-		// Prompt logprobs need every position's logits: no reuse.
-		l, ok, err := s.store.acquire(g.opts.elem, g.opts.variant(), !g.promptLogprobs, g.prompt, g.opts.holds(len(g.prompt)+g.maxTokens))
+		// Prompt logprobs need every position's logits: no reuse. A
+		// trace pass reuses at most fresh positions.
+		reusable := g.prompt
+		if g.fresh > 0 && g.fresh < len(g.prompt) {
+			reusable = g.prompt[:g.fresh+1]
+		}
+		l, ok, err := s.store.acquire(g.opts.elem, g.opts.variant(), !g.promptLogprobs, reusable, g.opts.holds(len(g.prompt)+g.maxTokens))
 		if !ok && err == nil {
 			break
 		}
@@ -319,6 +340,15 @@ func (s *scheduler) admit() int {
 			c, err := wrap(r.lease.seq)
 			if err != nil {
 				s.fail(r, fmt.Errorf("attention %s: %w", r.gen.opts.Attention, err))
+				n--
+				continue
+			}
+			r.cache = c
+		}
+		if obs := r.gen.observe; obs != nil {
+			c, err := obs(r.cache, r.lease.seq)
+			if err != nil {
+				s.fail(r, fmt.Errorf("observing attention: %w", err))
 				n--
 				continue
 			}
@@ -356,13 +386,22 @@ func (s *scheduler) step() {
 			continue
 		}
 		n := min(len(r.gen.prompt)-r.pos, budget)
-		if r.gen.promptLogprobs {
+		all := r.gen.promptLogprobs
+		if f := r.gen.scoreFrom; f > 0 {
+			// Chunks before the scored rows need no logits.
+			if r.pos < f-1 {
+				n = min(n, f-1-r.pos)
+			} else {
+				all = true
+			}
+		}
+		if all {
 			n = min(n, promptChunkWithLogits)
 		}
 		if c := r.gen.opts.maxChunk; c > 0 {
 			n = min(n, c)
 		}
-		batch = append(batch, model.Seq{Tokens: r.gen.prompt[r.pos : r.pos+n], Pos: r.pos, Cache: r.cache, All: r.gen.promptLogprobs})
+		batch = append(batch, model.Seq{Tokens: r.gen.prompt[r.pos : r.pos+n], Pos: r.pos, Cache: r.cache, All: all})
 		members = append(members, r)
 		budget -= n
 	}
@@ -387,7 +426,7 @@ func (s *scheduler) step() {
 			continue
 		}
 		n := len(batch[i].Tokens)
-		if r.gen.promptLogprobs {
+		if batch[i].All {
 			s.scorePrompt(r, logits[i], n)
 		}
 		r.pos += n
@@ -396,7 +435,7 @@ func (s *scheduler) step() {
 		}
 		r.decoding = true
 		s.metrics.promptTokens(len(r.gen.prompt))
-		if r.gen.promptLogprobs {
+		if r.gen.promptLogprobs || r.gen.scoreFrom > 0 {
 			r.out.push(event{Prompt: r.promptLP})
 			r.promptLP = nil
 		}
@@ -413,16 +452,20 @@ func (s *scheduler) step() {
 }
 
 // scorePrompt records the logprob of each prompt token the chunk's logits
-// predict: row k (position pos+k) predicts the token at pos+k+1.
+// predict (from scoreFrom on, when set): row k (position pos+k) predicts
+// the token at pos+k+1.
 func (s *scheduler) scorePrompt(r *seq, logits []float32, n int) {
 	vocab := s.model.Config.Vocab
-	if r.pos == 0 {
+	if r.pos == 0 && r.gen.scoreFrom == 0 {
 		r.promptLP = append(r.promptLP, tokenLogprob{ID: r.gen.prompt[0], Logprob: math.NaN()})
 	}
 	for k := 0; k < n; k++ {
 		target := r.pos + k + 1
 		if target >= len(r.gen.prompt) {
 			break
+		}
+		if target < r.gen.scoreFrom {
+			continue
 		}
 		row := logits[k*vocab : (k+1)*vocab]
 		r.promptLP = append(r.promptLP, logprobOf(row, r.gen.prompt[target], r.gen.topN))
@@ -503,8 +546,10 @@ func (s *scheduler) fail(r *seq, err error) {
 }
 
 // release frees a running sequence's slot; its KV goes to the prefix
-// cache when keep is set (the cache holds exactly r.held), or is freed.
+// cache when keep is set (the cache holds exactly r.held) and the request
+// allows it, or is freed.
 func (s *scheduler) release(r *seq, keep bool) {
+	keep = keep && !r.gen.noStore
 	s.mu.Lock()
 	if i := slices.Index(s.running, r); i >= 0 {
 		s.running = slices.Delete(s.running, i, i+1)
