@@ -85,6 +85,10 @@ func trainCmd(env *Env) error {
 		if !reflect.DeepEqual(tr.Cfg, r.Config()) || tr.Seed != r.Seed || tr.Hyper != r.Hyper {
 			return fmt.Errorf("%s was made by another recipe, seed or step count (checkpoint: %+v seed %d, %+v)", ckpt, tr.Cfg, tr.Seed, tr.Hyper)
 		}
+		// Probes see the RoPE the last step trained under.
+		if err := tr.Model.SetRopeScaling(r.ScalingAt(max(0, tr.Step-1))); err != nil {
+			return err
+		}
 		if *export != "" {
 			n, err := exportGGUF(tr, vocab, r, *export)
 			if err != nil {
@@ -118,6 +122,7 @@ func trainCmd(env *Env) error {
 			return err
 		}
 	}
+	tr.Scaling = r.ScalingAt
 	fmt.Fprintf(env.Stderr, "recipe %s: %.2fM parameters, vocabulary %d, %d steps of %d tokens, seed %d\n",
 		r.Name, float64(r.Config().Params())/1e6, len(vocab.Tokens), r.Hyper.Steps, r.BatchTokens, r.Seed)
 

@@ -36,6 +36,16 @@ func newRopeTable(c *Config) *ropeTable {
 	return r
 }
 
+// RopeAngles returns the function that fills cs with the dims/2 (cos,
+// sin) pairs of a position, the magnitude YaRN multiplies in included,
+// exactly as a normal-mode model of RoPE base and scaling s rotates it:
+// a trainer that uses it trains under the rotation the runtime (and
+// llama.cpp) will apply to the exported file.
+func RopeAngles(dims int, base float32, s RopeScaling) func(pos int, cs []float32) {
+	r := newRopeTable(&Config{RopeDims: dims, RopeMode: RopeNorm, RopeBase: base, Rope: s})
+	return r.cosSin
+}
+
 // yarnCorrDims is the range of dimensions over which YaRN blends
 // interpolated and extrapolated frequencies.
 func yarnCorrDims(nDims, origCtx int, base, betaFast, betaSlow float32) [2]float32 {

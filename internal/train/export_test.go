@@ -125,3 +125,79 @@ func TestExportMatchesEngine(t *testing.T) {
 		}
 	}
 }
+
+// TestScaledRopeMatchesEngine trains under a RoPE scaling and checks that
+// the engine, reading the scaling from the exported file, computes the
+// same logits: the trainer's rotation is the runtime's.
+func TestScaledRopeMatchesEngine(t *testing.T) {
+	v, err := TrainVocab(vocabText, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := v.Tokenizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := tok.Encode(vocabText, true, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := make([]float32, len(ids))
+	for i := range target {
+		target[i] = 1
+	}
+	for _, sc := range []struct {
+		typ    string
+		factor float32
+	}{{"yarn", 4}, {"linear", 2}} {
+		cfg := Config{Vocab: len(v.Tokens), Embd: 64, Layers: 2, Heads: 4, KVHeads: 2, FFN: 96, Ctx: 64, RopeBase: 10000, RMSEps: 1e-5, Tied: true}
+		tr, err := NewTrainer(cfg, DefaultHyper(3), 2, func(int) ([]Example, error) {
+			return []Example{{Tokens: ids[:min(len(ids), 64)], Weight: target[:min(len(ids), 64)]}}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := tr.Model.Logits(ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.Scaling = func(int) (string, float32) { return sc.typ, sc.factor }
+		runSteps(t, tr, 3)
+		want, err := tr.Model.Logits(ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if _, err := tr.Model.WriteGGUF(&buf, v, ExportOptions{Type: tensor.F32, RopeScaling: sc.typ, RopeFactor: sc.factor}); err != nil {
+			t.Fatal(err)
+		}
+		f, err := gguf.Parse(buf.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := model.Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cache, err := m.NewCache(len(ids), tensor.F32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.Forward(ids, 0, cache, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		worst, moved := 0.0, 0.0
+		for i := range want {
+			worst = max(worst, math.Abs(float64(got[i]-want[i])))
+			moved = max(moved, math.Abs(float64(plain[i]-want[i])))
+		}
+		t.Logf("%s x%g: max |logit difference| %.3g over %d positions (training moved logits by %.3g)", sc.typ, sc.factor, worst, len(ids), moved)
+		if worst > 1e-5 {
+			t.Errorf("%s x%g: logits differ by up to %.3g", sc.typ, sc.factor, worst)
+		}
+		if moved < 1e-3 {
+			t.Errorf("%s x%g: logits moved only %.3g: did training run?", sc.typ, sc.factor, moved)
+		}
+	}
+}

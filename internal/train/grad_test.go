@@ -185,12 +185,20 @@ func TestOpGradients(t *testing.T) {
 
 // TestModelGradient checks the whole model (embedding, tied and separate
 // output, every block tensor) against finite differences of the mean loss,
-// on a handful of elements per tensor.
+// on a handful of elements per tensor; once under YaRN, whose rotation
+// also scales.
 func TestModelGradient(t *testing.T) {
-	for _, tied := range []bool{false, true} {
+	for _, c := range []struct {
+		tied    bool
+		scaling string
+	}{{false, "none"}, {true, "none"}, {true, "yarn"}} {
+		tied := c.tied
 		cfg := Config{Vocab: 11, Embd: 8, Layers: 2, Heads: 4, KVHeads: 2, FFN: 12, Ctx: 16, RopeBase: 10000, RMSEps: 1e-5, Tied: tied}
 		m, err := NewModel(cfg, 3)
 		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.SetRopeScaling(c.scaling, 4); err != nil {
 			t.Fatal(err)
 		}
 		// Larger weights than the init so that every path carries signal.
@@ -232,7 +240,7 @@ func TestModelGradient(t *testing.T) {
 				num := (lp - lm) / (2 * h)
 				got := float64(tn.G[j])
 				if math.Abs(num-got) > 3e-3*math.Max(1, math.Abs(num)) {
-					t.Errorf("tied=%v %s[%d]: analytic %.6g, numeric %.6g", tied, tn.Name, j, got, num)
+					t.Errorf("tied=%v %s %s[%d]: analytic %.6g, numeric %.6g", tied, c.scaling, tn.Name, j, got, num)
 				}
 			}
 		}

@@ -26,6 +26,14 @@ type Stage struct {
 	Variety float64 `json:"variety,omitempty"`
 }
 
+// ScalingAt is the RoPE scaling step trains under.
+func (r Recipe) ScalingAt(step int) (typ string, factor float32) {
+	if r.ScaledRopeFrom > 0 && step >= r.ScaledRopeFrom {
+		return r.RopeScaling, r.RopeFactor
+	}
+	return "none", 1
+}
+
 // variety is the curriculum variety of stage st.
 func (r Recipe) variety(st Stage) float64 {
 	if st.Variety > 0 {
@@ -52,11 +60,15 @@ type Recipe struct {
 	// Variety is the chance that a sample's filler, word keys and names
 	// are invented words rather than the word lists' (curriculum
 	// WithVariety); the vocabulary is always trained on plain text.
-	Variety      float64 `json:"variety,omitempty"`
-	ExportType   string  `json:"export_type"`  // f32, f16 or q8_0
-	RopeScaling  string  `json:"rope_scaling"` // none, linear or yarn (written at export)
-	RopeFactor   float32 `json:"rope_factor"`
-	CheckpointEv int     `json:"checkpoint_every"` // steps between checkpoints
+	Variety     float64 `json:"variety,omitempty"`
+	ExportType  string  `json:"export_type"`  // f32, f16 or q8_0
+	RopeScaling string  `json:"rope_scaling"` // none, linear or yarn (written at export)
+	RopeFactor  float32 `json:"rope_factor"`
+	// ScaledRopeFrom, when positive, trains from this step on under the
+	// RoPE scaling the export declares, so that the file's short contexts
+	// run under the rotation the model last trained with.
+	ScaledRopeFrom int `json:"scaled_rope_from,omitempty"`
+	CheckpointEv   int `json:"checkpoint_every"` // steps between checkpoints
 }
 
 // Recipes are the built-in recipes.
@@ -158,6 +170,9 @@ func (r Recipe) Validate() error {
 	}
 	if !(r.Variety >= 0 && r.Variety <= 1) {
 		return fmt.Errorf("train: recipe variety %v is outside 0..1", r.Variety)
+	}
+	if r.ScaledRopeFrom != 0 && (r.ScaledRopeFrom < 0 || r.RopeScaling == "none" || r.RopeScaling == "") {
+		return fmt.Errorf("train: scaled_rope_from %d needs a positive step and a rope_scaling", r.ScaledRopeFrom)
 	}
 	for _, st := range r.Stages {
 		if !(st.Variety >= 0 && st.Variety <= 1) {

@@ -29,7 +29,10 @@ type Trainer struct {
 	State
 	Model *Model
 	Data  DataFunc
-	opt   *adam
+	// Scaling, when set, gives the RoPE scaling each step trains under
+	// (Recipe.ScalingAt); nil trains without scaling.
+	Scaling func(step int) (typ string, factor float32)
+	opt     *adam
 }
 
 // StepStats describes one step.
@@ -67,6 +70,11 @@ func (t *Trainer) TrainStep() (StepStats, error) {
 	ex, err := t.Data(t.Step)
 	if err != nil {
 		return StepStats{}, fmt.Errorf("train: data for step %d: %w", t.Step, err)
+	}
+	if t.Scaling != nil {
+		if err := t.Model.SetRopeScaling(t.Scaling(t.Step)); err != nil {
+			return StepStats{}, err
+		}
 	}
 	t.Model.ZeroGrad()
 	loss, targets, err := t.Model.Backward(ex)
