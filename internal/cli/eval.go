@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -21,6 +22,9 @@ import (
 	"github.com/longctx/longctx/internal/eval/runner"
 	"github.com/longctx/longctx/internal/eval/store"
 	"github.com/longctx/longctx/internal/eval/target"
+	"github.com/longctx/longctx/internal/eval/tracesuite"
+	"github.com/longctx/longctx/internal/tensor"
+	"github.com/longctx/longctx/internal/trace"
 )
 
 // fileSuites are the benchmarks read from their published files, with the
@@ -42,7 +46,7 @@ func evalCmd(env *Env) error {
 	}
 	fs := newFlags(env, "eval", "--suite niah,ruler --lengths 4k,8k (--target URL --model NAME | -m FILE) [flags]\n"+
 		"       longctx eval compare RUN_A RUN_B\n       longctx eval report RUN")
-	suites := fs.String("suite", "niah", "suites, comma-separated: "+strings.Join(append(gen.Suites(), fileSuites...), ", "))
+	suites := fs.String("suite", "niah", "suites, comma-separated: "+strings.Join(append(gen.Suites(), append(fileSuites, tracesuite.Suite)...), ", "))
 	tasks := fs.String("tasks", "", "only these tasks, comma-separated, as task or suite:task (default: all; RULER qa_1/qa_2 need --squad/--hotpotqa)")
 	lengths := fs.String("lengths", "4k", "context lengths in tokens, comma-separated (4096, 4k, 128k)")
 	samples := fs.Int("samples", 10, "samples per task (or NIAH cell) and length; file-based tasks: at most this many items")
@@ -75,6 +79,7 @@ func evalCmd(env *Env) error {
 	bytesPerTok := fs.Float64("bytes-per-token", 3, "bytes per token for the estimate (lower = shorter, safer prompts)")
 	reserve := fs.Int("reserve", -1, "tokens kept free for the chat template (default: its measured size + 8, or 64 if it cannot be measured; 0 for completions)")
 	temperature := fs.Float64("temperature", 0, "sampling temperature (0 = greedy)")
+	traceMethods := fs.String("trace-methods", "attntrace,tracllm", "suite trace: traceback methods ("+strings.Join(trace.Methods, ", ")+"; with --target only "+strings.Join(tracesuite.EndpointMethods, ", ")+")")
 	builtinOptions := builtinFlags(fs)
 	if _, err := parse(fs, env.Args); err != nil {
 		return err
@@ -108,12 +113,24 @@ func evalCmd(env *Env) error {
 	if *samples <= 0 || len(lens) == 0 || len(meta.Suites) == 0 {
 		return fmt.Errorf("%w: need --samples > 0, a length and a suite", errUsage)
 	}
+	var answerSuites []string // all but trace, which runner does not run
 	for _, s := range meta.Suites {
-		if !slices.Contains(gen.Suites(), s) && !slices.Contains(fileSuites, s) {
-			return fmt.Errorf("%w: unknown suite %q (have %s)", errUsage, s, strings.Join(append(gen.Suites(), fileSuites...), ", "))
+		if !slices.Contains(gen.Suites(), s) && !slices.Contains(fileSuites, s) && s != tracesuite.Suite {
+			return fmt.Errorf("%w: unknown suite %q (have %s)", errUsage, s, strings.Join(append(gen.Suites(), append(fileSuites, tracesuite.Suite)...), ", "))
+		}
+		if s != tracesuite.Suite {
+			answerSuites = append(answerSuites, s)
 		}
 	}
 	meta.Lengths = lens
+	filter := splitList(*tasks)
+	var tb *evalTrace
+	if slices.Contains(meta.Suites, tracesuite.Suite) {
+		var err error
+		if tb, filter, err = newEvalTrace(filter, *traceMethods, !builtin); err != nil {
+			return err
+		}
+	}
 
 	var eng *engine.Engine
 	if builtin {
@@ -237,13 +254,43 @@ func evalCmd(env *Env) error {
 		missingQA["qa_2"] = "--hotpotqa"
 	}
 	load := fileLoaders{lbByLength: *lbByLength, lb2By: *lb2By}
-	srcs, notes, err := evalSources(g, meta.Suites, splitList(*tasks), ds, missingQA, paths, load, tok, *reserve)
+	srcs, notes, err := evalSources(g, answerSuites, filter, ds, missingQA, paths, load, tok, *reserve)
 	if err != nil {
 		return err
 	}
 	meta.Notes = append(meta.Notes, notes...)
 	for _, n := range notes {
 		fmt.Fprintln(env.Stderr, "eval: "+n)
+	}
+
+	if tb != nil {
+		o := trace.BenchOptions{Lengths: lens, Cases: *samples, Kinds: tb.kinds, Methods: tb.methods, Seed: *seed,
+			AttnTrace: trace.AttnTraceOptions{Seed: *seed}, TracLLM: trace.TracLLMOptions{Seed: *seed}}
+		if tb.opt, err = o.WithDefaults(); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		if builtin {
+			opt, _, err := builtinOptions(eng)
+			if err != nil {
+				return err
+			}
+			if opt.NewCache != nil {
+				return fmt.Errorf("%w: --suite trace traces the model's own (dense) attention; drop --attention", errUsage)
+			}
+			if opt.KVType != tensor.F32 && opt.KVType != tensor.F16 {
+				return fmt.Errorf("%w: --suite trace needs --kv-type f32 or f16 (attention probabilities are read back from the cache)", errUsage)
+			}
+			tb.tracer = &tracesuite.Local{L: &trace.Local{Model: eng.Model, Tok: eng.Tokenizer, KVType: opt.KVType}, Model: strings.TrimPrefix(meta.Target, "builtin:")}
+			tb.count = func(s string) (int, error) {
+				ids, err := eng.Tokenizer.Encode(s, true, false)
+				return len(ids), err
+			}
+		} else {
+			tb.tracer = &tracesuite.Endpoint{E: &trace.Endpoint{BaseURL: *targetURL, Model: *modelName, APIKey: os.Getenv(*keyEnv)}}
+			tb.count = tok.Count
+		}
+		meta.Options = withOption(meta.Options, "trace", fmt.Sprintf("methods %s, %s segments, recall@%d, seed %d",
+			strings.Join(tb.opt.Methods, ","), tb.opt.Segment, tb.opt.K, *seed))
 	}
 
 	if err := os.MkdirAll(*out, 0o755); err != nil {
@@ -260,14 +307,30 @@ func evalCmd(env *Env) error {
 		cfg.Progress = env.Stderr
 	}
 	meta.Started = time.Now()
-	sum, stats, err := runner.Run(ctx, cfg)
-	if err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("interrupted; %d answers are in %s, rerun the same command to resume", stats.Requested+stats.Cached, filepath.Join(*out, "results.sqlite"))
+	sum, stats := runner.Summary{}, runner.Stats{}
+	if len(srcs) > 0 {
+		sum, stats, err = runner.Run(ctx, cfg)
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("interrupted; %d answers are in %s, rerun the same command to resume", stats.Requested+stats.Cached, filepath.Join(*out, "results.sqlite"))
+			}
+			return err
 		}
-		return err
+	}
+	if tb != nil {
+		cells, rows, ts, err := tb.run(ctx, env, st, *noCache)
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("interrupted; %d traces are in %s, rerun the same command to resume", ts.Traced+ts.Cached, filepath.Join(*out, "results.sqlite"))
+			}
+			return err
+		}
+		sum[tracesuite.Suite], meta.Trace = cells, rows
+		stats.Requested += ts.Traced
+		stats.Cached += ts.Cached
 	}
 	meta.Finished = time.Now()
+	stats.Elapsed = meta.Finished.Sub(meta.Started)
 	meta.Requested, meta.Cached, meta.Truncated = stats.Requested, stats.Cached, stats.Truncated
 	if stats.Truncated > 0 {
 		meta.Notes = append(meta.Notes, fmt.Sprintf("%d prompts were cut by their benchmark's truncation rule", stats.Truncated))
@@ -285,9 +348,78 @@ func evalCmd(env *Env) error {
 		_, err = fmt.Fprintln(env.Stdout, string(b))
 		return err
 	}
-	runner.WriteTable(env.Stdout, sum, lens)
-	report.WriteAggregates(env.Stdout, sum)
+	answers := maps.Clone(sum)
+	delete(answers, tracesuite.Suite)
+	runner.WriteTable(env.Stdout, answers, lens)
+	report.WriteAggregates(env.Stdout, answers)
+	if tb != nil {
+		fmt.Fprintln(env.Stdout, tracesuite.Suite)
+		return trace.WriteBenchTable(env.Stdout, meta.Trace)
+	}
 	return nil
+}
+
+// evalTrace is the trace suite's part of an eval run.
+type evalTrace struct {
+	kinds, methods []string
+	opt            trace.BenchOptions
+	tracer         tracesuite.Tracer
+	count          func(string) (int, error)
+}
+
+// newEvalTrace checks --trace-methods (only log-probability methods
+// against a server) and takes the trace suite's kinds out of the task
+// filter (entries trace:KIND, or a bare KIND); the rest is returned for
+// the other suites.
+func newEvalTrace(filter []string, methods string, endpoint bool) (*evalTrace, []string, error) {
+	tb := &evalTrace{methods: splitList(methods)}
+	if len(tb.methods) == 0 {
+		return nil, nil, fmt.Errorf("%w: --trace-methods is empty", errUsage)
+	}
+	for _, m := range tb.methods {
+		if !slices.Contains(trace.Methods, m) {
+			return nil, nil, fmt.Errorf("%w: --trace-methods: unknown method %q (want %s)", errUsage, m, strings.Join(trace.Methods, ", "))
+		}
+		if endpoint && !slices.Contains(tracesuite.EndpointMethods, m) {
+			return nil, nil, fmt.Errorf("%w: --suite trace with --target traces from the server's prompt log-probabilities, so only %s; %s needs the built-in model's attention (run without --target)",
+				errUsage, strings.Join(tracesuite.EndpointMethods, ", "), m)
+		}
+	}
+	var rest []string
+	for _, f := range filter {
+		suite, kind, ok := strings.Cut(f, ":")
+		if !ok {
+			kind = f
+		}
+		if (!ok || suite == tracesuite.Suite) && slices.Contains(trace.BenchKinds, kind) {
+			tb.kinds = append(tb.kinds, kind)
+			continue
+		}
+		rest = append(rest, f)
+	}
+	return tb, rest, nil
+}
+
+// run traces the cases, printing a line per trace on stderr.
+func (tb *evalTrace) run(ctx context.Context, env *Env, st *store.Store, noCache bool) (map[string]map[string]float64, []trace.BenchRow, tracesuite.Stats, error) {
+	return tracesuite.Run(ctx, tracesuite.Config{Tracer: tb.tracer, Count: tb.count, Store: st, Bench: tb.opt, NoCache: noCache,
+		Progress: func(p tracesuite.Progress) {
+			from := ""
+			if p.Cached {
+				from = " (stored)"
+			}
+			fmt.Fprintf(env.Stderr, "eval: trace [%d/%d] %s %s %s #%d: top %v, sources %v, hit %v, %.3f s%s\n",
+				p.Done, p.Total, p.Method, p.Case.Kind, gen.FormatLength(p.Case.Length), p.Case.Index, p.Top, p.Case.Gold, p.Hit, p.Seconds, from)
+		}})
+}
+
+// withOption returns opts with k=v added (opts may be nil).
+func withOption(opts map[string]string, k, v string) map[string]string {
+	if opts == nil {
+		opts = map[string]string{}
+	}
+	opts[k] = v
+	return opts
 }
 
 // fileLoaders are the loaders' grouping options.

@@ -21,4 +21,6 @@
 //     progress, summarises.
 //   - report: RULER-style aggregates, the NIAH heatmap PNG, the HTML
 //     report and the comparison of two runs.
+//   - tracesuite: the context-traceback suite (--suite trace): package
+//     trace's generated cases traced per method, stored and summarised.
 package eval

@@ -38,6 +38,9 @@ type BenchOptions struct {
 	TracLLM   TracLLMOptions
 }
 
+// WithDefaults fills in the zero fields and checks the options.
+func (o BenchOptions) WithDefaults() (BenchOptions, error) { return o.withDefaults() }
+
 func (o BenchOptions) withDefaults() (BenchOptions, error) {
 	if len(o.Lengths) == 0 {
 		o.Lengths = []int{2048, 4096}
@@ -264,8 +267,15 @@ type BenchRow struct {
 // Hit scores one trace: whether the top segment is a source, and the share
 // of sources in the top k.
 func Hit(r *Result, gold []int, k int) (top1 bool, recall float64) {
-	top := r.Top(k)
-	for i, s := range top {
+	return HitRanking(r.Ranking(), gold, k)
+}
+
+// HitRanking is Hit of a ranking (segments, best first), as stored.
+func HitRanking(ranking, gold []int, k int) (top1 bool, recall float64) {
+	if len(gold) == 0 {
+		return false, 0
+	}
+	for i, s := range ranking[:min(k, len(ranking))] {
 		if containsInt(gold, s) {
 			if i == 0 {
 				top1 = true

@@ -12,6 +12,7 @@ import (
 
 	"github.com/longctx/longctx/internal/eval/gen"
 	"github.com/longctx/longctx/internal/eval/runner"
+	"github.com/longctx/longctx/internal/trace"
 )
 
 type htmlCell struct {
@@ -41,6 +42,14 @@ type htmlSuite struct {
 	Agg     Aggregate
 	AggText []string
 	Heatmap *htmlHeat
+	Trace   []htmlTraceRow
+}
+
+// htmlTraceRow is a trace suite row with its numbers formatted.
+type htmlTraceRow struct {
+	Method, Kind, Length                      string
+	Cases                                     int
+	Tokens, P1, RK, Seconds, Passes, P1C, RKC string
 }
 
 type htmlPage struct {
@@ -90,10 +99,16 @@ td.heat { width: 3em; height: 1.4em; text-align: center; font-size: 0.8em; }
 {{end}}<table class="scores" data-suite="{{.Name}}">
 <tr><th>task</th>{{range .Lengths}}<th>{{.}}</th>{{end}}</tr>
 {{range .Rows}}<tr><td>{{.Task}}</td>{{range .Cells}}<td style="background: {{.Color}}">{{.Text}}</td>{{end}}</tr>
-{{end}}<tr class="average"><th>{{.Average.Task}}</th>{{range .Average.Cells}}<th style="background: {{.Color}}">{{.Text}}</th>{{end}}</tr>
-</table>
-<p class="agg">{{range .AggText}}{{.}}<br/>{{end}}</p>
-{{end}}<p>Scores ×100. {{with .Meta}}{{if .Estimated}}<span class="note">Prompt lengths are estimates, not the model's token counts.</span>{{end}}{{end}}</p>
+{{end}}{{if .Average.Cells}}<tr class="average"><th>{{.Average.Task}}</th>{{range .Average.Cells}}<th style="background: {{.Color}}">{{.Text}}</th>{{end}}</tr>
+{{end}}</table>
+{{with .AggText}}<p class="agg">{{range .}}{{.}}<br/>{{end}}</p>
+{{end}}{{with .Trace}}<h3>Traceback: precision@1, recall@K, seconds and model passes per trace</h3>
+<table class="trace" id="trace-rows">
+<tr><th>method</th><th>kind</th><th>length</th><th>cases</th><th>prompt tokens</th><th>P@1</th><th>R@K</th><th>s/trace</th><th>passes/trace</th></tr>
+{{range .}}<tr><td>{{.Method}}</td><td>{{.Kind}}</td><td>{{.Length}}</td><td>{{.Cases}}</td><td>{{.Tokens}}</td><td style="background: {{.P1C}}">{{.P1}}</td><td style="background: {{.RKC}}">{{.RK}}</td><td>{{.Seconds}}</td><td>{{.Passes}}</td></tr>
+{{end}}</table>
+<p>Seconds as measured when each trace ran (a rerun from the store keeps them).</p>
+{{end}}{{end}}<p>Scores ×100. {{with .Meta}}{{if .Estimated}}<span class="note">Prompt lengths are estimates, not the model's token counts.</span>{{end}}{{end}}</p>
 </body>
 </html>
 `))
@@ -131,6 +146,15 @@ func WriteHTML(w io.Writer, r *Run) error {
 			}
 			hs.Rows = append(hs.Rows, row)
 		}
+		if suite == TraceSuite {
+			// Its cells are different metrics of different methods: no
+			// average over them, no effective length.
+			if r.Meta != nil {
+				hs.Trace = traceRows(r.Meta.Trace)
+			}
+			p.Suites = append(p.Suites, hs)
+			continue
+		}
 		hs.Average = htmlRow{Task: "average"}
 		for _, v := range hs.Agg.PerLength {
 			hs.Average.Cells = append(hs.Average.Cells, scoreCell(v))
@@ -150,6 +174,21 @@ func WriteHTML(w io.Writer, r *Run) error {
 		p.Suites = append(p.Suites, hs)
 	}
 	return page.Execute(w, p)
+}
+
+// TraceSuite is the traceback suite's name (tracesuite.Suite), whose
+// table is not averaged.
+const TraceSuite = "trace"
+
+func traceRows(rows []trace.BenchRow) []htmlTraceRow {
+	var out []htmlTraceRow
+	for _, r := range rows {
+		out = append(out, htmlTraceRow{Method: r.Method, Kind: r.Kind, Length: gen.FormatLength(r.Length), Cases: r.Cases,
+			Tokens: fmt.Sprintf("%.0f", r.MeanTokens), P1: pct(r.PrecisionAt1), RK: pct(r.RecallAtK) + " (K=" + strconv.Itoa(r.K) + ")",
+			Seconds: fmt.Sprintf("%.3f", r.SecondsPerTrace), Passes: fmt.Sprintf("%.1f", r.PassesPerTrace),
+			P1C: Hex(ScoreColor(r.PrecisionAt1)), RKC: Hex(ScoreColor(r.RecallAtK))})
+	}
+	return out
 }
 
 func heat(tasks map[string]map[string]float64) (*htmlHeat, error) {

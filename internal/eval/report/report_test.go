@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/longctx/longctx/internal/eval/runner"
+	"github.com/longctx/longctx/internal/trace"
 )
 
 func byLength(vals ...float64) map[string]float64 {
@@ -297,5 +298,60 @@ func TestCompareAndLoad(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "bad.json"), []byte("{"), 0o644)
 	if _, err := Load(filepath.Join(dir, "bad.json")); err == nil {
 		t.Error("bad summary accepted")
+	}
+}
+
+// The trace suite's table has no average row and no RULER aggregates, and
+// its rows (with seconds per trace) come from run.json.
+func TestHTMLTrace(t *testing.T) {
+	r := niahRun()
+	r.Summary["trace"] = map[string]map[string]float64{
+		"attntrace/needle/p@1": {"2k": 1}, "attntrace/needle/r@5": {"2k": 0.5},
+	}
+	r.Meta.Trace = []trace.BenchRow{{Method: "attntrace", Kind: "needle", Length: 2048, Cases: 2, MeanTokens: 2010.5,
+		PrecisionAt1: 1, RecallAtK: 0.5, K: 5, SecondsPerTrace: 0.1234, PassesPerTrace: 30}}
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	var root node
+	if err := xml.NewDecoder(strings.NewReader(buf.String())).Decode(&root); err != nil {
+		t.Fatalf("report is not well-formed: %v", err)
+	}
+	var scores, rows [][]string
+	effective := 0
+	root.walk(func(n node) {
+		if n.XMLName.Local == "p" && strings.Contains(n.text(), "Effective length") {
+			effective++
+		}
+		if n.XMLName.Local != "table" {
+			return
+		}
+		for _, tr := range n.Kids {
+			var row []string
+			for _, c := range tr.Kids {
+				row = append(row, c.text())
+			}
+			switch {
+			case n.attr("data-suite") == "trace":
+				scores = append(scores, row)
+			case n.attr("id") == "trace-rows":
+				rows = append(rows, row)
+			}
+		}
+	})
+	if want := [][]string{{"task", "2k"}, {"attntrace/needle/p@1", "100.0"}, {"attntrace/needle/r@5", "50.0"}}; fmt.Sprint(scores) != fmt.Sprint(want) {
+		t.Errorf("trace scores %q, want %q", scores, want)
+	}
+	if len(rows) != 2 || fmt.Sprint(rows[1]) != fmt.Sprint([]string{"attntrace", "needle", "2k", "2", "2010", "100.0", "50.0 (K=5)", "0.123", "30.0"}) {
+		t.Errorf("trace rows %q", rows)
+	}
+	if effective != 2 { // ruler's and niah's, not trace's
+		t.Errorf("%d effective-length lines, want 2", effective)
+	}
+	var agg bytes.Buffer
+	WriteAggregates(&agg, r.Summary)
+	if strings.Contains(agg.String(), "trace") {
+		t.Errorf("aggregates of the trace suite:\n%s", agg.String())
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/longctx/longctx/internal/eval/runner"
+	"github.com/longctx/longctx/internal/trace"
 )
 
 // Meta describes how a run was made; `longctx eval` writes it as run.json
@@ -34,6 +35,9 @@ type Meta struct {
 	Requested int               `json:"requested"`
 	Cached    int               `json:"cached"`
 	Truncated int               `json:"truncated,omitempty"`
+	// Trace holds the trace suite's rows: precision@1 and recall@K (also
+	// in the summary) with seconds and model passes per trace.
+	Trace []trace.BenchRow `json:"trace,omitempty"`
 }
 
 // Run is a finished run as stored in its directory.

@@ -92,6 +92,9 @@ func AggregateOf(tasks map[string]map[string]float64, threshold float64) Aggrega
 // aggregates (×100), for the terminal summary under the score table.
 func WriteAggregates(w io.Writer, s runner.Summary) {
 	for _, suite := range runner.Suites(s) {
+		if suite == TraceSuite {
+			continue // different metrics of different methods
+		}
 		a := AggregateOf(s[suite], RulerThreshold)
 		fmt.Fprintf(w, "%-12s avg %s  wAvg(inc) %s  wAvg(dec) %s  effective length %s (threshold %.1f)\n",
 			suite, pct(a.Avg), pct(a.WAvgInc), pct(a.WAvgDec), a.Effective, 100*a.Threshold)
