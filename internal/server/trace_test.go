@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -316,4 +317,40 @@ func TestTraceStopsWhenClientLeaves(t *testing.T) {
 	if n := ts.sched.steps.Load(); n != steps {
 		t.Fatalf("the scheduler ran %d more steps after the client left", n-steps)
 	}
+}
+
+// FuzzTraceRequest feeds arbitrary bodies through the validation of
+// POST /v1/trace: it never panics, and every refusal is a 4xx apiError
+// with a message.
+func FuzzTraceRequest(f *testing.F) {
+	for _, s := range []string{
+		`{"document":"A b. C d.","question":"q?","method":"cam","segment":"sentence","top":2,"seed":7}`,
+		`{"document":"A b. C d.","question":"q?","answer":"d","method":"shapley","permutations":3,"beta":0.5}`,
+		`{"document":"x","question":"y","segment":"sep:\\n","template":"{question} {document}"}`,
+		`{"document":"x","question":"y","segment":"words:-1","fraction":1e309}`, `{"document":"x","question":"y","rounds":0}`,
+		`{"document":"x","question":"y","longctx":{"kv_type":"q8_0","ctx":64}}`, `{"document":"x","question":"y","longctx":[]}`,
+		`{"document":7}`, `[]`, `null`, `{"document":"{document}","question":"{question}","template":"{document}{document}"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	e := defaultEngine(f)
+	cfg, err := Config{Ctx: 256}.withDefaults(e)
+	if err != nil {
+		f.Fatal(err)
+	}
+	s := &Server{eng: e, cfg: cfg}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var req traceRequest
+		err := decodeStrict(body, &req, traceFieldNames)
+		if err == nil {
+			_, err = s.buildTrace(&req)
+		}
+		if err == nil {
+			return
+		}
+		var ae *apiError
+		if !errors.As(err, &ae) || ae.Status < 400 || ae.Status > 499 || ae.Message == "" {
+			t.Fatalf("refusal is not a 4xx apiError: %#v", err)
+		}
+	})
 }
