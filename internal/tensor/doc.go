@@ -33,6 +33,14 @@
 // it run at the memory bandwidth. It costs a second copy of those
 // matrices in memory.
 //
+// Batched decode (several sequences' tokens, one activation row each):
+// where the CPU has AVX512-VNNI kernels for the type (Q8_0), MatMul with
+// 2 or more activation rows multiplies the interleaved rows (Pack's, or
+// interleaved on the fly from the file layout) with up to 8 tokens per
+// kernel call (batch.go, batch_amd64.s): each weight vector is loaded once
+// for all of them and every lane holds a weight row, so the weights are
+// read once per MatMul and no lane idles whatever the batch size.
+//
 // Prefill: where the CPU has AVX512-VNNI, MatMul with a batch of activation
 // rows (ntok at least tiledKernel.minTokens) packs the quantized activations
 // into groups of 16 tokens and runs register-blocked tile kernels (gemm.go,

@@ -42,22 +42,26 @@ func init() {
 	if !hasVNNI {
 		return
 	}
-	// minTokens from BenchmarkPrefill-style runs at 2048×2048: Q8_0 wins
+	// minTokens from BenchmarkPrefill-style runs at 2048×2048: Q4_0 wins
 	// from 3-4 tokens, the K-quants (which decode their weights) and the
-	// float kernel (a quarter of the integer kernels' multiply rate) from 8.
+	// float kernel (a quarter of the integer kernels' multiply rate) from
+	// 8. Q8_0 has batched-decode kernels (batch.go), which measured as fast
+	// as its tiles or faster at every batch up to 512 tokens (process CPU
+	// time, 2048×2048 and 2048×8192, weights from DRAM, file layout and
+	// packed: 0.80-1.0x the tiles' time at 32-256 tokens, 0.94-1.0x at
+	// 512), so its tiles start at 512.
 	quant := func(sub, minTokens int, hasMin bool, k tileKernelFunc, prep func(*tilePrep, []byte, int, int, int)) *tiledKernel {
 		return &tiledKernel{sub: sub, subBytes: packedSubBytes(sub), minTokens: minTokens, hasMin: hasMin,
 			kernel: k, pack: packActs, store: storeTileT, prep: prep}
 	}
-	tiledKernels[Q8_0] = quant(32, 4, false, gemm8x16S32, prepQ8_0)
+	tiledKernels[Q8_0] = quant(32, 512, false, gemm8x16S32, prepQ8_0)
 	tiledKernels[Q4_0] = quant(32, 4, false, gemm8x16S32, prepQ4_0)
 	tiledKernels[Q4_K] = quant(32, 8, true, gemm8x16S32Min, prepQ4K)
 	tiledKernels[Q6_K] = quant(16, 8, false, gemm8x16S16, prepQ6K)
 	// Against the packed mat-vec kernels (one thread, 2048×2048, thread
-	// CPU time): Q8_0 tiles win from 8 tokens, Q6_K from about 28, Q4_K
-	// from about 48 (its weight preparation for the tiles costs as much as
-	// ~25 packed tokens) and Q4_0 from about 56 (its preparation is Go).
-	tiledKernels[Q8_0].minTokensPacked = 8
+	// CPU time): Q6_K tiles win from about 28 tokens, Q4_K from about 48
+	// (its weight preparation for the tiles costs as much as ~25 packed
+	// tokens) and Q4_0 from about 56 (its preparation is Go).
 	tiledKernels[Q4_0].minTokensPacked = 56
 	tiledKernels[Q4_K].minTokensPacked = 48
 	tiledKernels[Q6_K].minTokensPacked = 28

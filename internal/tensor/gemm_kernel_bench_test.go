@@ -3,6 +3,7 @@
 package tensor
 
 import (
+	"fmt"
 	"testing"
 	"unsafe"
 )
@@ -32,4 +33,34 @@ func BenchmarkTileKernel(b *testing.B) {
 			b.ReportMetric(2*tileRows*tileTokens*cols*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
+}
+
+// BenchmarkBatchKernel runs the batched-decode kernels on one L1-resident
+// group of 8 interleaved Q8_0 rows of 1024 elements, for 1 to 8 tokens:
+// the kernels' own speed, without memory traffic.
+func BenchmarkBatchKernel(b *testing.B) {
+	bk := batchKernels[Q8_0]
+	if bk == nil {
+		b.Skip("no batched-decode kernels")
+	}
+	const cols = 1024
+	nb := cols / qk32
+	w := make([]byte, nb*bk.blockBytes)
+	for nt := 1; nt <= batchMaxTokens; nt++ {
+		b.Run(fmt.Sprintf("Q8_0/T=%d", nt), func(b *testing.B) {
+			act := make([]byte, nb*nt*bk.entryBytes)
+			out := make([]float32, 8*nt)
+			for b.Loop() {
+				bk.dot16[nt](unsafe.Pointer(&w[0]), len(w)/2, unsafe.Pointer(&act[0]), nt*bk.entryBytes, nb/2, &out[0], 64, 1)
+			}
+			b.ReportMetric(2*8*cols*float64(nt)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+	b.Run("Q8_0/interleave", func(b *testing.B) {
+		src := make([]byte, 8*nb*q8_0Bytes)
+		for b.Loop() {
+			bk.interleave(w, src, nb*q8_0Bytes, nb)
+		}
+		b.ReportMetric(float64(len(src))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+	})
 }

