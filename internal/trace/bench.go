@@ -264,6 +264,29 @@ type BenchRow struct {
 	PassesPerTrace  float64 `json:"passes_per_trace"`
 }
 
+// Add records one trace of a case of tokens tokens: its hit, recall,
+// seconds and passes. Mean turns the sums into means.
+func (r *BenchRow) Add(top1 bool, recall, seconds float64, passes, tokens int) {
+	r.Cases++
+	if top1 {
+		r.PrecisionAt1++
+	}
+	r.RecallAtK += recall
+	r.SecondsPerTrace += seconds
+	r.PassesPerTrace += float64(passes)
+	r.MeanTokens += float64(tokens)
+}
+
+// Mean divides the sums Add made by the number of cases.
+func (r *BenchRow) Mean() {
+	n := float64(r.Cases)
+	r.PrecisionAt1 /= n
+	r.RecallAtK /= n
+	r.SecondsPerTrace /= n
+	r.PassesPerTrace /= n
+	r.MeanTokens /= n
+}
+
 // Hit scores one trace: whether the top segment is a source, and the share
 // of sources in the top k.
 func Hit(r *Result, gold []int, k int) (top1 bool, recall float64) {
@@ -326,14 +349,7 @@ func Bench(ctx context.Context, l *Local, o BenchOptions, progress func(done, to
 				order = append(order, k)
 			}
 			top1, rec := Hit(r, c.Gold, o.K)
-			row.Cases++
-			if top1 {
-				row.PrecisionAt1++
-			}
-			row.RecallAtK += rec
-			row.SecondsPerTrace += r.Seconds
-			row.PassesPerTrace += float64(r.Passes)
-			row.MeanTokens += float64(c.Tokens)
+			row.Add(top1, rec, r.Seconds, r.Passes, c.Tokens)
 			done++
 			if progress != nil {
 				progress(done, len(cases)*len(o.Methods), c, r)
@@ -343,12 +359,7 @@ func Bench(ctx context.Context, l *Local, o BenchOptions, progress func(done, to
 	var out []BenchRow
 	for _, k := range order {
 		r := rows[k]
-		n := float64(r.Cases)
-		r.PrecisionAt1 /= n
-		r.RecallAtK /= n
-		r.SecondsPerTrace /= n
-		r.PassesPerTrace /= n
-		r.MeanTokens /= n
+		r.Mean()
 		out = append(out, *r)
 	}
 	return out, nil

@@ -55,9 +55,9 @@ func TestVocabRoundTripAndDigits(t *testing.T) {
 	}
 }
 
-// TestExportMatchesEngine trains a tiny model a few steps, exports it and
-// checks that internal/model computes the trainer's logits.
-func TestExportMatchesEngine(t *testing.T) {
+// testVocab is a small vocabulary trained on vocabText and vocabText's ids.
+func testVocab(t *testing.T) (*Vocab, []int32) {
+	t.Helper()
 	v, err := TrainVocab(vocabText, 300)
 	if err != nil {
 		t.Fatal(err)
@@ -70,6 +70,13 @@ func TestExportMatchesEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return v, ids
+}
+
+// TestExportMatchesEngine trains a tiny model a few steps, exports it and
+// checks that internal/model computes the trainer's logits.
+func TestExportMatchesEngine(t *testing.T) {
+	v, ids := testVocab(t)
 	for _, tied := range []bool{true, false} {
 		cfg := Config{Vocab: len(v.Tokens), Embd: 64, Layers: 2, Heads: 4, KVHeads: 2, FFN: 96, Ctx: 256, RopeBase: 10000, RMSEps: 1e-5, Tied: tied}
 		target := make([]float32, len(ids))
@@ -130,18 +137,7 @@ func TestExportMatchesEngine(t *testing.T) {
 // the engine, reading the scaling from the exported file, computes the
 // same logits: the trainer's rotation is the runtime's.
 func TestScaledRopeMatchesEngine(t *testing.T) {
-	v, err := TrainVocab(vocabText, 300)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := v.Tokenizer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids, err := tok.Encode(vocabText, true, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, ids := testVocab(t)
 	target := make([]float32, len(ids))
 	for i := range target {
 		target[i] = 1

@@ -165,14 +165,7 @@ func Run(ctx context.Context, cfg Config) (map[string]map[string]float64, []trac
 				order = append(order, k)
 			}
 			top1, recall := trace.HitRanking(out.Ranking, c.Gold, o.K)
-			row.Cases++
-			if top1 {
-				row.PrecisionAt1++
-			}
-			row.RecallAtK += recall
-			row.SecondsPerTrace += out.Seconds
-			row.PassesPerTrace += float64(out.Passes)
-			row.MeanTokens += float64(c.Tokens)
+			row.Add(top1, recall, out.Seconds, out.Passes, c.Tokens)
 			done++
 			if cfg.Progress != nil {
 				cfg.Progress(Progress{Done: done, Total: total, Case: c, Method: m, Top: out.Ranking[:min(3, len(out.Ranking))],
@@ -184,12 +177,7 @@ func Run(ctx context.Context, cfg Config) (map[string]map[string]float64, []trac
 	var out []trace.BenchRow
 	for _, k := range order {
 		r := rows[k]
-		n := float64(r.Cases)
-		r.PrecisionAt1 /= n
-		r.RecallAtK /= n
-		r.SecondsPerTrace /= n
-		r.PassesPerTrace /= n
-		r.MeanTokens /= n
+		r.Mean()
 		out = append(out, *r)
 		l := gen.FormatLength(r.Length)
 		for name, v := range map[string]float64{"p@1": r.PrecisionAt1, "r@" + strconv.Itoa(r.K): r.RecallAtK} {
