@@ -39,7 +39,9 @@
 // interleaved on the fly from the file layout) with up to 8 tokens per
 // kernel call (batch.go, batch_amd64.s): each weight vector is loaded once
 // for all of them and every lane holds a weight row, so the weights are
-// read once per MatMul and no lane idles whatever the batch size.
+// read once per MatMul and no lane idles whatever the batch size. For
+// Q8_0 this also beat the prefill tiles at every batch size measured (up
+// to 2048 tokens), so Q8_0 has no tiles.
 //
 // Prefill: where the CPU has AVX512-VNNI, MatMul with a batch of activation
 // rows (ntok at least tiledKernel.minTokens) packs the quantized activations

@@ -16,9 +16,6 @@ func gemm8x16S32(w unsafe.Pointer, rowStride, subStride int, side *uint32, act u
 func gemm8x16S32Min(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
 
 //go:noescape
-func q8_0RowSide(side *uint32, w *byte, nb int)
-
-//go:noescape
 func q4KRowUnpack(quants *byte, side *uint32, w *byte, nb int)
 
 //go:noescape
@@ -45,16 +42,15 @@ func init() {
 	// minTokens from BenchmarkPrefill-style runs at 2048×2048: Q4_0 wins
 	// from 3-4 tokens, the K-quants (which decode their weights) and the
 	// float kernel (a quarter of the integer kernels' multiply rate) from
-	// 8. Q8_0 has batched-decode kernels (batch.go), which measured as fast
-	// as its tiles or faster at every batch up to 512 tokens (process CPU
-	// time, 2048×2048 and 2048×8192, weights from DRAM, file layout and
-	// packed: 0.80-1.0x the tiles' time at 32-256 tokens, 0.94-1.0x at
-	// 512), so its tiles start at 512.
+	// 8. Q8_0 has no tiles: its batched-decode kernels (batch.go) measured
+	// faster at every batch size, prefill included (process CPU time,
+	// 2048×2048, 8192×2048 and 2048×8192, file layout and packed, weights
+	// from DRAM: 0.8-1.0x the tiles' time from 32 to 512 tokens, 0.86-0.92x
+	// at 1024 and 2048; 0.93x at 512 with the weights in cache).
 	quant := func(sub, minTokens int, hasMin bool, k tileKernelFunc, prep func(*tilePrep, []byte, int, int, int)) *tiledKernel {
 		return &tiledKernel{sub: sub, subBytes: packedSubBytes(sub), minTokens: minTokens, hasMin: hasMin,
 			kernel: k, pack: packActs, store: storeTileT, prep: prep}
 	}
-	tiledKernels[Q8_0] = quant(32, 512, false, gemm8x16S32, prepQ8_0)
 	tiledKernels[Q4_0] = quant(32, 4, false, gemm8x16S32, prepQ4_0)
 	tiledKernels[Q4_K] = quant(32, 8, true, gemm8x16S32Min, prepQ4K)
 	tiledKernels[Q6_K] = quant(16, 8, false, gemm8x16S16, prepQ6K)
@@ -71,18 +67,6 @@ func init() {
 	}
 	tiledKernels[F32] = float(prepF32)
 	tiledKernels[F16] = float(prepF16)
-}
-
-// prepQ8_0 reads the quants in place (after each block's f16 scale).
-func prepQ8_0(p *tilePrep, w []byte, rowB, c0, c1 int) {
-	b0 := c0 / qk32
-	p.w, p.rowStride, p.subStride = unsafe.Pointer(&w[b0*q8_0Bytes+2]), rowB, q8_0Bytes
-	nb := c1/qk32 - b0
-	_ = p.side[3*tileRows*nb-1]
-	_ = w[(tileRows-1)*rowB+(b0+nb)*q8_0Bytes-1]
-	for i := 0; i < tileRows; i++ {
-		q8_0RowSide(&p.side[i], &w[i*rowB+b0*q8_0Bytes], nb)
-	}
 }
 
 // prepQ4_0 decodes the nibbles to signed q-8, so the integer block sums are

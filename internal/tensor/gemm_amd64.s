@@ -104,7 +104,7 @@
 	VZEROUPPER
 
 // func gemm8x16S32(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
-// 32-quant sub-blocks without a min term (Q8_0, Q4_0). nsub > 0.
+// 32-quant sub-blocks without a min term (Q4_0). nsub > 0.
 TEXT ·gemm8x16S32(SB), NOSPLIT, $0-56
 	LOADROWS
 	LOADACC
@@ -388,44 +388,6 @@ f32tileloop:
 	JNZ  f32tileloop
 
 	STOREACC
-	RET
-
-// func q8_0RowSide(side *uint32, w *byte, nb int)
-// The tile kernels' side entries of one Q8_0 row: for each of nb blocks,
-// dw (the f16 scale as float32) at side[24*b], mw = 0 at side[24*b+8] and
-// -corr = -128*sum(quants) at side[24*b+16]. The sum is taken over q+128 as
-// unsigned bytes (VPSADBW) and corrected by 32*128. nb > 0.
-TEXT ·q8_0RowSide(SB), NOSPLIT, $0-24
-	MOVQ         side+0(FP), DI
-	MOVQ         w+8(FP), SI
-	MOVQ         nb+16(FP), CX
-	MOVL         $0x80808080, AX
-	VMOVD        AX, X15
-	VPBROADCASTD X15, Y15
-	VPXOR        Y14, Y14, Y14
-
-q8sideloop:
-	MOVWLZX      0(SI), AX
-	VMOVD        AX, X0
-	VCVTPH2PS    X0, X0
-	VMOVSS       X0, 0(DI)
-	MOVL         $0, 32(DI)
-	VPXOR        2(SI), Y15, Y1
-	VPSADBW      Y14, Y1, Y1
-	VEXTRACTI128 $1, Y1, X2
-	VPADDQ       X2, X1, X1
-	VPSHUFD      $0x4e, X1, X2
-	VPADDQ       X2, X1, X1
-	VMOVQ        X1, AX
-	SUBL         $4096, AX
-	SHLL         $7, AX
-	NEGL         AX
-	MOVL         AX, 64(DI)
-	ADDQ         $34, SI
-	ADDQ         $96, DI
-	DECQ         CX
-	JNZ          q8sideloop
-	VZEROUPPER
 	RET
 
 // func q4KRowUnpack(quants *byte, side *uint32, w *byte, nb int)
