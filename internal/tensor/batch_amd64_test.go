@@ -12,7 +12,7 @@ import (
 // on weights in the file layout) against the Go packer of the same
 // layout, with row strides wider than the rows.
 func TestInterleave(t *testing.T) {
-	refs := map[Type]func(dst, src []byte, rowB, nb int){Q8_0: packQ8_0X8}
+	refs := map[Type]func(dst, src []byte, rowB, nb int){Q8_0: packQ8_0X8, Q4_0: packQ4_0X8}
 	r := rand.New(rand.NewPCG(35, 36))
 	for typ, bk := range batchKernels {
 		if bk == nil {

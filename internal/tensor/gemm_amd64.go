@@ -3,14 +3,10 @@
 package tensor
 
 import (
-	"encoding/binary"
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
 )
-
-//go:noescape
-func gemm8x16S32(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
 
 //go:noescape
 func gemm8x16S32Min(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
@@ -39,26 +35,25 @@ func init() {
 	if !hasVNNI {
 		return
 	}
-	// minTokens from BenchmarkPrefill-style runs at 2048×2048: Q4_0 wins
-	// from 3-4 tokens, the K-quants (which decode their weights) and the
-	// float kernel (a quarter of the integer kernels' multiply rate) from
-	// 8. Q8_0 has no tiles: its batched-decode kernels (batch.go) measured
-	// faster at every batch size, prefill included (process CPU time,
-	// 2048×2048, 8192×2048 and 2048×8192, file layout and packed, weights
-	// from DRAM: 0.8-1.0x the tiles' time from 32 to 512 tokens, 0.86-0.92x
-	// at 1024 and 2048; 0.93x at 512 with the weights in cache).
+	// minTokens from BenchmarkPrefill-style runs at 2048×2048: the K-quants
+	// (which decode their weights) and the float kernel (a quarter of the
+	// integer kernels' multiply rate) win from 8 tokens. Q8_0 and Q4_0 have
+	// no tiles: their batched-decode kernels (batch.go) measured faster at
+	// every batch size, prefill included (process CPU time, 2048×2048,
+	// 8192×2048 and 2048×8192, file layout and packed, weights from DRAM:
+	// Q8_0 0.8-1.0x the tiles' time from 32 to 512 tokens and 0.86-0.92x
+	// at 1024 and 2048, Q4_0 0.23-0.85x from 2 to 1024 tokens, the
+	// weights in cache too).
 	quant := func(sub, minTokens int, hasMin bool, k tileKernelFunc, prep func(*tilePrep, []byte, int, int, int)) *tiledKernel {
 		return &tiledKernel{sub: sub, subBytes: packedSubBytes(sub), minTokens: minTokens, hasMin: hasMin,
 			kernel: k, pack: packActs, store: storeTileT, prep: prep}
 	}
-	tiledKernels[Q4_0] = quant(32, 4, false, gemm8x16S32, prepQ4_0)
 	tiledKernels[Q4_K] = quant(32, 8, true, gemm8x16S32Min, prepQ4K)
 	tiledKernels[Q6_K] = quant(16, 8, false, gemm8x16S16, prepQ6K)
 	// Against the packed mat-vec kernels (one thread, 2048×2048, thread
 	// CPU time): Q6_K tiles win from about 28 tokens, Q4_K from about 48
 	// (its weight preparation for the tiles costs as much as ~25 packed
-	// tokens) and Q4_0 from about 56 (its preparation is Go).
-	tiledKernels[Q4_0].minTokensPacked = 56
+	// tokens).
 	tiledKernels[Q4_K].minTokensPacked = 48
 	tiledKernels[Q6_K].minTokensPacked = 28
 	float := func(prep func(*tilePrep, []byte, int, int, int)) *tiledKernel {
@@ -67,31 +62,6 @@ func init() {
 	}
 	tiledKernels[F32] = float(prepF32)
 	tiledKernels[F16] = float(prepF16)
-}
-
-// prepQ4_0 decodes the nibbles to signed q-8, so the integer block sums are
-// the reference's.
-func prepQ4_0(p *tilePrep, w []byte, rowB, c0, c1 int) {
-	n, b0 := c1-c0, c0/qk32
-	p.w, p.rowStride, p.subStride = unsafe.Pointer(&p.quants[0]), n, qk32
-	const eights = 0x7878787878787878 // n+120 then flip bit 7: n-8 as int8
-	for i := 0; i < tileRows; i++ {
-		row := w[i*rowB:]
-		out := p.quants[i*n : (i+1)*n]
-		for b := b0; b < c1/qk32; b++ {
-			blk := row[b*q4_0Bytes : (b+1)*q4_0Bytes]
-			o := out[(b-b0)*qk32 : (b-b0+1)*qk32]
-			var sum int32
-			for h := 0; h < 2; h++ {
-				v := binary.LittleEndian.Uint64(blk[2+8*h:])
-				lo, hi := v&lowNibbles, (v>>4)&lowNibbles
-				sum += sumBytes(lo) + sumBytes(hi)
-				binary.LittleEndian.PutUint64(o[8*h:], (lo+eights)^highBits)
-				binary.LittleEndian.PutUint64(o[16+8*h:], (hi+eights)^highBits)
-			}
-			p.setSide(b-b0, i, f16At(blk, 0), 0, 128*(sum-8*qk32))
-		}
-	}
 }
 
 // prepQ4K unpacks the nibbles (unsigned, 0..15) and their sums in

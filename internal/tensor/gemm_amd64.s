@@ -103,46 +103,6 @@
 	VMOVUPS Z7, 448(R15)   \
 	VZEROUPPER
 
-// func gemm8x16S32(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
-// 32-quant sub-blocks without a min term (Q4_0). nsub > 0.
-TEXT ·gemm8x16S32(SB), NOSPLIT, $0-56
-	LOADROWS
-	LOADACC
-
-s32loop:
-	VMOVDQU32 0(DI), Z16
-	VMOVDQU32 64(DI), Z17
-	VMOVDQU32 128(DI), Z18
-	VMOVDQU32 192(DI), Z19
-	VMOVDQU32 256(DI), Z20
-	VMOVDQU32 320(DI), Z21
-	VMOVDQU32 384(DI), Z22
-	VMOVDQU32 448(DI), Z23
-	VMOVUPS   512(DI), Z24
-	DOT32(R8, Z8, 0)
-	DOT32(R9, Z9, 1)
-	DOT32(R10, Z10, 2)
-	DOT32(R11, Z11, 3)
-	DOT32(R12, Z12, 4)
-	DOT32(R13, Z13, 5)
-	DOT32(AX, Z14, 6)
-	DOT32(BX, Z15, 7)
-	SCALE(0, Z8, Z0)
-	SCALE(1, Z9, Z1)
-	SCALE(2, Z10, Z2)
-	SCALE(3, Z11, Z3)
-	SCALE(4, Z12, Z4)
-	SCALE(5, Z13, Z5)
-	SCALE(6, Z14, Z6)
-	SCALE(7, Z15, Z7)
-	NEXTSUB
-	ADDQ $640, DI
-	DECQ CX
-	JNZ  s32loop
-
-	STOREACC
-	RET
-
 // func gemm8x16S32Min(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
 // 32-quant sub-blocks with a min term (Q4_K). nsub > 0.
 TEXT ·gemm8x16S32Min(SB), NOSPLIT, $0-56

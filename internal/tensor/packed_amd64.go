@@ -27,12 +27,13 @@ func init() {
 	packedKernels[Q4_K] = &packedKernel{blockBytes: q4KX8Bytes, pack: packQ4KX8, dot: dotQ4KX8}
 	packedKernels[Q6_K] = &packedKernel{blockBytes: 8 * q6KBytes, pack: packQ6KX8, dot: dotQ6KX8}
 	packedKernels[Q8_0] = &packedKernel{blockBytes: 8 * q8_0Bytes, pack: interleaveQ8_0X8Go, dot: dotQ8_0X8Go}
-	packedKernels[Q4_0] = &packedKernel{blockBytes: 8 * q4_0Bytes, pack: packQ4_0X8, dot: dotQ4_0X8Go}
+	packedKernels[Q4_0] = &packedKernel{blockBytes: 8 * q4_0Bytes, pack: interleaveQ4_0X8Go, dot: dotQ4_0X8Go}
 }
 
 // packQ4_0X8 interleaves 8 Q4_0 rows (rowB bytes apart, nb blocks): per
 // block the 8 scales (f16), then for each chunk c (0..3) the 8 rows'
-// quant bytes 4c..4c+3 (low nibbles elements 4c.., high ones 16+4c..).
+// quant bytes 4c..4c+3 (low nibbles elements 4c.., high ones 16+4c..). It
+// is the reference for interleaveQ4_0X8, which Pack uses.
 func packQ4_0X8(dst, src []byte, rowB, nb int) {
 	for b := 0; b < nb; b++ {
 		out := dst[b*8*q4_0Bytes : (b+1)*8*q4_0Bytes]
