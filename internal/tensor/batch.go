@@ -6,14 +6,16 @@ import (
 )
 
 // Batched decode: where the CPU has kernels for a weight type
-// (batchKernels, filled by architecture files), MatMul with a few
-// activation rows (2 up to where the prefill tiles take over) multiplies
+// (batchKernels, filled by architecture files), MatMul with several
+// activation rows (from 2-3 tokens; with packed weights at any batch size,
+// prefill included, where they measured faster than the tiles) multiplies
 // the rows interleaved 8 at a time, as Pack lays them out, with up to
-// batchMaxTokens tokens per kernel call: each weight vector is loaded once
-// for all those tokens, and every vector lane holds one weight row, so no
-// lane is idle whatever the batch size. Packed weights are read in place;
-// weights in the file layout are interleaved 8 rows at a time into a
-// per-worker buffer first (once per MatMul, however many tokens).
+// maxTokens tokens per kernel call: each weight vector is loaded (and
+// decoded) once for all those tokens, and every vector lane holds one
+// weight row, so no lane is idle whatever the batch size. Packed weights
+// are read in place; weights in the file layout are interleaved 8 rows at
+// a time into a per-worker buffer first (once per MatMul, however many
+// tokens), for the types with an interleave in assembly.
 const batchMaxTokens = 8
 
 // batchDotFunc multiplies ngroups groups of 8 interleaved rows (groupB
@@ -30,38 +32,42 @@ type batchKernel struct {
 	// prep writes the entries of token t (of ntok) from its quantized
 	// activation row a (nb blocks): entry (b*ntok+t)*entryBytes of dst.
 	prep func(dst, a []byte, nb, t, ntok int)
-	// dot16[T] is the kernel for T tokens, 1 <= T <= batchMaxTokens, on
-	// pairs of groups, dot8[T] on single groups.
+	// dot16[T] is the kernel for T tokens, 1 <= T <= maxTokens, on pairs
+	// of groups, dot8[T] on single groups (nil: an odd last group takes
+	// the packed one-token kernel, token by token; then interleave must be
+	// nil too).
 	dot16, dot8 [batchMaxTokens + 1]batchDotFunc
+	maxTokens   int // at most batchMaxTokens
 	// interleave writes 8 rows (rowB bytes apart, nb blocks) in the
 	// interleaved layout, for weights that were not packed (nil: only
 	// packed weights take the batched kernels).
 	interleave func(dst, src []byte, rowB, nb int)
-	// minTokensFile is the smallest batch worth interleaving weights in
-	// the file layout for, measured: below it the per-row kernels are
-	// faster. Packed weights take the batched kernels from 2 tokens.
-	minTokensFile int
+	// minTokensPacked and minTokensFile are the smallest batches that
+	// take the batched kernels, with packed weights and with weights in
+	// the file layout (interleaved on the fly), measured: below them the
+	// packed or per-row one-token kernels are as fast or faster.
+	minTokensPacked, minTokensFile int
 }
 
 // batchKernels is indexed by weight type; nil where there is none.
 var batchKernels [maxType]*batchKernel
 
 // useBatch reports whether a MatMul of ntok tokens with rows weight rows
-// of cols elements takes the batched-decode path: from 2 tokens (packed)
-// or minTokensFile up to where the prefill tiles take over. With tiling
-// off it is taken only for packed weights, where it gives bit for bit
-// what each token gives alone through the packed mat-vec kernel.
+// of cols elements takes the batched-decode path: packed weights from
+// minTokensPacked tokens on, weights in the file layout from
+// minTokensFile up to where the prefill tiles take over. With tiling off
+// it is taken only for packed weights, where it gives bit for bit what
+// each token gives alone through the packed mat-vec kernel.
 func useBatch(bk *batchKernel, tk *tiledKernel, ntok, rows, cols int, packed bool) bool {
-	if bk == nil || ntok < 2 || rows < 8 || cols == 0 {
+	switch {
+	case bk == nil || rows < 8 || cols == 0:
+		return false
+	case packed:
+		return ntok >= bk.minTokensPacked
+	case bk.interleave == nil || tilingOff.Load() || ntok < bk.minTokensFile:
 		return false
 	}
-	if !packed && (bk.interleave == nil || ntok < bk.minTokensFile) {
-		return false
-	}
-	if tilingOff.Load() {
-		return packed
-	}
-	return tk == nil || ntok < tk.minTokensFor(packed)
+	return tk == nil || ntok < tk.minTokens
 }
 
 // batchChunkBytes bounds the interleaved groups that all the tokens'
@@ -104,14 +110,21 @@ func (j *matMulJob) multiplyBatch(lo, hi int) {
 		}
 		_ = j.dst[(ntok-1)*rows+s1*8-1]
 		pairs := (s1 - s0) / 2
-		for t0 := 0; t0 < ntok; t0 += batchMaxTokens {
-			nt := min(batchMaxTokens, ntok-t0)
+		for t0 := 0; t0 < ntok; t0 += bk.maxTokens {
+			nt := min(bk.maxTokens, ntok-t0)
 			a := unsafe.Pointer(&j.packed[t0*bk.entryBytes])
 			if pairs > 0 {
 				bk.dot16[nt](w, groupB, a, ntok*bk.entryBytes, nb, &j.dst[t0*rows+s0*8], 4*rows, pairs)
 			}
-			if s0+2*pairs < s1 {
+			if s0+2*pairs < s1 && bk.dot8[nt] != nil {
 				bk.dot8[nt](unsafe.Add(w, 2*pairs*groupB), groupB, a, ntok*bk.entryBytes, nb, &j.dst[t0*rows+(s0+2*pairs)*8], 4*rows, 1)
+			}
+		}
+		if g := s0 + 2*pairs; g < s1 && bk.dot8[1] == nil {
+			// Only packed weights come here: their one-token kernel.
+			k := j.packed8.kernel
+			for t := 0; t < ntok; t++ {
+				k.dot(unsafe.Add(w, 2*pairs*groupB), groupB, unsafe.Pointer(&j.act[t*j.actB]), nb, &j.dst[t*rows+g*8], 1)
 			}
 		}
 	}

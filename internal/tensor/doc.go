@@ -34,14 +34,16 @@
 // matrices in memory.
 //
 // Batched decode (several sequences' tokens, one activation row each):
-// where the CPU has AVX512-VNNI kernels for the type (Q8_0, Q4_0), MatMul with
-// 2 or more activation rows multiplies the interleaved rows (Pack's, or
-// interleaved on the fly from the file layout) with up to 8 tokens per
-// kernel call (batch.go, batch_amd64.s): each weight vector is loaded once
-// for all of them and every lane holds a weight row, so the weights are
-// read once per MatMul and no lane idles whatever the batch size. For
-// these types this also beat the prefill tiles at every batch size
-// measured (up to 1024-2048 tokens), so they have no tiles.
+// where the CPU has AVX512-VNNI kernels for the type (Q8_0, Q4_0, Q4_K,
+// Q6_K), MatMul with 2-3 or more activation rows multiplies the
+// interleaved rows (Pack's, or for Q8_0 and Q4_0 interleaved on the fly
+// from the file layout) with up to 8 (K-quants: 4) tokens per kernel call
+// (batch.go, batch_amd64.s, batchk_amd64.s): each weight vector is loaded
+// and decoded once for all of them and every lane holds a weight row, so
+// the weights are read once per MatMul and no lane idles whatever the
+// batch size. This also beat the prefill tiles at every batch size
+// measured (up to 512-2048 tokens), so Q8_0 and Q4_0 have no tiles and
+// packed weights never take them.
 //
 // Prefill: where the CPU has AVX512-VNNI, MatMul with a batch of activation
 // rows (ntok at least tiledKernel.minTokens) packs the quantized activations

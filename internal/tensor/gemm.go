@@ -33,14 +33,11 @@ type tiledKernel struct {
 	hasMin   bool // the kernel subtracts mw*sa (needs activation sums)
 	// minTokens is the smallest batch worth packing, measured: below it
 	// the per-row kernel is faster, as the tile kernel wastes lanes and
-	// the weights' preparation is paid once per MatMul.
+	// the weights' preparation is paid once per MatMul. Weights packed by
+	// Pack never take the tiles: the batched-decode kernels of their
+	// types measured faster at every batch size (see batch.go).
 	minTokens int
-	// minTokensPacked replaces minTokens when the weights were packed
-	// (MatMulPacked): against the interleaved mat-vec kernels the tiles,
-	// which decode their weights once per MatMul, pay off later. Zero
-	// means minTokens.
-	minTokensPacked int
-	kernel          tileKernelFunc
+	kernel    tileKernelFunc
 	// pack packs activation rows t0..t0+nt-1 into one token group.
 	pack func(dst, act []byte, at Type, actB, cols, t0, nt, sub int, sums bool)
 	// store writes a tile's outputs (tileRows rows of tileTokens lanes) for
@@ -50,14 +47,6 @@ type tiledKernel struct {
 	// w[0] (rows rowB bytes apart; c0 and c1 on block boundaries): either
 	// pointing at the quants in place or decoding them into p.quants.
 	prep func(p *tilePrep, w []byte, rowB, c0, c1 int)
-}
-
-// minTokensFor is the smallest batch tiled, with packed weights or not.
-func (tk *tiledKernel) minTokensFor(packed bool) int {
-	if packed && tk.minTokensPacked > 0 {
-		return tk.minTokensPacked
-	}
-	return tk.minTokens
 }
 
 // tiledKernels is indexed by weight type; nil where there is no tiled kernel.

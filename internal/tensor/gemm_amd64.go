@@ -43,19 +43,15 @@ func init() {
 	// 8192×2048 and 2048×8192, file layout and packed, weights from DRAM:
 	// Q8_0 0.8-1.0x the tiles' time from 32 to 512 tokens and 0.86-0.92x
 	// at 1024 and 2048, Q4_0 0.23-0.85x from 2 to 1024 tokens, the
-	// weights in cache too).
+	// weights in cache too). The K-quants' tiles serve weights in the file
+	// layout only: packed, their batched kernels took 0.77-0.92x the
+	// tiles' time from 64 to 512 tokens.
 	quant := func(sub, minTokens int, hasMin bool, k tileKernelFunc, prep func(*tilePrep, []byte, int, int, int)) *tiledKernel {
 		return &tiledKernel{sub: sub, subBytes: packedSubBytes(sub), minTokens: minTokens, hasMin: hasMin,
 			kernel: k, pack: packActs, store: storeTileT, prep: prep}
 	}
 	tiledKernels[Q4_K] = quant(32, 8, true, gemm8x16S32Min, prepQ4K)
 	tiledKernels[Q6_K] = quant(16, 8, false, gemm8x16S16, prepQ6K)
-	// Against the packed mat-vec kernels (one thread, 2048×2048, thread
-	// CPU time): Q6_K tiles win from about 28 tokens, Q4_K from about 48
-	// (its weight preparation for the tiles costs as much as ~25 packed
-	// tokens).
-	tiledKernels[Q4_K].minTokensPacked = 48
-	tiledKernels[Q6_K].minTokensPacked = 28
 	float := func(prep func(*tilePrep, []byte, int, int, int)) *tiledKernel {
 		return &tiledKernel{sub: 16, subBytes: 16 * tileTokens * 4, minTokens: 8,
 			kernel: gemm8x16F32, pack: packActsF32, store: storeTileT, prep: prep}

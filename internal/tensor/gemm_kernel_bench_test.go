@@ -36,27 +36,36 @@ func BenchmarkTileKernel(b *testing.B) {
 }
 
 // BenchmarkBatchKernel runs the batched-decode kernels on one L1-resident
-// group of 8 interleaved Q8_0 rows of 1024 elements, for 1 to 8 tokens:
-// the kernels' own speed, without memory traffic.
+// pair of groups of 8 interleaved rows of 1024 elements, for 1 token up to
+// the most a call takes (and Q8_0's interleave of 8 rows in the file
+// layout): the kernels' own speed, without memory traffic.
 func BenchmarkBatchKernel(b *testing.B) {
-	bk := batchKernels[Q8_0]
-	if bk == nil {
-		b.Skip("no batched-decode kernels")
-	}
 	const cols = 1024
-	nb := cols / qk32
-	w := make([]byte, nb*bk.blockBytes)
-	for nt := 1; nt <= batchMaxTokens; nt++ {
-		b.Run(fmt.Sprintf("Q8_0/T=%d", nt), func(b *testing.B) {
-			act := make([]byte, nb*nt*bk.entryBytes)
-			out := make([]float32, 8*nt)
-			for b.Loop() {
-				bk.dot16[nt](unsafe.Pointer(&w[0]), len(w)/2, unsafe.Pointer(&act[0]), nt*bk.entryBytes, nb/2, &out[0], 64, 1)
-			}
-			b.ReportMetric(2*8*cols*float64(nt)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+	for _, typ := range []Type{Q8_0, Q4_0, Q4_K, Q6_K} {
+		bk := batchKernels[typ]
+		if bk == nil {
+			continue
+		}
+		nb := cols / typ.BlockSize()
+		w := make([]byte, 2*nb*bk.blockBytes)
+		for nt := 1; nt <= bk.maxTokens; nt++ {
+			b.Run(fmt.Sprintf("%s/T=%d", typ, nt), func(b *testing.B) {
+				act := make([]byte, nb*nt*bk.entryBytes)
+				out := make([]float32, 16*nt)
+				for b.Loop() {
+					bk.dot16[nt](unsafe.Pointer(&w[0]), nb*bk.blockBytes, unsafe.Pointer(&act[0]), nt*bk.entryBytes, nb, &out[0], 64, 1)
+				}
+				b.ReportMetric(2*16*cols*float64(nt)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 	b.Run("Q8_0/interleave", func(b *testing.B) {
+		bk := batchKernels[Q8_0]
+		if bk == nil {
+			b.Skip("no batched-decode kernels")
+		}
+		nb := cols / qk32
+		w := make([]byte, nb*bk.blockBytes)
 		src := make([]byte, 8*nb*q8_0Bytes)
 		for b.Loop() {
 			bk.interleave(w, src, nb*q8_0Bytes, nb)

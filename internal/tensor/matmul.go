@@ -80,7 +80,7 @@ func matMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok 
 			j.packed = make([]byte, n)
 		}
 		j.packed = j.packed[:n]
-	} else if tk != nil && !tilingOff.Load() && ntok >= tk.minTokensFor(hasPacked) && rows >= tileRows && cols%tk.sub == 0 {
+	} else if tk != nil && !tilingOff.Load() && !hasPacked && ntok >= tk.minTokens && rows >= tileRows && cols%tk.sub == 0 {
 		j.tile = tk
 		groups := (ntok + tileTokens - 1) / tileTokens
 		n := groups * (cols / tk.sub) * tk.subBytes
@@ -101,7 +101,10 @@ func matMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok 
 		parallel.Run(ntok, 1, j)
 	}
 	grain := rowGrain(rows)
-	if j.packed8 != nil || j.batch != nil {
+	switch {
+	case j.batch != nil:
+		grain = max(16, grain&^15) // pairs of groups of 8
+	case j.packed8 != nil:
 		grain = max(8, grain&^7)
 	}
 	if j.tile != nil {

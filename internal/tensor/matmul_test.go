@@ -167,7 +167,7 @@ func usesBatch(typ Type, rows, cols, ntok int) bool {
 func forceTiles(typ Type) (restore func()) {
 	tk, bk := tiledKernels[typ], batchKernels[typ]
 	saved := *tk
-	tk.minTokens, tk.minTokensPacked = 2, 2
+	tk.minTokens = 2
 	batchKernels[typ] = nil
 	return func() { *tk, batchKernels[typ] = saved, bk }
 }

@@ -9,8 +9,9 @@ import (
 // TestMatMulPacked checks MatMulPacked against the reference dot product
 // of every weight row with every quantized activation row, for row counts
 // with and without a partial last group of 8, several widths and batch
-// sizes (1, 2 and 9 tokens use the interleaved rows, 60 tokens the tiles
-// except for Q8_0, whose batched-decode kernels take it).
+// sizes (1, 2, 9 and 60 tokens: the packed one-token kernels and the
+// batched-decode ones, which packed weights take at any batch size from
+// 2-3 tokens).
 func TestMatMulPacked(t *testing.T) {
 	refs := map[Type]vecDotFunc{Q4_K: dotQ4KQ8K, Q6_K: dotQ6KQ8K, Q8_0: dotQ8_0Q8_0, Q4_0: dotQ4_0Q8_0}
 	r := rand.New(rand.NewPCG(21, 22))
