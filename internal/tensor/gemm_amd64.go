@@ -35,9 +35,12 @@ func init() {
 	if !hasVNNI {
 		return
 	}
-	// minTokens from BenchmarkPrefill-style runs at 2048×2048: the K-quants
-	// (which decode their weights) and the float kernel (a quarter of the
-	// integer kernels' multiply rate) win from 8 tokens. Q8_0 and Q4_0 have
+	// minTokens from BenchmarkPrefill-style runs at 2048×2048: the float
+	// kernel (a quarter of the integer kernels' multiply rate) wins from 8
+	// tokens, the K-quants (which decode their weights) from 10 (Q4_K) and
+	// 11 (Q6_K) (process CPU time, 2048×2048 and 8192×2048, weights from
+	// DRAM: at 8 tokens the per-row kernels took 0.82-0.86x the tiles'
+	// time, at 10 0.95-1.03x, at 12 1.03-1.18x). Q8_0 and Q4_0 have
 	// no tiles: their batched-decode kernels (batch.go) measured faster at
 	// every batch size, prefill included (process CPU time, 2048×2048,
 	// 8192×2048 and 2048×8192, file layout and packed, weights from DRAM:
@@ -50,8 +53,8 @@ func init() {
 		return &tiledKernel{sub: sub, subBytes: packedSubBytes(sub), minTokens: minTokens, hasMin: hasMin,
 			kernel: k, pack: packActs, store: storeTileT, prep: prep}
 	}
-	tiledKernels[Q4_K] = quant(32, 8, true, gemm8x16S32Min, prepQ4K)
-	tiledKernels[Q6_K] = quant(16, 8, false, gemm8x16S16, prepQ6K)
+	tiledKernels[Q4_K] = quant(32, 10, true, gemm8x16S32Min, prepQ4K)
+	tiledKernels[Q6_K] = quant(16, 11, false, gemm8x16S16, prepQ6K)
 	float := func(prep func(*tilePrep, []byte, int, int, int)) *tiledKernel {
 		return &tiledKernel{sub: 16, subBytes: 16 * tileTokens * 4, minTokens: 8,
 			kernel: gemm8x16F32, pack: packActsF32, store: storeTileT, prep: prep}
