@@ -41,9 +41,11 @@
 // (batch.go, batch_amd64.s, batchk_amd64.s): each weight vector is loaded
 // and decoded once for all of them and every lane holds a weight row, so
 // the weights are read once per MatMul and no lane idles whatever the
-// batch size. This also beat the prefill tiles at every batch size
-// measured (up to 512-2048 tokens), so Q8_0 and Q4_0 have no tiles and
-// packed weights never take them.
+// batch size. With packed weights this also beat the prefill tiles at
+// every batch size measured (up to 512-2048 tokens), so packed weights
+// never take them; in the file layout Q4_0 has no tiles and Q8_0 keeps
+// them from 12 tokens on, where its full 16-token tiles win back the cost
+// of interleaving.
 //
 // Prefill: where the CPU has AVX512-VNNI, MatMul with a batch of activation
 // rows (ntok at least tiledKernel.minTokens) packs the quantized activations

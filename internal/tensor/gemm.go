@@ -111,10 +111,9 @@ func (p *tilePrep) setScales(s, i int, dw, mw float32) {
 func packedSubBytes(sub int) int { return sub*tileTokens + 2*4*tileTokens }
 
 // packActs packs activation rows t0..t0+nt-1 (nt <= tileTokens; the rest of
-// the group is zero) of the quantized activations act (Q8_K, the only
-// activation type of the integer tiles; actB bytes a row, cols elements)
-// into dst, laid out as the tile kernels read it.
-func packActs(dst, act []byte, _ Type, actB, cols, t0, nt, sub int, sums bool) {
+// the group is zero) of the quantized activations act (type at, actB bytes
+// a row, cols elements) into dst, laid out as the tile kernels read it.
+func packActs(dst, act []byte, at Type, actB, cols, t0, nt, sub int, sums bool) {
 	nsub := cols / sub
 	stride := packedSubBytes(sub)
 	for ti := 0; ti < tileTokens; ti++ {
@@ -134,13 +133,19 @@ func packActs(dst, act []byte, _ Type, actB, cols, t0, nt, sub int, sums bool) {
 			var q []byte
 			var da float32
 			var sum int32
-			per := QK_K / sub
-			y := row[(s/per)*q8KBytes : (s/per+1)*q8KBytes]
-			j := s % per
-			da, q = f32At(y, 0), y[q8KQs+j*sub:]
-			if sums {
-				for k := j * sub / 16; k < (j+1)*sub/16; k++ {
-					sum += int32(int16(binary.LittleEndian.Uint16(y[q8KBsums+2*k:])))
+			switch at {
+			case Q8_0: // sub == 32, one block per sub-block; no min term
+				blk := row[s*q8_0Bytes : (s+1)*q8_0Bytes]
+				da, q = f16At(blk, 0), blk[2:]
+			default: // Q8_K
+				per := QK_K / sub
+				y := row[(s/per)*q8KBytes : (s/per+1)*q8KBytes]
+				j := s % per
+				da, q = f32At(y, 0), y[q8KQs+j*sub:]
+				if sums {
+					for k := j * sub / 16; k < (j+1)*sub/16; k++ {
+						sum += int32(int16(binary.LittleEndian.Uint16(y[q8KBsums+2*k:])))
+					}
 				}
 			}
 			d := dst[s*stride:]

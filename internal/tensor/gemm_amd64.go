@@ -9,7 +9,13 @@ import (
 )
 
 //go:noescape
+func gemm8x16S32(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
+
+//go:noescape
 func gemm8x16S32Min(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
+
+//go:noescape
+func q8_0RowSide(side *uint32, w *byte, nb int)
 
 //go:noescape
 func q4KRowUnpack(quants *byte, side *uint32, w *byte, nb int)
@@ -41,18 +47,21 @@ func init() {
 	// 11 (Q6_K) (process CPU time, 2048×2048 and 8192×2048, weights from
 	// DRAM: at 8 tokens the per-row kernels took 0.82-0.86x the tiles'
 	// time, at 10 0.95-1.03x, at 12 1.03-1.18x). Q8_0 and Q4_0 have
-	// no tiles: their batched-decode kernels (batch.go) measured faster at
-	// every batch size, prefill included (process CPU time, 2048×2048,
-	// 8192×2048 and 2048×8192, file layout and packed, weights from DRAM:
-	// Q8_0 0.8-1.0x the tiles' time from 32 to 512 tokens and 0.86-0.92x
-	// at 1024 and 2048, Q4_0 0.23-0.85x from 2 to 1024 tokens, the
-	// weights in cache too). The K-quants' tiles serve weights in the file
-	// layout only: packed, their batched kernels took 0.77-0.92x the
-	// tiles' time from 64 to 512 tokens.
+	// batched-decode kernels (batch.go), which packed weights take at every
+	// batch size (they measured faster than the tiles everywhere) and
+	// weights in the file layout, interleaved on the fly, below the tiles'
+	// minTokens: Q8_0 from 12 tokens, where its full 16-token tiles
+	// overtake them (wall time, weights from DRAM: the batched kernels
+	// 1.19-1.28x faster at 8 tokens, 0.87-0.90x at 16); Q4_0, whose tiles
+	// prepare their weights in Go, has none (the batched kernels took
+	// 0.23-0.85x their time from 2 to 1024 tokens). Packed K-quants take
+	// their batched kernels too (0.77-0.92x the tiles' time from 64 to 512
+	// tokens, process CPU time): the tiles serve the file layout only.
 	quant := func(sub, minTokens int, hasMin bool, k tileKernelFunc, prep func(*tilePrep, []byte, int, int, int)) *tiledKernel {
 		return &tiledKernel{sub: sub, subBytes: packedSubBytes(sub), minTokens: minTokens, hasMin: hasMin,
 			kernel: k, pack: packActs, store: storeTileT, prep: prep}
 	}
+	tiledKernels[Q8_0] = quant(32, 12, false, gemm8x16S32, prepQ8_0)
 	tiledKernels[Q4_K] = quant(32, 10, true, gemm8x16S32Min, prepQ4K)
 	tiledKernels[Q6_K] = quant(16, 11, false, gemm8x16S16, prepQ6K)
 	float := func(prep func(*tilePrep, []byte, int, int, int)) *tiledKernel {
@@ -61,6 +70,18 @@ func init() {
 	}
 	tiledKernels[F32] = float(prepF32)
 	tiledKernels[F16] = float(prepF16)
+}
+
+// prepQ8_0 reads the quants in place (after each block's f16 scale).
+func prepQ8_0(p *tilePrep, w []byte, rowB, c0, c1 int) {
+	b0 := c0 / qk32
+	p.w, p.rowStride, p.subStride = unsafe.Pointer(&w[b0*q8_0Bytes+2]), rowB, q8_0Bytes
+	nb := c1/qk32 - b0
+	_ = p.side[3*tileRows*nb-1]
+	_ = w[(tileRows-1)*rowB+(b0+nb)*q8_0Bytes-1]
+	for i := 0; i < tileRows; i++ {
+		q8_0RowSide(&p.side[i], &w[i*rowB+b0*q8_0Bytes], nb)
+	}
 }
 
 // prepQ4K unpacks the nibbles (unsigned, 0..15) and their sums in

@@ -103,6 +103,46 @@
 	VMOVUPS Z7, 448(R15)   \
 	VZEROUPPER
 
+// func gemm8x16S32(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
+// 32-quant sub-blocks without a min term (Q8_0). nsub > 0.
+TEXT ·gemm8x16S32(SB), NOSPLIT, $0-56
+	LOADROWS
+	LOADACC
+
+s32loop:
+	VMOVDQU32 0(DI), Z16
+	VMOVDQU32 64(DI), Z17
+	VMOVDQU32 128(DI), Z18
+	VMOVDQU32 192(DI), Z19
+	VMOVDQU32 256(DI), Z20
+	VMOVDQU32 320(DI), Z21
+	VMOVDQU32 384(DI), Z22
+	VMOVDQU32 448(DI), Z23
+	VMOVUPS   512(DI), Z24
+	DOT32(R8, Z8, 0)
+	DOT32(R9, Z9, 1)
+	DOT32(R10, Z10, 2)
+	DOT32(R11, Z11, 3)
+	DOT32(R12, Z12, 4)
+	DOT32(R13, Z13, 5)
+	DOT32(AX, Z14, 6)
+	DOT32(BX, Z15, 7)
+	SCALE(0, Z8, Z0)
+	SCALE(1, Z9, Z1)
+	SCALE(2, Z10, Z2)
+	SCALE(3, Z11, Z3)
+	SCALE(4, Z12, Z4)
+	SCALE(5, Z13, Z5)
+	SCALE(6, Z14, Z6)
+	SCALE(7, Z15, Z7)
+	NEXTSUB
+	ADDQ $640, DI
+	DECQ CX
+	JNZ  s32loop
+
+	STOREACC
+	RET
+
 // func gemm8x16S32Min(w unsafe.Pointer, rowStride, subStride int, side *uint32, act unsafe.Pointer, nsub int, out *float32)
 // 32-quant sub-blocks with a min term (Q4_K). nsub > 0.
 TEXT ·gemm8x16S32Min(SB), NOSPLIT, $0-56
@@ -348,6 +388,44 @@ f32tileloop:
 	JNZ  f32tileloop
 
 	STOREACC
+	RET
+
+// func q8_0RowSide(side *uint32, w *byte, nb int)
+// The tile kernels' side entries of one Q8_0 row: for each of nb blocks,
+// dw (the f16 scale as float32) at side[24*b], mw = 0 at side[24*b+8] and
+// -corr = -128*sum(quants) at side[24*b+16]. The sum is taken over q+128 as
+// unsigned bytes (VPSADBW) and corrected by 32*128. nb > 0.
+TEXT ·q8_0RowSide(SB), NOSPLIT, $0-24
+	MOVQ         side+0(FP), DI
+	MOVQ         w+8(FP), SI
+	MOVQ         nb+16(FP), CX
+	MOVL         $0x80808080, AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	VPXOR        Y14, Y14, Y14
+
+q8sideloop:
+	MOVWLZX      0(SI), AX
+	VMOVD        AX, X0
+	VCVTPH2PS    X0, X0
+	VMOVSS       X0, 0(DI)
+	MOVL         $0, 32(DI)
+	VPXOR        2(SI), Y15, Y1
+	VPSADBW      Y14, Y1, Y1
+	VEXTRACTI128 $1, Y1, X2
+	VPADDQ       X2, X1, X1
+	VPSHUFD      $0x4e, X1, X2
+	VPADDQ       X2, X1, X1
+	VMOVQ        X1, AX
+	SUBL         $4096, AX
+	SHLL         $7, AX
+	NEGL         AX
+	MOVL         AX, 64(DI)
+	ADDQ         $34, SI
+	ADDQ         $96, DI
+	DECQ         CX
+	JNZ          q8sideloop
+	VZEROUPPER
 	RET
 
 // func q4KRowUnpack(quants *byte, side *uint32, w *byte, nb int)

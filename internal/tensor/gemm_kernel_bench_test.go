@@ -20,7 +20,7 @@ func BenchmarkTileKernel(b *testing.B) {
 		sub    int
 		stride int // bytes between a row's sub-blocks
 		k      tileKernelFunc
-	}{{"S32Min", 32, 32, gemm8x16S32Min}, {"S16", 16, 16, gemm8x16S16}, {"F32", 16, 64, gemm8x16F32}} {
+	}{{"S32", 32, 32, gemm8x16S32}, {"S32Min", 32, 32, gemm8x16S32Min}, {"S16", 16, 16, gemm8x16S16}, {"F32", 16, 64, gemm8x16F32}} {
 		b.Run(c.name, func(b *testing.B) {
 			nsub := cols / c.sub
 			w := make([]byte, tileRows*4*cols)
