@@ -12,7 +12,8 @@ import (
 // coming from DRAM as in a forward pass (it cycles through ≥ 128 MiB of
 // copies), in their file layout ("file") and interleaved by Pack
 // ("packed"), and for comparison without the batched-decode kernels
-// ("-nobatch": per-row kernels and prefill tiles). GB/s is weight bytes per second: a batch that reads each
+// ("-nobatch": the packed one-token kernels token by token, or the file
+// layout's per-row kernels and prefill tiles). GB/s is weight bytes per second: a batch that reads each
 // weight once keeps near the single-token figure.
 func BenchmarkBatchedDecode(b *testing.B) {
 	r := rand.New(rand.NewPCG(8, 7))
