@@ -2,11 +2,13 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/longctx/longctx/internal/eval/gen"
@@ -65,6 +67,33 @@ func parseInts(s, what string, parse func(string) (int, error)) ([]int, error) {
 	return out, nil
 }
 
+// loadNeedles returns a built-in needle set or reads one from a JSON file.
+func loadNeedles(spec string) ([]heads.Needle, error) {
+	switch spec {
+	case "kamradt":
+		return heads.DefaultNeedles, nil
+	case "numbers":
+		return heads.NumberNeedles, nil
+	}
+	b, err := os.ReadFile(spec)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --needles: %q is neither kamradt, numbers nor a readable file: %v", errUsage, spec, err)
+	}
+	var ns []heads.Needle
+	if err := json.Unmarshal(b, &ns); err != nil {
+		return nil, fmt.Errorf("%w: --needles %s: %v", errUsage, spec, err)
+	}
+	if len(ns) == 0 {
+		return nil, fmt.Errorf("%w: --needles %s holds no needles", errUsage, spec)
+	}
+	for i, n := range ns {
+		if strings.TrimSpace(n.Fact) == "" || strings.TrimSpace(n.Question) == "" || len(n.Golds) == 0 {
+			return nil, fmt.Errorf("%w: --needles %s: needle %d needs a fact, a question and golds", errUsage, spec, i)
+		}
+	}
+	return ns, nil
+}
+
 // headsCmd detects retrieval heads, saves the ranked list and optionally
 // verifies causally that masking them breaks retrieval.
 func headsCmd(env *Env) error {
@@ -81,11 +110,15 @@ func headsCmd(env *Env) error {
 	verify := fs.Bool("verify", false, "after detection, compare NIAH accuracy unmasked, with the top --mask-count heads masked and with as many random non-retrieval heads masked")
 	report := fs.String("report", "", "verify a saved report instead of detecting (implies --verify)")
 	accuracy := fs.Bool("accuracy", false, "only measure NIAH accuracy on the grid, with --mask-heads applied")
+	needles := fs.String("needles", "kamradt", "needles hidden in the grid: kamradt (sentences, the paper's shape), numbers (seven-digit numbers under word keys) or a JSON `file` of [{fact, question, golds}]")
 	if _, err := parse(fs, env.Args); err != nil {
 		return err
 	}
 	o := heads.Options{MaxNew: *maxNew, Seed: *seed, KeepAll: *keepAll}
 	var err error
+	if o.Needles, err = loadNeedles(*needles); err != nil {
+		return err
+	}
 	if o.Lengths, err = parseInts(*lengths, "--lengths", gen.ParseLength); err != nil {
 		return err
 	}

@@ -161,7 +161,19 @@ func TestHeadsCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "with 1 heads masked") || !strings.Contains(stderr, "masking 1 heads") {
 		t.Fatalf("accuracy: exit %d\n%s\n%s", code, out, stderr)
 	}
-	for _, bad := range [][]string{{"--depths", "150"}, {"--lengths", "x"}, {"--mask-random"}, {"--mask-mode", "half"}, {"--max-new", "0"}} {
+	nd := t.TempDir()
+	needles := map[string]string{"empty": "[]", "nogolds": `[{"fact": "The key is 12.", "question": "What is the key?"}]`, "broken": "[{"}
+	for name, text := range needles {
+		if err := os.WriteFile(filepath.Join(nd, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, stderr = runMain(t, "", "heads", "--accuracy", "--needles", "numbers", "--lengths", "300", "--depths", "50")
+	if code != 0 || !strings.Contains(out, "NIAH accuracy") {
+		t.Fatalf("--needles numbers: exit %d\n%s\n%s", code, out, stderr)
+	}
+	for _, bad := range [][]string{{"--depths", "150"}, {"--lengths", "x"}, {"--mask-random"}, {"--mask-mode", "half"}, {"--max-new", "0"},
+		{"--needles", "nope"}, {"--needles", filepath.Join(nd, "empty")}, {"--needles", filepath.Join(nd, "nogolds")}, {"--needles", filepath.Join(nd, "broken")}} {
 		if code, _, stderr := runMain(t, "", append([]string{"heads", "--accuracy", "--lengths", "300"}, bad...)...); code != 2 {
 			t.Errorf("%v: exit %d (%s), want 2", bad, code, stderr)
 		}

@@ -33,6 +33,18 @@ var DefaultNeedles = []Needle{
 		"What is the best thing to do in Elmstead?", []string{"share a warm loaf", "Corwin Park"}},
 }
 
+// NumberNeedles hide seven-digit numbers under word keys (RULER's needle
+// wording): a copy-paste task for models that copy numbers reliably but
+// not a sentence-long Kamradt needle, such as the embedded default model.
+var NumberNeedles = []Needle{
+	{"One of the special magic numbers for quiet-harbor is: 4417261.",
+		"What is the special magic number for quiet-harbor mentioned in the provided text?", []string{"4417261"}},
+	{"One of the special magic numbers for amber-lantern is: 7093518.",
+		"What is the special magic number for amber-lantern mentioned in the provided text?", []string{"7093518"}},
+	{"One of the special magic numbers for silent-meadow is: 2685904.",
+		"What is the special magic number for silent-meadow mentioned in the provided text?", []string{"2685904"}},
+}
+
 // Threshold is the retrieval score above which the paper calls a head a
 // retrieval head (it copies at least 10% of the needle).
 const Threshold = 0.1
