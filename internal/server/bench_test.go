@@ -30,18 +30,12 @@ func benchModel() string {
 // test model when that file exists, with the production kernels (tiling
 // on).
 //
-// Measured once on the 2-core machine while a training run used both
-// cores (go test -bench 'AggregateDecode/model=1b' -benchtime 1x): 1
-// stream 16.1 tokens/s (62 ms a step: 1.3 GB of weights at ~21 GB/s, the
-// bandwidth roofline), 8 streams 29.1 tokens/s (7.5 sequences a step,
-// 275 ms a step): 1.8x, short of 4x. The batched step reads the weights
-// once, but is compute-bound, and 95% of it is tensor.MatMul's Q8_0 tiles:
-// half in gemm8x16S32, whose 16-token tiles run half empty with 8
-// sequences, and 40% in q8_0RowSide, which recomputes every weight block's
-// scale and quant sum on every call, a second pass over all the weights
-// each step (attention and the scheduler are under 1%). Caching that side
-// data with the weights (model loading them packed) and an 8-token tile
-// would be the fixes, in tensor and model.
+// Measured on the idle 2-core machine (go test -bench
+// 'AggregateDecode/model=1b' -benchtime 1x, medians of 4): with packed
+// weights 1 stream 22.0 tokens/s, 8 streams 94.4 (4.3x: tensor's batched
+// kernels load each interleaved weight vector once for all 8 tokens);
+// from the file layout 21.7 and 60.0 (2.8x: the rows are interleaved on
+// the fly each step).
 func BenchmarkAggregateDecode(b *testing.B) {
 	tensor.SetTiling(true)
 	defer tensor.SetTiling(false)
