@@ -533,9 +533,14 @@ func (s *scheduler) finish(r *seq, reason string, stopped bool) {
 // began meanwhile: the step under way then, and none after it.
 func (s *scheduler) aborted(r *seq) {
 	s.metrics.finished("abort")
-	if at := r.goneAt.Load(); at >= 0 {
-		s.metrics.abortSteps(s.steps.Load() - at)
+	now := s.steps.Load()
+	at := r.goneAt.Load()
+	if at < 0 {
+		// The loop saw the context end before the watch (run on its own
+		// goroutine) recorded it: the client left during this step.
+		at = now
 	}
+	s.metrics.abortSteps(now - at)
 }
 
 // fail ends r with err. Its cache may be half written: it is not kept.
