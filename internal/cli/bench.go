@@ -51,6 +51,7 @@ func benchCmd(env *Env) error {
 	kvType := fs.String("kv-type", "f16", "KV cache element type: f32, f16, q8_0 or q4_0")
 	attn := attention.DefaultConfig()
 	attn.RegisterFlags(fs)
+	packWeights := fs.Bool("pack-weights", false, "run with serve --pack-weights' row-interleaved copy of the weights")
 	asJSON := fs.Bool("json", false, "print one JSON array instead of a table")
 	if _, err := parse(fs, env.Args); err != nil {
 		return err
@@ -78,6 +79,11 @@ func benchCmd(env *Env) error {
 		return err
 	}
 	defer f.Close()
+	if *packWeights {
+		if _, err := m.PackWeights(); err != nil {
+			return err
+		}
+	}
 
 	bw := parallel.ReadBandwidth(1<<30, 3)
 	runtime.GC()
