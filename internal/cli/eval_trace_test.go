@@ -3,17 +3,13 @@ package cli
 import (
 	"encoding/json"
 	"encoding/xml"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
-	"github.com/longctx/longctx/internal/engine"
-	"github.com/longctx/longctx/internal/server"
 	"github.com/longctx/longctx/internal/trace"
-	"github.com/longctx/longctx/models"
 )
 
 // eval --suite trace on the embedded model beside another suite: the
@@ -90,21 +86,7 @@ func TestEvalTraceSuite(t *testing.T) {
 // Against a server only TracLLM's log-probability methods run (here
 // against longctx's own server); the rest is refused before any work.
 func TestEvalTraceSuiteTarget(t *testing.T) {
-	f, err := models.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(e, server.Config{Ctx: 1024})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
+	hs := defaultServer(t)
 	out := t.TempDir()
 	code, stdout, stderr := runMain(t, "", "eval", "--target", hs.URL, "--model", "longctx", "--suite", "trace", "--tasks", "needle",
 		"--trace-methods", "stc", "--lengths", "256", "--samples", "1", "--out", out, "--json")

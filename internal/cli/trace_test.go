@@ -9,9 +9,8 @@ import (
 	"testing"
 
 	"github.com/longctx/longctx/internal/curriculum"
-	"github.com/longctx/longctx/internal/engine"
+	"github.com/longctx/longctx/internal/engine/enginetest"
 	"github.com/longctx/longctx/internal/server"
-	"github.com/longctx/longctx/models"
 )
 
 // traceDoc writes a short curriculum document and returns its path, the
@@ -79,24 +78,26 @@ func TestTraceCommand(t *testing.T) {
 	}
 }
 
+// defaultServer serves the embedded default model for the test's
+// duration (a 1024-token context).
+func defaultServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv, err := server.New(enginetest.Default(t), server.Config{Ctx: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		hs.Close()
+		srv.Close()
+	})
+	return hs
+}
+
 // The black-box mode against longctx's own server: the answer is generated
 // there, then traced from prompt log-probabilities.
 func TestTraceCommandEndpoint(t *testing.T) {
-	f, err := models.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(e, server.Config{Ctx: 1024})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
+	hs := defaultServer(t)
 	doc, q, _ := traceDoc(t)
 	code, out, stderr := runMain(t, "", "trace", "--target", hs.URL, "--model", "longctx", "-f", doc, "--question", q,
 		"--method", "ensemble", "--segment", "words:50", "--format", "json")

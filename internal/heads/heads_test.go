@@ -9,11 +9,11 @@ import (
 	"testing"
 
 	"github.com/longctx/longctx/internal/engine"
+	"github.com/longctx/longctx/internal/engine/enginetest"
 	"github.com/longctx/longctx/internal/kv"
 	"github.com/longctx/longctx/internal/tensor"
 	"github.com/longctx/longctx/internal/trace"
 	"github.com/longctx/longctx/internal/trace/observe"
-	"github.com/longctx/longctx/models"
 )
 
 func TestScoreStep(t *testing.T) {
@@ -134,14 +134,7 @@ func TestResolveMask(t *testing.T) {
 
 func defaultLocal(t *testing.T) (*engine.Engine, *trace.Local) {
 	t.Helper()
-	f, err := models.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := enginetest.Default(t)
 	return e, &trace.Local{Model: e.Model, Tok: e.Tokenizer}
 }
 

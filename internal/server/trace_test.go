@@ -9,38 +9,17 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/longctx/longctx/internal/engine"
+	"github.com/longctx/longctx/internal/engine/enginetest"
 	"github.com/longctx/longctx/internal/trace"
-	"github.com/longctx/longctx/models"
 )
 
-var (
-	defOnce sync.Once
-	defEng  *engine.Engine
-	defErr  error
-)
-
-// defaultEngine is the embedded default model: traceback needs a model
-// that reads its document (the random-weight fixtures do not).
-func defaultEngine(t testing.TB) *engine.Engine {
-	t.Helper()
-	defOnce.Do(func() {
-		f, err := models.Default()
-		if err != nil {
-			defErr = err
-			return
-		}
-		defEng, defErr = engine.New(f)
-	})
-	if defErr != nil {
-		t.Fatalf("default model: %v", defErr)
-	}
-	return defEng
-}
+// defaultEngine is the embedded default model (a real vocabulary and a
+// model that reads its document).
+func defaultEngine(t testing.TB) *engine.Engine { return enginetest.Default(t) }
 
 // traceServer is a live loopback server over the default model.
 func traceServer(t testing.TB, cfg Config) *testServer {

@@ -35,31 +35,7 @@ func BenchmarkBatchedDecode(b *testing.B) {
 							batchKernels[typ] = nil
 							defer func() { batchKernels[typ] = bk }()
 						}
-						for len(mats) < n {
-							p, err := Pack(typ, rows, cols, append([]byte(nil), one...))
-							if err != nil {
-								b.Fatal(err)
-							}
-							mats = append(mats, p)
-						}
-						x := make([]float32, ntok*cols)
-						for i := range x {
-							x[i] = float32(r.NormFloat64())
-						}
-						dst := make([]float32, ntok*rows)
-						b.ResetTimer()
-						for i := 0; i < b.N; i++ {
-							p := mats[i%n]
-							var err error
-							if layout == "packed" {
-								err = MatMulPacked(dst, p, x, ntok)
-							} else {
-								err = MatMul(dst, p.data, typ, rows, cols, x, ntok)
-							}
-							if err != nil {
-								b.Fatal(err)
-							}
-						}
+						benchMatMulCycling(b, r, typ, rows, cols, ntok, layout, one, &mats, n)
 						reportThroughput(b, float64(len(one)), 2*float64(rows*cols*ntok))
 					})
 				}

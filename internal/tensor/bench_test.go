@@ -92,6 +92,38 @@ func BenchmarkDotRows(b *testing.B) {
 	}
 }
 
+// benchMatMulCycling times MatMul (layout "file") or MatMulPacked
+// ("packed") of ntok random activation rows, cycling through n copies of
+// the weights one (built into *mats on first use and shared by
+// sub-benchmarks), so that n > 1 reads them from DRAM.
+func benchMatMulCycling(b *testing.B, r *rand.Rand, typ Type, rows, cols, ntok int, layout string, one []byte, mats *[]*Packed, n int) {
+	for len(*mats) < n {
+		p, err := Pack(typ, rows, cols, append([]byte(nil), one...))
+		if err != nil {
+			b.Fatal(err)
+		}
+		*mats = append(*mats, p)
+	}
+	x := make([]float32, ntok*cols)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	dst := make([]float32, ntok*rows)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p := (*mats)[i%n]
+		var err error
+		if layout == "packed" {
+			err = MatMulPacked(dst, p, x, ntok)
+		} else {
+			err = MatMul(dst, p.data, typ, rows, cols, x, ntok)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // memBW is the machine's read bandwidth in bytes/s, measured once.
 var memBW = sync.OnceValue(func() float64 { return parallel.ReadBandwidth(512<<20, 3) })
 
@@ -121,31 +153,7 @@ func BenchmarkMatMul(b *testing.B) {
 							bw = memBW() // measured outside the timed loop
 							n = nCold
 						}
-						for len(cold) < n {
-							p, err := Pack(typ, rows, cols, append([]byte(nil), one...))
-							if err != nil {
-								b.Fatal(err)
-							}
-							cold = append(cold, p)
-						}
-						x := make([]float32, ntok*cols)
-						for i := range x {
-							x[i] = float32(r.NormFloat64())
-						}
-						dst := make([]float32, ntok*rows)
-						b.ResetTimer()
-						for i := 0; i < b.N; i++ {
-							p := cold[i%n]
-							var err error
-							if layout == "packed" {
-								err = MatMulPacked(dst, p, x, ntok)
-							} else {
-								err = MatMul(dst, p.data, typ, rows, cols, x, ntok)
-							}
-							if err != nil {
-								b.Fatal(err)
-							}
-						}
+						benchMatMulCycling(b, r, typ, rows, cols, ntok, layout, one, &cold, n)
 						reportThroughput(b, float64(len(one)), 2*rows*cols*float64(ntok))
 						if s := b.Elapsed().Seconds(); mode == "cold" && s > 0 {
 							b.ReportMetric(100*float64(len(one))*float64(b.N)/s/bw, "%BW")

@@ -4,40 +4,19 @@ import (
 	"context"
 	"math"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/longctx/longctx/internal/curriculum"
 	"github.com/longctx/longctx/internal/engine"
+	"github.com/longctx/longctx/internal/engine/enginetest"
 	"github.com/longctx/longctx/internal/sample"
 	"github.com/longctx/longctx/internal/tensor"
 	"github.com/longctx/longctx/internal/trace/observe"
-	"github.com/longctx/longctx/models"
 )
 
-var (
-	engOnce sync.Once
-	eng     *engine.Engine
-	engErr  error
-)
-
-// defaultEngine is the embedded default model (a real vocabulary; the
-// tests check plumbing, not the model's skill).
-func defaultEngine(t testing.TB) *engine.Engine {
-	t.Helper()
-	engOnce.Do(func() {
-		f, err := models.Default()
-		if err != nil {
-			engErr = err
-			return
-		}
-		eng, engErr = engine.New(f)
-	})
-	if engErr != nil {
-		t.Fatalf("default model: %v", engErr)
-	}
-	return eng
-}
+// defaultEngine is the embedded default model (a real vocabulary and a
+// model that reads its document).
+func defaultEngine(t testing.TB) *engine.Engine { return enginetest.Default(t) }
 
 // recordProblem is a short curriculum document with its question and
 // gold answer.

@@ -6,37 +6,18 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/longctx/longctx/internal/engine"
+	"github.com/longctx/longctx/internal/engine/enginetest"
 	"github.com/longctx/longctx/internal/eval/store"
 	"github.com/longctx/longctx/internal/server"
 	"github.com/longctx/longctx/internal/trace"
-	"github.com/longctx/longctx/models"
 )
 
-var (
-	engOnce sync.Once
-	eng     *engine.Engine
-	engErr  error
-)
-
-func defaultEngine(t testing.TB) *engine.Engine {
-	t.Helper()
-	engOnce.Do(func() {
-		f, err := models.Default()
-		if err != nil {
-			engErr = err
-			return
-		}
-		eng, engErr = engine.New(f)
-	})
-	if engErr != nil {
-		t.Fatalf("default model: %v", engErr)
-	}
-	return eng
-}
+// defaultEngine is the embedded default model (a real vocabulary and a
+// model that reads its document).
+func defaultEngine(t testing.TB) *engine.Engine { return enginetest.Default(t) }
 
 func openStore(t *testing.T) *store.Store {
 	t.Helper()
