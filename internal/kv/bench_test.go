@@ -18,6 +18,9 @@ import (
 //	decode, ms per layer at depth 16K (32 heads, 8 KV heads of 64),
 //	  best of several runs: f16 4.1, q8_0 2.8, q4_0 2.6 (contiguous);
 //	  paged the same within noise; 3/4 spilled +0-40%
+//	  (training paused, f16 kernels: AVX2 2.40 ms = 14.0 GB/s, AVX-512
+//	  1.63-1.68 ms = 20.0-20.6 GB/s; kernels/F16 102 -> 107-111 Mpos/s, the
+//	  FMA ceiling: 4 rows x 64 dims x 2 = 32 512-bit FMAs per position)
 //	prefill, 512 queries at depth 4K: 1500-1600 tok/s per layer (f16,
 //	  q8_0), the previous per-(token, head) kernel 221
 //

@@ -26,6 +26,12 @@ func valuesF32AVX2(w *float32, ws int, v *byte, n, hd int, o *float32)
 func valuesF16AVX2(w *float32, ws int, v *byte, n, hd int, o *float32)
 
 //go:noescape
+func scoresF16AVX512(q *float32, k *byte, ngroups, hd int, out *float32, os int, scale float32)
+
+//go:noescape
+func valuesF16AVX512(w *float32, ws int, v *byte, n, hd int, o *float32)
+
+//go:noescape
 func weightsQAVX2(w *float32, ws int, scales *byte, gstride, ngroups int, tmp *float32)
 
 //go:noescape
@@ -42,6 +48,10 @@ func maxOfAVX2(s *float32, n int) float32
 
 // hasAVX2 reports whether the assembly kernels may run.
 var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
+
+// useAVX512 selects the AVX-512 f16 kernels (tests turn it off to check
+// the AVX2 ones on machines that have both).
+var useAVX512 = hasAVX2 && cpu.X86.HasAVX512F
 
 func init() {
 	if !hasAVX2 {
@@ -71,6 +81,10 @@ func scoresF32Asm(q []float32, k []byte, ngroups, hd int, out []float32, os int,
 
 func scoresF16Asm(q []float32, k []byte, ngroups, hd int, out []float32, os int, scale float32) {
 	checkScores(q, k, ngroups, hd, out, os, hd*groupLen*2)
+	if useAVX512 {
+		scoresF16AVX512(&q[0], &k[0], ngroups, hd, &out[0], os, scale)
+		return
+	}
 	scoresF16AVX2(&q[0], &k[0], ngroups, hd, &out[0], os, scale)
 }
 
@@ -97,6 +111,10 @@ func valuesF32Asm(w []float32, ws int, v []byte, ngroups, hd int, o []float32) {
 
 func valuesF16Asm(w []float32, ws int, v []byte, ngroups, hd int, o []float32) {
 	checkValues(w, ws, v, ngroups, hd, o, hd*groupLen*2)
+	if useAVX512 && hd%64 == 0 {
+		valuesF16AVX512(&w[0], ws, &v[0], ngroups*groupLen, hd, &o[0])
+		return
+	}
 	valuesF16AVX2(&w[0], ws, &v[0], ngroups*groupLen, hd, &o[0])
 }
 

@@ -663,3 +663,176 @@ GLOBL nibbleMask<>(SB), RODATA|NOPTR, $16
 DATA nibbleEight<>+0(SB)/8, $0x0808080808080808
 DATA nibbleEight<>+8(SB)/8, $0x0808080808080808
 GLOBL nibbleEight<>(SB), RODATA|NOPTR, $16
+
+// AVX-512 versions of the f16 kernels: a key group's 16 positions fill one
+// register, and a 64-dimension slice of a value row is four registers, so
+// the values kernel reads each row once, front to back (the AVX2 kernel
+// walks a block four times, 32 bytes of each row per pass). Prefetching 4
+// KiB ahead keeps enough lines in flight to read the cache near memory
+// bandwidth at depth 16K.
+
+// func scoresF16AVX512(q *float32, k *byte, ngroups, hd int, out *float32, os int, scale float32)
+TEXT ·scoresF16AVX512(SB), NOSPLIT, $0-52
+	MOVQ         q+0(FP), SI
+	MOVQ         k+8(FP), DI
+	MOVQ         ngroups+16(FP), CX
+	MOVQ         hd+24(FP), DX
+	MOVQ         out+32(FP), R12
+	MOVQ         os+40(FP), R13
+	SHLQ         $2, R13
+	VBROADCASTSS scale+48(FP), Z15
+	MOVQ         DX, R8
+	SHLQ         $2, R8
+	SETROWS
+
+z16group:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	XORQ   BX, BX
+	MOVQ   DX, AX
+	SHRQ   $1, AX
+
+z16dim:
+	PREFETCHT0       4096(DI)
+	VCVTPH2PS        (DI), Z16
+	VCVTPH2PS        32(DI), Z17
+	VFMADD231PS.BCST (SI)(BX*1), Z16, Z0
+	VFMADD231PS.BCST (R9)(BX*1), Z16, Z1
+	VFMADD231PS.BCST (R10)(BX*1), Z16, Z2
+	VFMADD231PS.BCST (R11)(BX*1), Z16, Z3
+	VFMADD231PS.BCST 4(SI)(BX*1), Z17, Z4
+	VFMADD231PS.BCST 4(R9)(BX*1), Z17, Z5
+	VFMADD231PS.BCST 4(R10)(BX*1), Z17, Z6
+	VFMADD231PS.BCST 4(R11)(BX*1), Z17, Z7
+	ADDQ             $64, DI
+	ADDQ             $8, BX
+	DECQ             AX
+	JNZ              z16dim
+
+	VADDPS  Z4, Z0, Z0
+	VADDPS  Z5, Z1, Z1
+	VADDPS  Z6, Z2, Z2
+	VADDPS  Z7, Z3, Z3
+	VMULPS  Z15, Z0, Z0
+	VMULPS  Z15, Z1, Z1
+	VMULPS  Z15, Z2, Z2
+	VMULPS  Z15, Z3, Z3
+	MOVQ    R12, R14
+	VMOVUPS Z0, (R14)
+	ADDQ    R13, R14
+	VMOVUPS Z1, (R14)
+	ADDQ    R13, R14
+	VMOVUPS Z2, (R14)
+	ADDQ    R13, R14
+	VMOVUPS Z3, (R14)
+	ADDQ    $64, R12
+	DECQ    CX
+	JNZ     z16group
+	VZEROUPPER
+	RET
+
+// ZROW adds row weight (off)(BX) times the four value registers Z16-Z19
+// into accumulators a0-a3.
+#define ZROW(off, a0, a1, a2, a3) \
+	VBROADCASTSS (off)(BX*1), Z20 \
+	VFMADD231PS  Z16, Z20, a0     \
+	VFMADD231PS  Z17, Z20, a1     \
+	VFMADD231PS  Z18, Z20, a2     \
+	VFMADD231PS  Z19, Z20, a3
+
+#define ZMOV16(op, ptr, stride) \
+	op Z0, (ptr)    \
+	op Z1, 64(ptr)  \
+	op Z2, 128(ptr) \
+	op Z3, 192(ptr) \
+	ADDQ stride, ptr \
+	op Z4, (ptr)    \
+	op Z5, 64(ptr)  \
+	op Z6, 128(ptr) \
+	op Z7, 192(ptr) \
+	ADDQ stride, ptr \
+	op Z8, (ptr)    \
+	op Z9, 64(ptr)  \
+	op Z10, 128(ptr) \
+	op Z11, 192(ptr) \
+	ADDQ stride, ptr \
+	op Z12, (ptr)    \
+	op Z13, 64(ptr)  \
+	op Z14, 128(ptr) \
+	op Z15, 192(ptr)
+
+#define ZLOAD16(ptr, stride) \
+	VMOVUPS (ptr), Z0    \
+	VMOVUPS 64(ptr), Z1  \
+	VMOVUPS 128(ptr), Z2 \
+	VMOVUPS 192(ptr), Z3 \
+	ADDQ stride, ptr \
+	VMOVUPS (ptr), Z4    \
+	VMOVUPS 64(ptr), Z5  \
+	VMOVUPS 128(ptr), Z6 \
+	VMOVUPS 192(ptr), Z7 \
+	ADDQ stride, ptr \
+	VMOVUPS (ptr), Z8    \
+	VMOVUPS 64(ptr), Z9  \
+	VMOVUPS 128(ptr), Z10 \
+	VMOVUPS 192(ptr), Z11 \
+	ADDQ stride, ptr \
+	VMOVUPS (ptr), Z12    \
+	VMOVUPS 64(ptr), Z13  \
+	VMOVUPS 128(ptr), Z14 \
+	VMOVUPS 192(ptr), Z15
+
+// func valuesF16AVX512(w *float32, ws int, v *byte, n, hd int, o *float32)
+// hd is a multiple of 64.
+TEXT ·valuesF16AVX512(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), SI
+	MOVQ ws+8(FP), R8
+	SHLQ $2, R8
+	MOVQ v+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVQ hd+32(FP), DX
+	SHLQ $2, DX        // row bytes of o
+	MOVQ o+40(FP), R12
+	SETROWS
+	MOVQ DX, R8
+	SHRQ $1, R8        // row bytes of v
+	XORQ R13, R13      // slice offset in o (bytes)
+
+z16vslice:
+	LEAQ (R12)(R13*1), AX
+	ZLOAD16(AX, DX)
+	MOVQ R13, R14
+	SHRQ $1, R14
+	ADDQ DI, R14
+	XORQ BX, BX
+	MOVQ CX, AX
+
+z16vpos:
+	PREFETCHT0 4096(R14)
+	PREFETCHT0 4160(R14)
+	VCVTPH2PS  (R14), Z16
+	VCVTPH2PS  32(R14), Z17
+	VCVTPH2PS  64(R14), Z18
+	VCVTPH2PS  96(R14), Z19
+	ZROW(SI, Z0, Z1, Z2, Z3)
+	ZROW(R9, Z4, Z5, Z6, Z7)
+	ZROW(R10, Z8, Z9, Z10, Z11)
+	ZROW(R11, Z12, Z13, Z14, Z15)
+	ADDQ       R8, R14
+	ADDQ       $4, BX
+	DECQ       AX
+	JNZ        z16vpos
+
+	LEAQ (R12)(R13*1), AX
+	ZMOV16(VMOVUPS, AX, DX)
+	ADDQ $256, R13
+	CMPQ R13, DX
+	JLT  z16vslice
+	VZEROUPPER
+	RET

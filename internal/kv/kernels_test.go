@@ -25,12 +25,32 @@ func randomGroups(r *rand.Rand, typ tensor.Type, hd, ngroups int) (l layout, til
 	return l, tile
 }
 
+// asmVariant switches the assembly kernels to another instruction set
+// than the best one; set returns the function that switches back.
+type asmVariant struct {
+	name string
+	set  func() (restore func())
+}
+
+// asmVariants lists the machine's other kernel variants (amd64 tests add
+// AVX2 where AVX-512 is the default).
+var asmVariants = []asmVariant{{"best", func() func() { return func() {} }}}
+
 // The assembly kernels compute what the Go kernels do, to float rounding
-// (they fuse multiply-adds).
+// (they fuse multiply-adds), in every variant the machine can run.
 func TestKernelsMatchGo(t *testing.T) {
 	if len(kernelsAsm) == 0 {
 		t.Skip("no assembly kernels on this machine")
 	}
+	for _, v := range asmVariants {
+		t.Run(v.name, func(t *testing.T) {
+			defer v.set()()
+			testKernelsMatchGo(t)
+		})
+	}
+}
+
+func testKernelsMatchGo(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
 	for _, typ := range kvTypes {
 		hds := []int{32, 64, 128}
