@@ -32,6 +32,7 @@ func trainCmd(env *Env) error {
 	probeN := fs.Int("probe-examples", 8, "held-out examples per task")
 	probeLen := fs.Int("probe-tokens", 256, "length of the held-out examples in tokens")
 	check := fs.Bool("check", false, "score DIR/checkpoint.bin on the held-out examples and exit")
+	from := fs.String("from", "", "start from another run's checkpoint `file` whose steps the recipe repeats exactly (same shape, seed and learning rates): extends a finished run by the recipe's later phases")
 	if _, err := parse(fs, env.Args); err != nil {
 		return err
 	}
@@ -82,7 +83,7 @@ func trainCmd(env *Env) error {
 		if tr, err = train.Load(ckpt, data); err != nil {
 			return err
 		}
-		if !reflect.DeepEqual(tr.Cfg, r.Config()) || tr.Seed != r.Seed || tr.Hyper != r.Hyper {
+		if !reflect.DeepEqual(tr.Cfg, r.ConfigAt(tr.Step)) || tr.Seed != r.Seed || tr.Hyper != r.Hyper {
 			return fmt.Errorf("%s was made by another recipe, seed or step count (checkpoint: %+v seed %d, %+v)", ckpt, tr.Cfg, tr.Seed, tr.Hyper)
 		}
 		// Probes see the RoPE the last step trained under.
@@ -114,7 +115,12 @@ func trainCmd(env *Env) error {
 		if _, err := os.Stat(ckpt); err == nil {
 			return fmt.Errorf("%s exists: pass --resume to continue it, or choose another --out", ckpt)
 		}
-		if tr, err = train.NewTrainer(r.Config(), r.Hyper, r.Seed, data); err != nil {
+		if *from != "" {
+			if tr, err = startFrom(*from, r, data); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stderr, "starting from %s at step %d of %d\n", *from, tr.Step, tr.Hyper.Steps)
+		} else if tr, err = train.NewTrainer(r.Config(), r.Hyper, r.Seed, data); err != nil {
 			return err
 		}
 		rb, _ := json.MarshalIndent(r, "", "  ")
@@ -123,6 +129,7 @@ func trainCmd(env *Env) error {
 		}
 	}
 	tr.Scaling = r.ScalingAt
+	tr.Grow = r.Grow
 	fmt.Fprintf(env.Stderr, "recipe %s: %.2fM parameters, vocabulary %d, %d steps of %d tokens, seed %d\n",
 		r.Name, float64(r.Config().Params())/1e6, len(vocab.Tokens), r.Hyper.Steps, r.BatchTokens, r.Seed)
 
@@ -224,8 +231,33 @@ func exportGGUF(tr *train.Trainer, vocab *train.Vocab, r train.Recipe, path stri
 	return buf.Len(), writeAtomic(path, buf.Bytes())
 }
 
+// startFrom loads another run's checkpoint for recipe r, which must have
+// taken every step the checkpoint did exactly as r would: same shape, seed
+// and learning rate at each step. (The data of a step is a function of the
+// recipe's seed, stages and tasks, which the checkpoint does not record;
+// the caller vouches for those.)
+func startFrom(path string, r train.Recipe, data train.DataFunc) (*train.Trainer, error) {
+	tr, err := train.Load(path, data)
+	if err != nil {
+		return nil, err
+	}
+	if !reflect.DeepEqual(tr.Cfg, r.ConfigAt(tr.Step)) || tr.Seed != r.Seed {
+		return nil, fmt.Errorf("%s has shape %+v and seed %d; the recipe has %+v and %d at step %d", path, tr.Cfg, tr.Seed, r.ConfigAt(tr.Step), r.Seed, tr.Step)
+	}
+	if tr.Step > r.Hyper.Steps {
+		return nil, fmt.Errorf("%s is at step %d, past the recipe's %d", path, tr.Step, r.Hyper.Steps)
+	}
+	for s := range tr.Step {
+		if a, b := tr.Hyper.LRAt(s), r.Hyper.LRAt(s); a != b {
+			return nil, fmt.Errorf("%s trained step %d at learning rate %g; the recipe's is %g", path, s, a, b)
+		}
+	}
+	tr.Hyper = r.Hyper
+	return tr, tr.Hyper.Validate()
+}
+
 // scaleStages sets the step count, stretching the recipe's stages and
-// warm-up in proportion.
+// warm-up, later phases and growth in proportion.
 func scaleStages(r *train.Recipe, steps int) {
 	old := r.Hyper.Steps
 	for i := range r.Stages {
@@ -233,6 +265,15 @@ func scaleStages(r *train.Recipe, steps int) {
 	}
 	r.Stages[len(r.Stages)-1].Until = max(steps, len(r.Stages))
 	r.Hyper.Warmup = max(1, r.Hyper.Warmup*steps/old)
+	for _, p := range []*train.Phase{&r.Hyper.Second, &r.Hyper.Third} {
+		if p.At > 0 {
+			p.At = max(1, p.At*steps/old)
+			p.Warmup = max(1, p.Warmup*steps/old)
+		}
+	}
+	if r.Grow.At > 0 {
+		r.Grow.At = max(1, r.Grow.At*steps/old)
+	}
 	r.Hyper.Steps = steps
 }
 

@@ -1,6 +1,8 @@
 package train
 
 import (
+	"errors"
+	"fmt"
 	"math"
 
 	"github.com/longctx/longctx/internal/parallel"
@@ -22,6 +24,9 @@ type Hyper struct {
 	// first schedule's cosine at At instead of Steps: a run is extended by
 	// a second phase without changing a step of the first.
 	Second Phase `json:"second,omitzero"`
+	// Third, when its At is set, likewise starts a third schedule and ends
+	// the second's cosine at its At.
+	Third Phase `json:"third,omitzero"`
 }
 
 // Phase is a second learning-rate schedule.
@@ -29,6 +34,20 @@ type Phase struct {
 	At     int     `json:"at"`     // first step of the phase
 	LR     float64 `json:"lr"`     // its peak learning rate
 	Warmup int     `json:"warmup"` // its linear warm-up steps
+}
+
+// Validate checks the step count and the later phases.
+func (h Hyper) Validate() error {
+	if h.Steps < 1 {
+		return errors.New("train: hyper.steps must be positive")
+	}
+	if p := h.Second; p != (Phase{}) && (p.At <= h.Warmup || p.At >= h.Steps || !(p.LR > 0) || p.Warmup < 0) {
+		return fmt.Errorf("train: hyper.second %+v must start after the warm-up and before step %d, with a positive lr", p, h.Steps)
+	}
+	if p := h.Third; p != (Phase{}) && (h.Second.At == 0 || p.At <= h.Second.At || p.At >= h.Steps || !(p.LR > 0) || p.Warmup < 0) {
+		return fmt.Errorf("train: hyper.third %+v must start after the second phase and before step %d, with a positive lr", p, h.Steps)
+	}
+	return nil
 }
 
 // DefaultHyper are sensible values for small models.
@@ -42,14 +61,20 @@ func DefaultHyper(steps int) Hyper {
 // second phase's start), flat after; the second phase likewise from its
 // start.
 func (h Hyper) LRAt(step int) float64 {
-	if h.Second.At > 0 && step >= h.Second.At {
-		return warmCosine(step-h.Second.At, h.Second.Warmup, h.Steps-h.Second.At, h.Second.LR, h.MinLRRatio)
+	phases := []Phase{{At: 0, LR: h.LR, Warmup: h.Warmup}}
+	for _, p := range []Phase{h.Second, h.Third} {
+		if p.At > 0 {
+			phases = append(phases, p)
+		}
 	}
 	end := h.Steps
-	if h.Second.At > 0 {
-		end = h.Second.At
+	for i := len(phases) - 1; i >= 0; i-- {
+		if p := phases[i]; step >= p.At {
+			return warmCosine(step-p.At, p.Warmup, end-p.At, p.LR, h.MinLRRatio)
+		}
+		end = phases[i].At
 	}
-	return warmCosine(step, h.Warmup, end, h.LR, h.MinLRRatio)
+	return 0
 }
 
 func warmCosine(step, warmup, end int, lr, minRatio float64) float64 {

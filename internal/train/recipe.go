@@ -72,6 +72,9 @@ type Recipe struct {
 	// on, so the default recipe does not use it.)
 	ScaledRopeFrom int `json:"scaled_rope_from,omitempty"`
 	CheckpointEv   int `json:"checkpoint_every"` // steps between checkpoints
+	// Grow, when its At is set, inserts a block into the model before
+	// that step (Model.Layers is the shape before).
+	Grow Growth `json:"grow,omitzero"`
 }
 
 // Recipes are the built-in recipes.
@@ -203,6 +206,9 @@ func (r Recipe) Validate() error {
 			return err
 		}
 	}
+	if g := r.Grow; g != (Growth{}) && (g.At < 1 || g.At >= r.Hyper.Steps || g.Insert < 0 || g.Insert > c.Layers) {
+		return fmt.Errorf("train: grow %+v needs a step in 1..%d and a block index in 0..%d", g, r.Hyper.Steps-1, c.Layers)
+	}
 	prev := 0
 	for _, s := range r.Stages {
 		if s.Until <= prev || s.MinTokens < 16 || s.MaxTokens < s.MinTokens || s.MaxTokens > c.Ctx {
@@ -213,10 +219,19 @@ func (r Recipe) Validate() error {
 	return nil
 }
 
-// Config is the model shape with the vocabulary size filled in.
+// Config is the model shape at the start, with the vocabulary size filled in.
 func (r Recipe) Config() Config {
 	c := r.Model
 	c.Vocab = r.VocabSize
+	return c
+}
+
+// ConfigAt is the model shape after step steps.
+func (r Recipe) ConfigAt(steps int) Config {
+	c := r.Config()
+	if r.Grow.At > 0 && steps > r.Grow.At {
+		c.Layers++
+	}
 	return c
 }
 

@@ -1,7 +1,6 @@
 package train
 
 import (
-	"errors"
 	"fmt"
 	"time"
 )
@@ -32,7 +31,9 @@ type Trainer struct {
 	// Scaling, when set, gives the RoPE scaling each step trains under
 	// (Recipe.ScalingAt); nil trains without scaling.
 	Scaling func(step int) (typ string, factor float32)
-	opt     *adam
+	// Grow, when its At is set, inserts a block before step At.
+	Grow Growth
+	opt  *adam
 }
 
 // StepStats describes one step.
@@ -48,11 +49,8 @@ type StepStats struct {
 
 // NewTrainer starts a run: a model initialised from seed.
 func NewTrainer(cfg Config, h Hyper, seed uint64, data DataFunc) (*Trainer, error) {
-	if h.Steps < 1 {
-		return nil, errors.New("train: hyper.steps must be positive")
-	}
-	if p := h.Second; p != (Phase{}) && (p.At <= h.Warmup || p.At >= h.Steps || !(p.LR > 0) || p.Warmup < 0) {
-		return nil, fmt.Errorf("train: hyper.second %+v must start after the warm-up and before step %d, with a positive lr", p, h.Steps)
+	if err := h.Validate(); err != nil {
+		return nil, err
 	}
 	m, err := NewModel(cfg, seed)
 	if err != nil {
@@ -70,6 +68,13 @@ func (t *Trainer) TrainStep() (StepStats, error) {
 	ex, err := t.Data(t.Step)
 	if err != nil {
 		return StepStats{}, fmt.Errorf("train: data for step %d: %w", t.Step, err)
+	}
+	if t.Grow.At > 0 && t.Step == t.Grow.At {
+		m, opt, err := growModel(t.Model, t.opt, t.Grow, t.Seed)
+		if err != nil {
+			return StepStats{}, err
+		}
+		t.Model, t.opt, t.Cfg = m, opt, m.Cfg
 	}
 	if t.Scaling != nil {
 		if err := t.Model.SetRopeScaling(t.Scaling(t.Step)); err != nil {

@@ -159,6 +159,9 @@ func TestLRSchedule(t *testing.T) {
 	two := one
 	two.Steps = 105
 	two.Second = Phase{At: 50, LR: 0.5, Warmup: 5}
+	three := two
+	three.Steps = 160
+	three.Third = Phase{At: 105, LR: 0.2, Warmup: 5}
 	for _, c := range []struct {
 		h    Hyper
 		step int
@@ -168,9 +171,12 @@ func TestLRSchedule(t *testing.T) {
 		// The second phase leaves the first's steps as they were.
 		{two, 0, 0.1}, {two, 30, 0.55}, {two, 49, 0.1 + 0.9*0.5*(1+math.Cos(math.Pi*39/40))},
 		{two, 50, 0.1}, {two, 54, 0.5}, {two, 55, 0.5}, {two, 80, 0.275}, {two, 105, 0.05}, {two, 500, 0.05},
+		// So does the third the second's.
+		{three, 30, 0.55}, {three, 80, 0.275}, {three, 104, two.LRAt(104)},
+		{three, 105, 0.04}, {three, 109, 0.2}, {three, 135, 0.11}, {three, 160, 0.02},
 	} {
 		if got := c.h.LRAt(c.step); math.Abs(got-c.want) > 1e-12 {
-			t.Errorf("%+v step %d: lr %v, want %v", c.h.Second, c.step, got, c.want)
+			t.Errorf("%+v %+v step %d: lr %v, want %v", c.h.Second, c.h.Third, c.step, got, c.want)
 		}
 	}
 	for _, p := range []Phase{{At: 5, LR: 1}, {At: 50, LR: 1}, {At: 20, LR: 0}} {
