@@ -51,7 +51,7 @@ func benchCmd(env *Env) error {
 	kvType := fs.String("kv-type", "f16", "KV cache element type: f32, f16, q8_0 or q4_0")
 	attn := attention.DefaultConfig()
 	attn.RegisterFlags(fs)
-	packWeights := fs.Bool("pack-weights", false, "run with serve --pack-weights' row-interleaved copy of the weights")
+	packWeights := fs.Bool("pack-weights", true, "re-lay the weights out row-interleaved at load, as every command does by default; false measures the file's layout")
 	asJSON := fs.Bool("json", false, "print one JSON array instead of a table")
 	if _, err := parse(fs, env.Args); err != nil {
 		return err

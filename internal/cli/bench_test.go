@@ -41,14 +41,14 @@ func TestTestmodelAndBench(t *testing.T) {
 	if rs[2].BytesPerToken <= rs[1].BytesPerToken {
 		t.Errorf("bytes per token at depth 32 (%d) not above depth 0 (%d)", rs[2].BytesPerToken, rs[1].BytesPerToken)
 	}
-	// The packed weights (serve --pack-weights) run the same tests.
+	// The file's layout (no packing) runs the same tests.
 	out.Reset()
-	env = &Env{Args: []string{"-m", path, "-p", "16", "-n", "4", "-r", "1", "-t", "2", "--pack-weights", "--json"}, Stdout: &out, Stderr: &stderr}
+	env = &Env{Args: []string{"-m", path, "-p", "16", "-n", "4", "-r", "1", "-t", "2", "--pack-weights=false", "--json"}, Stdout: &out, Stderr: &stderr}
 	if err := benchCmd(env); err != nil {
-		t.Fatalf("bench --pack-weights: %v (%s)", err, stderr.String())
+		t.Fatalf("bench --pack-weights=false: %v (%s)", err, stderr.String())
 	}
 	if err := json.Unmarshal(out.Bytes(), &rs); err != nil || len(rs) != 2 || rs[1].TS <= 0 {
-		t.Fatalf("bench --pack-weights printed %q (%v)", out.String(), err)
+		t.Fatalf("bench --pack-weights=false printed %q (%v)", out.String(), err)
 	}
 	for _, args := range [][]string{{}, {"-m", path, "-d", "x"}, {"-m", path, "-r", "0"}} {
 		if err := benchCmd(&Env{Args: args, Stdout: &out, Stderr: &stderr}); err == nil {

@@ -18,6 +18,7 @@ type modelFlags struct {
 	path       string
 	ropeType   string
 	ropeFactor float64
+	pack       bool
 }
 
 func addModelFlags(fs *flag.FlagSet) *modelFlags {
@@ -25,6 +26,7 @@ func addModelFlags(fs *flag.FlagSet) *modelFlags {
 	fs.StringVar(&m.path, "m", "", "model `file` (GGUF; default: the embedded longctx-default model)")
 	fs.StringVar(&m.ropeType, "rope-scaling", "", "override the file's RoPE scaling: none, linear, ntk or yarn")
 	fs.Float64Var(&m.ropeFactor, "rope-factor", 0, "context extension factor for --rope-scaling")
+	fs.BoolVar(&m.pack, "pack-weights", true, "re-lay the weights out row-interleaved at load (faster decode, one stream or many); false computes from the file's layout")
 	return m
 }
 
@@ -63,6 +65,12 @@ func (m *modelFlags) open(log io.Writer) (*engine.Engine, error) {
 		if err := e.Model.SetRopeScaling(m.ropeType, float32(m.ropeFactor)); err != nil {
 			e.Close()
 			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	if m.pack {
+		if _, err := e.Model.PackWeights(); err != nil {
+			e.Close()
+			return nil, err
 		}
 	}
 	if log != nil {

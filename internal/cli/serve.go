@@ -36,7 +36,6 @@ func serveCmd(env *Env) error {
 	name := fs.String("name", "", "model id served in /v1/models (default: the file name without .gguf)")
 	ctxLen := fs.Int("ctx", 0, fmt.Sprintf("most tokens per sequence, prompt plus output (default: the model's trained context, at most %d)", engine.DefaultCtx))
 	parallel := fs.Int("parallel", 4, "most sequences decoded together")
-	packWeights := fs.Bool("pack-weights", false, "keep a row-interleaved copy of the weights for faster many-stream decode (about the weights' size again in RAM)")
 	queue := fs.Int("queue", 64, "most requests waiting for a slot; beyond it 429 (0 = none wait)")
 	kvRAM := fs.String("kv-ram", "", "KV-cache memory shared by all sequences and the prefix cache, e.g. 4GiB (default: parallel × ctx tokens, shrunk to fit --ram)")
 	ramFlag := fs.String("ram", "", "memory for weights, activations and KV (default: the system's available memory); see longctx plan")
@@ -110,13 +109,6 @@ func serveCmd(env *Env) error {
 		return err
 	}
 	defer e.Close()
-	if *packWeights {
-		added, err := e.Model.PackWeights()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stderr, "longctx serve: packed weights: %s more memory\n", humanBytes(added))
-	}
 	if cfg.Ctx == 0 {
 		cfg.Ctx = e.Model.Config.CtxMax()
 	}

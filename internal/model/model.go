@@ -164,12 +164,13 @@ func (l *loader) vector(name string, n int) []float32 {
 	return out
 }
 
-// PackWeights keeps a second, row-interleaved copy of every matrix for
-// the packed mat-vec kernels (tensor.Pack): batched decode of several
-// sequences then applies each block's scales to 8 rows at once instead of
-// re-deriving them per call — the server's many-stream case. It costs
-// about the weights' size again in memory, and gains nothing for one
-// bandwidth-bound stream, so it is opt-in. It returns the bytes added.
+// PackWeights re-lays every matrix out row-interleaved for the packed
+// mat-vec kernels (tensor.Pack): 8 rows' blocks side by side, so one
+// stream's decode reads weights in long runs and batched decode of several
+// sequences applies each block's scales to 8 rows at once. The file's
+// copy of a packed matrix is then evicted from memory (gguf.Evict), so
+// resident memory stays about the weights' size. It returns the bytes of
+// the packed copies.
 func (m *Model) PackWeights() (int64, error) {
 	var added int64
 	pack := func(w *Weight) error {
@@ -183,6 +184,7 @@ func (m *Model) PackWeights() (int64, error) {
 		w.packed = p
 		if p.Interleaved() {
 			added += int64(len(w.Data))
+			gguf.Evict(w.Data)
 		}
 		return nil
 	}
