@@ -1,8 +1,13 @@
 package attention
 
 import (
+	"cmp"
+	"encoding/binary"
 	"math"
 	"slices"
+	"sync"
+
+	"github.com/longctx/longctx/internal/parallel"
 
 	"github.com/longctx/longctx/internal/tensor"
 )
@@ -35,13 +40,18 @@ type quest struct {
 	sinks, window, budget int
 	block                 int
 	mean, perHead         bool
-	width                 int         // floats per summary row: hd (mean) or 2·hd
-	sum                   [][]float32 // per KV head, one row per complete block
-	nb                    int         // complete blocks summarized
-	buf, x, z             []float32
-	sel                   [][]int // per query head
-	spans                 headSpans
-	heap                  []int
+	width                 int // values per summary row: hd (mean) or 2·hd
+	// sumType is F16 for bounds over an f16 cache (exact: the maxima and
+	// minima of f16 keys are f16 values; half the bytes to read per
+	// step), else F32.
+	sumType tensor.Type
+	sum     [][]byte // per KV head, one row per complete block
+	nb      int      // complete blocks summarized
+	buf     []float32
+	x, z    [][]float32 // per KV head: score rows, block scores
+	heap    [][]int     // per KV head
+	sel     [][]int     // per query head
+	spans   headSpans
 }
 
 func newQuest(c *maskCache, sinks, window, budget, block int, mean, perHead bool) *quest {
@@ -50,15 +60,20 @@ func newQuest(c *maskCache, sinks, window, budget, block int, mean, perHead bool
 	if mean {
 		w = sh.HeadDim
 	}
+	st := tensor.F32
+	if sh.ElemType == tensor.F16 && !mean {
+		st = tensor.F16
+	}
 	return &quest{c: c, sinks: sinks, window: window, budget: budget, block: block, mean: mean, perHead: perHead, width: w,
-		sum: make([][]float32, sh.KVHeads)}
+		sumType: st, sum: make([][]byte, sh.KVHeads), x: make([][]float32, sh.KVHeads), z: make([][]float32, sh.KVHeads),
+		heap: make([][]int, sh.KVHeads)}
 }
 
 func (q *quest) forget(n int) {
 	if nb := n / q.block; nb < q.nb {
 		q.nb = nb
 		for g := range q.sum {
-			q.sum[g] = q.sum[g][:nb*q.width]
+			q.sum[g] = q.sum[g][:nb*q.rowBytes()]
 		}
 	}
 }
@@ -66,7 +81,7 @@ func (q *quest) forget(n int) {
 func (q *quest) bytes() int64 {
 	var b int64
 	for _, s := range q.sum {
-		b += int64(cap(s)) * 4
+		b += int64(cap(s))
 	}
 	return b
 }
@@ -85,10 +100,28 @@ func (q *quest) sync(c *call) error {
 			if err := inner.ReadKeys(c.layer, g, from, from+q.block, q.buf); err != nil {
 				return err
 			}
-			q.sum[g] = append(q.sum[g], summarize(make([]float32, q.width), q.buf, q.block, hd, q.mean)...)
+			row := summarize(make([]float32, q.width), q.buf, q.block, hd, q.mean)
+			if q.sumType == tensor.F16 {
+				// Exact: the maxima and minima of f16 keys are f16 keys.
+				h := make([]byte, 2*len(row))
+				for i, x := range row {
+					binary.LittleEndian.PutUint16(h[2*i:], tensor.F32ToF16(x))
+				}
+				q.sum[g] = append(q.sum[g], h...)
+			} else {
+				q.sum[g] = append(q.sum[g], f32Bytes(row)...)
+			}
 		}
 	}
 	return nil
+}
+
+// rowBytes is the size of one block's summary.
+func (q *quest) rowBytes() int {
+	if q.sumType == tensor.F16 {
+		return 2 * q.width
+	}
+	return 4 * q.width
 }
 
 // summarize writes the summary row of a block of n keys (rows of hd):
@@ -112,6 +145,46 @@ func summarize(dst, keys []float32, n, hd int, mean bool) []float32 {
 		dst[i], dst[hd+i] = hi, lo
 	}
 	return dst
+}
+
+// chooseBlocks scores candidate blocks [b0, b1) for KV head g and keeps
+// the best kb for each of its query heads.
+func (q *quest) chooseBlocks(c *call, g, group, hd, b0, b1, kb int) error {
+	nb := b1 - b0
+	q.x[g] = grow(q.x[g], group*q.width)
+	q.z[g] = grow(q.z[g], group*nb)
+	x, zs := q.x[g], q.z[g]
+	for i := range group {
+		h := g*group + i
+		q.scoreRow(x[i*q.width:(i+1)*q.width], c.q[h*hd:(h+1)*hd])
+	}
+	rb := q.rowBytes()
+	if err := tensor.MatMul(zs, q.sum[g][b0*rb:b1*rb], q.sumType, nb, q.width, x, group); err != nil {
+		return err
+	}
+	if !q.perHead {
+		// The KV head's score of a block: the best of its heads'.
+		z := zs[:nb]
+		for i := 1; i < group; i++ {
+			for b, v := range zs[i*nb : (i+1)*nb] {
+				z[b] = max(z[b], v)
+			}
+		}
+		s := topK(q.sel[g*group][:0], &q.heap[g], z, max(kb, 0))
+		slices.Sort(s)
+		for i := 1; i < group; i++ {
+			q.sel[g*group+i] = append(q.sel[g*group+i][:0], s...)
+		}
+		q.sel[g*group] = s
+		return nil
+	}
+	for i := range group {
+		h := g*group + i
+		s := topK(q.sel[h][:0], &q.heap[g], zs[i*nb:(i+1)*nb], max(kb, 0))
+		slices.Sort(s)
+		q.sel[h] = s
+	}
+	return nil
 }
 
 // scoreRow writes the row the block summaries are multiplied with for
@@ -144,43 +217,26 @@ func (q *quest) attend(c *call) error {
 	}
 	info := &c.c.info
 	group, hd, nb := info.Heads/info.KVHeads, info.HeadDim, b1-b0
-	q.x = grow(q.x, group*q.width)
-	q.z = grow(q.z, group*nb)
 	if len(q.sel) != c.nHead {
 		q.sel = make([][]int, c.nHead)
 	}
-	for g := range info.KVHeads {
-		for i := range group {
-			h := g*group + i
-			q.scoreRow(q.x[i*q.width:(i+1)*q.width], c.q[h*hd:(h+1)*hd])
-		}
-		rows := q.sum[g][b0*q.width : b1*q.width]
-		if err := tensor.MatMul(q.z, f32Bytes(rows), tensor.F32, nb, q.width, q.x, group); err != nil {
-			return err
-		}
-		if !q.perHead {
-			// The KV head's score of a block: the best of its heads'.
-			z := q.z[:nb]
-			for i := 1; i < group; i++ {
-				for b, x := range q.z[i*nb : (i+1)*nb] {
-					z[b] = max(z[b], x)
-				}
+	// KV heads score their blocks in parallel: at 16K positions the
+	// summaries are megabytes per layer.
+	var mu sync.Mutex
+	var firstErr error
+	parallel.Run(info.KVHeads, 1, parallel.Func(func(lo, hi int) {
+		for g := lo; g < hi; g++ {
+			if err := q.chooseBlocks(c, g, group, hd, b0, b1, kb); err != nil {
+				mu.Lock()
+				firstErr = cmp.Or(firstErr, err)
+				mu.Unlock()
 			}
-			s := topK(q.sel[g*group][:0], &q.heap, z, max(kb, 0))
-			slices.Sort(s)
-			for i := range group {
-				q.sel[g*group+i] = append(q.sel[g*group+i][:0], s...)
-			}
-			continue
 		}
-		for i := range group {
-			h := g*group + i
-			s := topK(q.sel[h][:0], &q.heap, q.z[i*nb:(i+1)*nb], max(kb, 0))
-			slices.Sort(s)
-			q.sel[h] = s
-		}
+	}))
+	if firstErr != nil {
+		return firstErr
 	}
-	c.c.selectRead += int64(nb * q.width * 4 * info.KVHeads)
+	c.c.selectRead += int64(nb * q.rowBytes() * info.KVHeads)
 	c.st.selections++
 	c.st.blocks += float64(max(kb, 0))
 	spans := q.spans.reset(c.nHead)

@@ -1,6 +1,7 @@
 package attention
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -415,6 +416,41 @@ func TestQuestMatchesReference(t *testing.T) {
 				t.Errorf("%+v head %d: spans %v, brute force %v", mode, h, qp.spans[h], want)
 			}
 			checkOutput(t, s, out, 0, h, pos, qp.spans[h], 1e-5)
+		}
+	}
+}
+
+// Over an f16 cache the bound summaries are stored as f16, and exactly:
+// the maxima and minima of f16 keys are f16 values.
+func TestQuestF16SummariesExact(t *testing.T) {
+	g := geom{layers: 1, heads: 4, kvHeads: 2, hd: 32, ctx: 600}
+	s := newStream(g, g.ctx, 23)
+	cfg := DefaultConfig()
+	cfg.Name, cfg.Budget = Quest, 128
+	inner := g.cache(t, tensor.F16)
+	c, err := Wrap(cfg, inner, g.info())
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefill(t, s, c, 520, 130)
+	s.run(t, c, 520, 521)
+	qp := c.(*maskCache).layers[0].(*quest)
+	if qp.sumType != tensor.F16 || qp.nb == 0 {
+		t.Fatalf("summaries of type %v, %d blocks", qp.sumType, qp.nb)
+	}
+	keys := make([]float32, 16*g.hd)
+	for kvh := range g.kvHeads {
+		for b := range qp.nb {
+			if err := inner.ReadKeys(0, kvh, b*16, b*16+16, keys); err != nil {
+				t.Fatal(err)
+			}
+			want := summarize(make([]float32, qp.width), keys, 16, g.hd, false)
+			row := qp.sum[kvh][b*qp.rowBytes() : (b+1)*qp.rowBytes()]
+			for i, w := range want {
+				if got := tensor.F16ToF32(binary.LittleEndian.Uint16(row[2*i:])); got != w {
+					t.Fatalf("KV head %d block %d value %d: f16 summary %g, keys give %g", kvh, b, i, got, w)
+				}
+			}
 		}
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -53,6 +55,7 @@ func benchCmd(env *Env) error {
 	attn.RegisterFlags(fs)
 	packWeights := fs.Bool("pack-weights", true, "re-lay the weights out row-interleaved at load, as every command does by default; false measures the file's layout")
 	asJSON := fs.Bool("json", false, "print one JSON array instead of a table")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed tests to `file` (go tool pprof)")
 	if _, err := parse(fs, env.Args); err != nil {
 		return err
 	}
@@ -87,6 +90,17 @@ func benchCmd(env *Env) error {
 
 	bw := parallel.ReadBandwidth(1<<30, 3)
 	runtime.GC()
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	b := &bencher{m: m, elem: elem, attn: attn, realDepth: *realDepth, rng: rand.New(rand.NewPCG(1, 2))}
 	var results []benchResult
 	add := func(r benchResult, samples []float64) {

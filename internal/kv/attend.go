@@ -20,6 +20,14 @@ type tileReader interface {
 	values(layer, kvHead, b, g0, g1 int, buf []byte) ([]byte, error)
 }
 
+// prefetcher is a tileReader whose tiles are in memory and can be asked
+// for ahead of use.
+type prefetcher interface {
+	// prefetchGroups starts loading groups [g0, g1) of block b's keys and
+	// values for (layer, kvHead) into the cache.
+	prefetchGroups(layer, kvHead, b, g0, g1 int)
+}
+
 // chunkPositions is how many positions one partial softmax covers before
 // it is merged with the others. It is fixed (not derived from the thread
 // count) so results are the same on every machine, for every batch size,
@@ -337,6 +345,13 @@ func (a *attention) chunk(src tileReader, args *attendArgs, u unit, s *unitScrat
 	negInf := float32(math.Inf(-1))
 	w := 2 + hd
 
+	// A sparse selection reads short runs scattered over the chunk, too
+	// short for the kernels' prefetching to hide memory latency: ask for
+	// all of them first, so they load in parallel.
+	if pf, ok := src.(prefetcher); ok && args.spans != nil {
+		a.prefetchChunk(pf, args, u, s, c, chunkBlocks, rows)
+	}
+
 	// Pass 1: scores, masked to what each row may see. The groups some row
 	// sees form runs (one per block for dense attention); only those are
 	// read and computed.
@@ -435,6 +450,39 @@ func (a *attention) chunk(src tileReader, args *attendArgs, u unit, s *unitScrat
 		}
 	}
 	return nil
+}
+
+// prefetchChunk asks for the key and value groups of chunk c that some
+// row of unit u sees.
+func (a *attention) prefetchChunk(pf prefetcher, args *attendArgs, u unit, s *unitScratch, c, chunkBlocks, rows int) {
+	l := a.l
+	B := l.block
+	group := args.nHead / l.kvHeads
+	for b := c * chunkBlocks; b < (c+1)*chunkBlocks && b*B < args.pos+u.t1; b++ {
+		t0 := b * B
+		clear(s.marks)
+		for r := 0; r < rows; r++ {
+			tok, h := u.t0+r/group, u.kvh*group+r%group
+			s.ivals[r] = visible(s.ivals[r][:0], args, h, args.pos+tok+1, t0, t0+B)
+			for _, iv := range s.ivals[r] {
+				for g := (iv.From - t0) / groupLen; g < (iv.To-t0+groupLen-1)/groupLen; g++ {
+					s.marks[g] = true
+				}
+			}
+		}
+		for g0 := 0; g0 < B/groupLen; {
+			if !s.marks[g0] {
+				g0++
+				continue
+			}
+			g1 := g0 + 1
+			for g1 < B/groupLen && s.marks[g1] {
+				g1++
+			}
+			pf.prefetchGroups(args.layer, u.kvh, b, g0, g1)
+			g0 = g1
+		}
+	}
 }
 
 // scoresRun computes the scores of groups [g0, g1) of block b (whose

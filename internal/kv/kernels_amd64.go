@@ -32,6 +32,16 @@ func scoresF16AVX512(q *float32, k *byte, ngroups, hd int, out *float32, os int,
 func valuesF16AVX512(w *float32, ws int, v *byte, n, hd int, o *float32)
 
 //go:noescape
+func prefetchRange(p *byte, n int)
+
+// prefetch asks for b's cache lines ahead of use.
+func prefetch(b []byte) {
+	if len(b) > 0 {
+		prefetchRange(&b[0], len(b))
+	}
+}
+
+//go:noescape
 func weightsQAVX2(w *float32, ws int, scales *byte, gstride, ngroups int, tmp *float32)
 
 //go:noescape

@@ -669,7 +669,8 @@ GLOBL nibbleEight<>(SB), RODATA|NOPTR, $16
 // the values kernel reads each row once, front to back (the AVX2 kernel
 // walks a block four times, 32 bytes of each row per pass). Prefetching 4
 // KiB ahead keeps enough lines in flight to read the cache near memory
-// bandwidth at depth 16K.
+// bandwidth at depth 16K; prefetches stop at the end of the groups given,
+// so the short runs of a sparse selection do not fetch what they skip.
 
 // func scoresF16AVX512(q *float32, k *byte, ngroups, hd int, out *float32, os int, scale float32)
 TEXT ·scoresF16AVX512(SB), NOSPLIT, $0-52
@@ -684,6 +685,10 @@ TEXT ·scoresF16AVX512(SB), NOSPLIT, $0-52
 	MOVQ         DX, R8
 	SHLQ         $2, R8
 	SETROWS
+	MOVQ         CX, R15
+	IMULQ        DX, R15
+	SHLQ         $5, R15
+	ADDQ         DI, R15 // end of the keys: prefetches stop there
 
 z16group:
 	VXORPS Z0, Z0, Z0
@@ -699,7 +704,10 @@ z16group:
 	SHRQ   $1, AX
 
 z16dim:
-	PREFETCHT0       4096(DI)
+	LEAQ             4096(DI), R14
+	CMPQ             R14, R15
+	CMOVQGT          R15, R14
+	PREFETCHT0       (R14)
 	VCVTPH2PS        (DI), Z16
 	VCVTPH2PS        32(DI), Z17
 	VFMADD231PS.BCST (SI)(BX*1), Z16, Z0
@@ -810,12 +818,17 @@ z16vslice:
 	MOVQ R13, R14
 	SHRQ $1, R14
 	ADDQ DI, R14
-	XORQ BX, BX
-	MOVQ CX, AX
+	XORQ  BX, BX
+	MOVQ  CX, AX
+	IMULQ R8, AX
+	ADDQ  R14, AX // end of the slice's rows: prefetches stop there
 
 z16vpos:
-	PREFETCHT0 4096(R14)
-	PREFETCHT0 4160(R14)
+	LEAQ       4096(R14), R15
+	CMPQ       R15, AX
+	CMOVQGT    AX, R15
+	PREFETCHT0 (R15)
+	PREFETCHT0 64(R15)
 	VCVTPH2PS  (R14), Z16
 	VCVTPH2PS  32(R14), Z17
 	VCVTPH2PS  64(R14), Z18
@@ -826,8 +839,8 @@ z16vpos:
 	ZROW(R11, Z12, Z13, Z14, Z15)
 	ADDQ       R8, R14
 	ADDQ       $4, BX
-	DECQ       AX
-	JNZ        z16vpos
+	CMPQ       R14, AX
+	JLT        z16vpos
 
 	LEAQ (R12)(R13*1), AX
 	ZMOV16(VMOVUPS, AX, DX)
@@ -835,4 +848,20 @@ z16vpos:
 	CMPQ R13, DX
 	JLT  z16vslice
 	VZEROUPPER
+	RET
+
+// func prefetchRange(p *byte, n int)
+TEXT ·prefetchRange(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	ADDQ SI, CX
+
+pfloop:
+	CMPQ       SI, CX
+	JGE        pfdone
+	PREFETCHT0 (SI)
+	ADDQ       $64, SI
+	JMP        pfloop
+
+pfdone:
 	RET

@@ -21,8 +21,10 @@ func (f Func) Do(lo, hi int) { f(lo, hi) }
 // pool is the process-wide pool. The calling goroutine always takes part
 // in a loop, so a pool of n threads has n-1 workers.
 type pool struct {
-	mu      sync.Mutex // held for the duration of one loop, and by SetThreads
-	threads int
+	mu sync.Mutex // held for the duration of one loop, and by SetThreads
+	// threads is written under mu but read without it, so that a job
+	// running inside a loop can ask (Threads) without deadlocking.
+	threads atomic.Int32
 	wake    []chan struct{}
 
 	// The loop being run, read by the workers after their wake-up.
@@ -43,7 +45,7 @@ func newPool(threads int) *pool {
 }
 
 func (q *pool) start(threads int) {
-	q.threads = threads
+	q.threads.Store(int32(threads))
 	q.wake = make([]chan struct{}, threads-1)
 	for i := range q.wake {
 		c := make(chan struct{}, 1)
@@ -82,7 +84,7 @@ func SetThreads(n int) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if n == p.threads {
+	if n == int(p.threads.Load()) {
 		return
 	}
 	for _, c := range p.wake {
@@ -92,11 +94,7 @@ func SetThreads(n int) {
 }
 
 // Threads returns the number of goroutines a loop runs on.
-func Threads() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.threads
-}
+func Threads() int { return int(p.threads.Load()) }
 
 // Run calls job.Do on ranges covering [0, n) of about grain indexes each
 // (grain <= 0 picks n/(4*threads), so that a slow thread does not hold up
@@ -112,7 +110,7 @@ func Run(n, grain int, job Job) {
 		return
 	}
 	defer p.mu.Unlock()
-	threads := p.threads
+	threads := int(p.threads.Load())
 	if grain <= 0 {
 		grain = max(1, n/(4*threads))
 	}

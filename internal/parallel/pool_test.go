@@ -38,7 +38,8 @@ func TestRunCoversEachIndexOnce(t *testing.T) {
 func TestNestedRunDoesNotDeadlock(t *testing.T) {
 	var total atomic.Int64
 	Run(8, 1, Func(func(lo, hi int) {
-		Run(10, 1, Func(func(lo, hi int) { total.Add(int64(hi - lo)) }))
+		// Kernels size their grain by Threads inside loops.
+		Run(10, max(1, 10/Threads()), Func(func(lo, hi int) { total.Add(int64(hi - lo)) }))
 	}))
 	if got := total.Load(); got != 80 {
 		t.Fatalf("nested loops covered %d indexes, want 80", got)

@@ -90,7 +90,7 @@ var Recipes = map[string]Recipe{
 		Tasks:       map[string]float64{"passkey": 1, "niah_single_essay": 1, "record": 1},
 		DocWeight:   0.1, ExportType: "f32", CheckpointEv: 10,
 	},
-	// default: the shipped model, 0.46M parameters: 2 layers of 128
+	// default: the shipped model, 0.66M parameters: 3 layers of 128 (grown from 2),
 	// with 4 heads of 32. Retrieval needs induction heads, and they form
 	// after a number of optimizer steps that grows with depth and width:
 	// on CopyTokens alone at 1K-token batches, 2 layers of 128 went from
@@ -103,8 +103,8 @@ var Recipes = map[string]Recipe{
 		Name:      "default",
 		Model:     Config{Embd: 128, Layers: 2, Heads: 4, KVHeads: 4, FFN: 256, Ctx: 2048, RopeBase: 10000, RMSEps: 1e-5, Tied: true},
 		VocabSize: 1024, VocabSeed: 9001, Seed: 1,
-		Hyper: Hyper{LR: 1e-3, MinLRRatio: 0.1, Warmup: 50, Steps: 7500, Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.01, Clip: 1,
-			Second: Phase{At: 5000, LR: 4e-4, Warmup: 50}},
+		Hyper: Hyper{LR: 1e-3, MinLRRatio: 0.1, Warmup: 50, Steps: 9000, Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.01, Clip: 1,
+			Second: Phase{At: 5000, LR: 4e-4, Warmup: 50}, Third: Phase{At: 7500, LR: 3e-4, Warmup: 50}},
 		BatchTokens: 2048,
 		Stages: []Stage{
 			{Until: 1200, MinTokens: 32, MaxTokens: 128, Tasks: map[string]float64{CopyTokens: 1}},
@@ -119,6 +119,11 @@ var Recipes = map[string]Recipe{
 			// the filler and keys (variety) fixed most of that.
 			{Until: 6000, MinTokens: 256, MaxTokens: 1024, Variety: 0.6, Tasks: phase2Tasks},
 			{Until: 7500, MinTokens: 512, MaxTokens: 2048, Variety: 0.6, Tasks: phase2Tasks},
+			// Third phase: a third block, inserted between the
+			// previous-token layer and the induction layer, to tell
+			// apart keys that a single induction step cannot (the
+			// tokens before every value are the same " is:").
+			{Until: 9000, MinTokens: 512, MaxTokens: 2048, Variety: 0.6, Tasks: phase3Tasks},
 		},
 		Tasks: map[string]float64{
 			"passkey": 2, "record": 2, "kv": 1, "vt": 1, "multihop": 1,
@@ -128,7 +133,17 @@ var Recipes = map[string]Recipe{
 			"repeat": 1, "recall": 1, CopyTokens: 1,
 		},
 		DocWeight: 0.1, ExportType: "q8_0", RopeScaling: "yarn", RopeFactor: 4, CheckpointEv: 50,
+		Grow: Growth{At: 7500, Insert: 1},
 	},
+}
+
+// phase3Tasks weighs the third phase towards telling keys apart.
+var phase3Tasks = map[string]float64{
+	"passkey": 1, "record": 3, "kv": 2, "vt": 1, "multihop": 1,
+	"niah_single_noise": 1, "niah_single_essay": 2, "niah_single_uuid": 2,
+	"niah_multikey_essay": 4, "niah_multikey_needle": 4, "niah_multikey_uuid": 2,
+	"niah_multivalue": 2, "niah_multiquery": 2, "ruler_vt": 1, "kamradt": 1,
+	"repeat": 1, "recall": 1, CopyTokens: 1,
 }
 
 // phase2Tasks weighs the default recipe's second phase towards what the
