@@ -418,8 +418,7 @@ func (a *attention) chunk(src tileReader, args *attendArgs, u unit, s *unitScrat
 			inv := 1 / sum
 			for _, bi := range s.runs[:nb] {
 				sr := s.s[r*cl+bi.off : r*cl+bi.off+(bi.g1-bi.g0)*groupLen]
-				scaleInPlace(sr, inv)
-				roundF16(sr, s.h16)
+				scaleRoundF16(sr, inv)
 			}
 		}
 		if r < rows {

@@ -274,5 +274,15 @@ func scaleInPlaceGo(s []float32, f float32) {
 	}
 }
 
+// scaleRoundF16 multiplies every element of s by f and rounds the product
+// to f16 precision (nearest, ties to even): an f16 cache's softmax weights.
+var scaleRoundF16 = scaleRoundF16Go
+
+func scaleRoundF16Go(s []float32, f float32) {
+	for i := range s {
+		s[i] = tensor.F16ToF32(tensor.F32ToF16(s[i] * f))
+	}
+}
+
 // exp32 is the scalar exponential used to rescale and merge partial sums.
 func exp32(x float32) float32 { return float32(math.Exp(float64(x))) }

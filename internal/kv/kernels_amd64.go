@@ -32,6 +32,17 @@ func scoresF16AVX512(q *float32, k *byte, ngroups, hd int, out *float32, os int,
 func valuesF16AVX512(w *float32, ws int, v *byte, n, hd int, o *float32)
 
 //go:noescape
+func scaleRoundF16AVX2(s *float32, n int, f float32)
+
+func scaleRoundF16Asm(s []float32, f float32) {
+	n := len(s) &^ 7
+	if n > 0 {
+		scaleRoundF16AVX2(&s[0], n, f)
+	}
+	scaleRoundF16Go(s[n:], f)
+}
+
+//go:noescape
 func prefetchRange(p *byte, n int)
 
 // prefetch asks for b's cache lines ahead of use.
@@ -72,6 +83,7 @@ func init() {
 	kernelsAsm[tensor.Q8_0] = kernelSet{scoresQ8Asm, valuesQ8Asm}
 	kernelsAsm[tensor.Q4_0] = kernelSet{scoresQ4Asm, valuesQ4Asm}
 	expSub = expSubAsm
+	scaleRoundF16 = scaleRoundF16Asm
 	maxOf = maxOfAsm
 }
 

@@ -865,3 +865,21 @@ pfloop:
 
 pfdone:
 	RET
+
+// func scaleRoundF16AVX2(s *float32, n int, f float32)
+// n is a positive multiple of 8.
+TEXT ·scaleRoundF16AVX2(SB), NOSPLIT, $0-20
+	MOVQ         s+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS f+16(FP), Y1
+
+srloop:
+	VMULPS    (SI), Y1, Y0
+	VCVTPS2PH $0, Y0, X0
+	VCVTPH2PS X0, Y0
+	VMOVUPS   Y0, (SI)
+	ADDQ      $32, SI
+	SUBQ      $8, CX
+	JNZ       srloop
+	VZEROUPPER
+	RET

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/longctx/longctx/internal/tensor"
@@ -124,6 +125,31 @@ func TestExpSubAndMax(t *testing.T) {
 		}
 		if math.Abs(float64(sum-wantSum)) > 1e-6*float64(wantSum) {
 			t.Fatalf("n=%d: sum %g, want %g", n, sum, wantSum)
+		}
+	}
+}
+
+// scaleRoundF16 is bit-identical to scaling then rounding through
+// tensor.F32ToF16 (nearest, ties to even), on every length.
+func TestScaleRoundF16(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	for _, n := range []int{0, 1, 7, 8, 16, 33, 1024} {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(r.Float64())
+		}
+		if n > 3 {
+			s[1], s[2], s[3] = 0, 1, 6.1035156e-05 // zero, one, the smallest normal f16
+		}
+		want := slices.Clone(s)
+		for i := range want {
+			want[i] = tensor.F16ToF32(tensor.F32ToF16(want[i] * 0.37))
+		}
+		scaleRoundF16(s, 0.37)
+		for i := range s {
+			if math.Float32bits(s[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("n=%d [%d]: %g, want %g", n, i, s[i], want[i])
+			}
 		}
 	}
 }
