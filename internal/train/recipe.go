@@ -90,8 +90,9 @@ var Recipes = map[string]Recipe{
 		Tasks:       map[string]float64{"passkey": 1, "niah_single_essay": 1, "record": 1},
 		DocWeight:   0.1, ExportType: "f32", CheckpointEv: 10,
 	},
-	// default: the shipped model, 0.66M parameters: 3 layers of 128 (grown from 2),
-	// with 4 heads of 32. Retrieval needs induction heads, and they form
+	// default: the shipped model, 0.62M parameters: 3 layers of 128
+	// with 4 heads of 32, trained as 2 layers (0.46M) for 7500 steps and
+	// grown by a middle block for the last 1500. Retrieval needs induction heads, and they form
 	// after a number of optimizer steps that grows with depth and width:
 	// on CopyTokens alone at 1K-token batches, 2 layers of 128 went from
 	// chance to ~100% around step 900, while 2 of 256 and 4 of 128 or
@@ -122,7 +123,10 @@ var Recipes = map[string]Recipe{
 			// Third phase: a third block, inserted between the
 			// previous-token layer and the induction layer, to tell
 			// apart keys that a single induction step cannot (the
-			// tokens before every value are the same " is:").
+			// tokens before every value are the same " is:"). It
+			// raised RULER niah_multikey_1 from 15-35% to 30-40% and the
+			// average of niah_single_1/2/3 + multikey_1 by 2-9 points
+			// at every length from 1K to 8K.
 			{Until: 9000, MinTokens: 512, MaxTokens: 2048, Variety: 0.6, Tasks: phase3Tasks},
 		},
 		Tasks: map[string]float64{
