@@ -20,14 +20,6 @@ type tileReader interface {
 	values(layer, kvHead, b, g0, g1 int, buf []byte) ([]byte, error)
 }
 
-// prefetcher is a tileReader whose tiles are in memory and can be asked
-// for ahead of use.
-type prefetcher interface {
-	// prefetchGroups starts loading groups [g0, g1) of block b's keys and
-	// values for (layer, kvHead) into the cache.
-	prefetchGroups(layer, kvHead, b, g0, g1 int)
-}
-
 // chunkPositions is how many positions one partial softmax covers before
 // it is merged with the others. It is fixed (not derived from the thread
 // count) so results are the same on every machine, for every batch size,
@@ -339,58 +331,31 @@ func visible(dst []Span, args *attendArgs, h, seen, from, to int) []Span {
 func (a *attention) chunk(src tileReader, args *attendArgs, u unit, s *unitScratch, c, chunkBlocks, rows int, part []float32) error {
 	l := a.l
 	hd, B := l.hd, l.block
-	group := args.nHead / l.kvHeads
 	nq := (rows + quad - 1) / quad
 	cl := chunkBlocks * B // scores row stride
 	negInf := float32(math.Inf(-1))
 	w := 2 + hd
-
-	// A sparse selection reads short runs scattered over the chunk, too
-	// short for the kernels' prefetching to hide memory latency: ask for
-	// all of them first, so they load in parallel.
-	if pf, ok := src.(prefetcher); ok && args.spans != nil {
-		a.prefetchChunk(pf, args, u, s, c, chunkBlocks, rows)
-	}
 
 	// Pass 1: scores, masked to what each row may see. The groups some row
 	// sees form runs (one per block for dense attention); only those are
 	// read and computed.
 	nb := 0
 	for b := c * chunkBlocks; b < (c+1)*chunkBlocks && b*B < args.pos+u.t1; b++ {
-		t0 := b * B
-		any := false
-		clear(s.marks)
-		for r := 0; r < rows; r++ {
-			tok, h := u.t0+r/group, u.kvh*group+r%group
-			s.ivals[r] = visible(s.ivals[r][:0], args, h, args.pos+tok+1, t0, t0+B)
-			s.active[r] = len(s.ivals[r]) > 0
-			for _, iv := range s.ivals[r] {
-				any = true
-				for g := (iv.From - t0) / groupLen; g < (iv.To-t0+groupLen-1)/groupLen; g++ {
-					s.marks[g] = true
-				}
-			}
-		}
-		if !any {
+		if !a.markBlock(args, u, s, b, rows) {
 			continue
 		}
 		for r := rows; r < len(s.active); r++ {
 			s.active[r] = false
 		}
-		for g0 := 0; g0 < B/groupLen; {
-			if !s.marks[g0] {
-				g0++
-				continue
-			}
-			g1 := g0 + 1
-			for g1 < B/groupLen && s.marks[g1] {
-				g1++
-			}
+		err := forRuns(s.marks, func(g0, g1 int) error {
 			if err := a.scoresRun(src, args, u, s, nb, b, g0, g1, (b-c*chunkBlocks)*B, cl, nq); err != nil {
 				return err
 			}
 			nb++
-			g0 = g1
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 
@@ -451,37 +416,46 @@ func (a *attention) chunk(src tileReader, args *attendArgs, u unit, s *unitScrat
 	return nil
 }
 
-// prefetchChunk asks for the key and value groups of chunk c that some
-// row of unit u sees.
-func (a *attention) prefetchChunk(pf prefetcher, args *attendArgs, u unit, s *unitScratch, c, chunkBlocks, rows int) {
-	l := a.l
-	B := l.block
-	group := args.nHead / l.kvHeads
-	for b := c * chunkBlocks; b < (c+1)*chunkBlocks && b*B < args.pos+u.t1; b++ {
-		t0 := b * B
-		clear(s.marks)
-		for r := 0; r < rows; r++ {
-			tok, h := u.t0+r/group, u.kvh*group+r%group
-			s.ivals[r] = visible(s.ivals[r][:0], args, h, args.pos+tok+1, t0, t0+B)
-			for _, iv := range s.ivals[r] {
-				for g := (iv.From - t0) / groupLen; g < (iv.To-t0+groupLen-1)/groupLen; g++ {
-					s.marks[g] = true
-				}
+// markBlock sets, for block b, each row's visible intervals (s.ivals),
+// whether it sees anything (s.active) and the groups some row sees
+// (s.marks); it reports whether any row sees any position.
+func (a *attention) markBlock(args *attendArgs, u unit, s *unitScratch, b, rows int) bool {
+	B := a.l.block
+	group := args.nHead / a.l.kvHeads
+	t0 := b * B
+	any := false
+	clear(s.marks)
+	for r := 0; r < rows; r++ {
+		tok, h := u.t0+r/group, u.kvh*group+r%group
+		s.ivals[r] = visible(s.ivals[r][:0], args, h, args.pos+tok+1, t0, t0+B)
+		s.active[r] = len(s.ivals[r]) > 0
+		for _, iv := range s.ivals[r] {
+			any = true
+			for g := (iv.From - t0) / groupLen; g < (iv.To-t0+groupLen-1)/groupLen; g++ {
+				s.marks[g] = true
 			}
-		}
-		for g0 := 0; g0 < B/groupLen; {
-			if !s.marks[g0] {
-				g0++
-				continue
-			}
-			g1 := g0 + 1
-			for g1 < B/groupLen && s.marks[g1] {
-				g1++
-			}
-			pf.prefetchGroups(args.layer, u.kvh, b, g0, g1)
-			g0 = g1
 		}
 	}
+	return any
+}
+
+// forRuns calls fn for each run [g0, g1) of consecutive marked groups.
+func forRuns(marks []bool, fn func(g0, g1 int) error) error {
+	for g0 := 0; g0 < len(marks); {
+		if !marks[g0] {
+			g0++
+			continue
+		}
+		g1 := g0 + 1
+		for g1 < len(marks) && marks[g1] {
+			g1++
+		}
+		if err := fn(g0, g1); err != nil {
+			return err
+		}
+		g0 = g1
+	}
+	return nil
 }
 
 // scoresRun computes the scores of groups [g0, g1) of block b (whose

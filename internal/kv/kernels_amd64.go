@@ -43,16 +43,6 @@ func scaleRoundF16Asm(s []float32, f float32) {
 }
 
 //go:noescape
-func prefetchRange(p *byte, n int)
-
-// prefetch asks for b's cache lines ahead of use.
-func prefetch(b []byte) {
-	if len(b) > 0 {
-		prefetchRange(&b[0], len(b))
-	}
-}
-
-//go:noescape
 func weightsQAVX2(w *float32, ws int, scales *byte, gstride, ngroups int, tmp *float32)
 
 //go:noescape

@@ -850,22 +850,6 @@ z16vpos:
 	VZEROUPPER
 	RET
 
-// func prefetchRange(p *byte, n int)
-TEXT ·prefetchRange(SB), NOSPLIT, $0-16
-	MOVQ p+0(FP), SI
-	MOVQ n+8(FP), CX
-	ADDQ SI, CX
-
-pfloop:
-	CMPQ       SI, CX
-	JGE        pfdone
-	PREFETCHT0 (SI)
-	ADDQ       $64, SI
-	JMP        pfloop
-
-pfdone:
-	RET
-
 // func scaleRoundF16AVX2(s *float32, n int, f float32)
 // n is a positive multiple of 8.
 TEXT ·scaleRoundF16AVX2(SB), NOSPLIT, $0-20

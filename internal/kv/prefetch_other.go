@@ -1,6 +1,0 @@
-//go:build !amd64 || purego
-
-package kv
-
-// prefetch is a no-op without the assembly kernels.
-func prefetch([]byte) {}
