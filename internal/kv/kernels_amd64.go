@@ -29,6 +29,12 @@ func valuesF16AVX2(w *float32, ws int, v *byte, n, hd int, o *float32)
 func scoresF16AVX512(q *float32, k *byte, ngroups, hd int, out *float32, os int, scale float32)
 
 //go:noescape
+func scoresQ8AVX512(q *float32, k *byte, ngroups, hd int, out *float32, os int, scale float32)
+
+//go:noescape
+func valuesQ8AVX512(t0, t1 *float32, q *byte, ngroups, gstride, rowBytes int, o *float32, ostride int)
+
+//go:noescape
 func valuesF16AVX512(w *float32, ws int, v *byte, n, hd int, o *float32)
 
 //go:noescape
@@ -102,6 +108,10 @@ func scoresF16Asm(q []float32, k []byte, ngroups, hd int, out []float32, os int,
 
 func scoresQ8Asm(q []float32, k []byte, ngroups, hd int, out []float32, os int, scale float32) {
 	checkScores(q, k, ngroups, hd, out, os, hd/32*(32+32*groupLen))
+	if useAVX512 {
+		scoresQ8AVX512(&q[0], &k[0], ngroups, hd, &out[0], os, scale)
+		return
+	}
 	scoresQ8AVX2(&q[0], &k[0], ngroups, hd, &out[0], os, scale)
 }
 
@@ -138,14 +148,23 @@ func valuesQ8Asm(w []float32, ws int, v []byte, ngroups, hd int, o []float32) {
 	nb := hd / 32
 	gb := nb * (32 + 32*groupLen)
 	checkValues(w, ws, v, ngroups, hd, o, gb)
-	var tmp [tmpGroups * quad * groupLen]float32
+	var tmp [2][tmpGroups * quad * groupLen]float32
 	for g0 := 0; g0 < ngroups; g0 += tmpGroups {
 		n := min(tmpGroups, ngroups-g0)
 		vg, wg := v[g0*gb:], w[g0*groupLen:]
+		if useAVX512 && nb%2 == 0 {
+			// Two blocks at a time: each position's 64 quants once.
+			for b := 0; b < nb; b += 2 {
+				weightsQAVX2(&wg[0], ws, &vg[b*32], gb, n, &tmp[0][0])
+				weightsQAVX2(&wg[0], ws, &vg[(b+1)*32], gb, n, &tmp[1][0])
+				valuesQ8AVX512(&tmp[0][0], &tmp[1][0], &vg[2*nb*groupLen+b*32], n, gb, hd, &o[b*32], hd)
+			}
+			continue
+		}
 		for b := 0; b < nb; b++ {
-			weightsQAVX2(&wg[0], ws, &vg[b*32], gb, n, &tmp[0])
+			weightsQAVX2(&wg[0], ws, &vg[b*32], gb, n, &tmp[0][0])
 			for half := 0; half < 2; half++ {
-				valuesQ8SliceAVX2(&tmp[0], &vg[2*nb*groupLen+b*32+half*16], n, gb, hd, &o[b*32+half*16], hd)
+				valuesQ8SliceAVX2(&tmp[0][0], &vg[2*nb*groupLen+b*32+half*16], n, gb, hd, &o[b*32+half*16], hd)
 			}
 		}
 	}

@@ -867,3 +867,153 @@ srloop:
 	JNZ       srloop
 	VZEROUPPER
 	RET
+
+// func valuesQ8AVX512(t0, t1 *float32, q *byte, ngroups, gstride, rowBytes int, o *float32, ostride int)
+// A 64-dimension slice (two q8_0 blocks) of ngroups groups' values: t0 and
+// t1 hold the two blocks' weights times scales (weightsQAVX2's layout: 256
+// bytes a group, row r at 64r), q the slice's quants of the first
+// position (rows rowBytes apart, groups gstride apart); each position's 64
+// quants are four registers, added into the 4 rows x 64 outputs at o.
+TEXT ·valuesQ8AVX512(SB), NOSPLIT, $0-64
+	MOVQ t0+0(FP), R10
+	MOVQ t1+8(FP), R11
+	MOVQ q+16(FP), DI
+	MOVQ ngroups+24(FP), CX
+	MOVQ gstride+32(FP), DX
+	MOVQ rowBytes+40(FP), R8
+	MOVQ o+48(FP), SI
+	MOVQ ostride+56(FP), R13
+	SHLQ $2, R13
+	MOVQ SI, AX
+	ZLOAD16(AX, R13)
+
+zvq8group:
+	MOVQ DI, R14
+	XORQ BX, BX
+
+zvq8pos:
+	PREFETCHT0   1024(R14)
+	VPMOVSXBD    (R14), Z16
+	VPMOVSXBD    16(R14), Z17
+	VPMOVSXBD    32(R14), Z18
+	VPMOVSXBD    48(R14), Z19
+	VCVTDQ2PS    Z16, Z16
+	VCVTDQ2PS    Z17, Z17
+	VCVTDQ2PS    Z18, Z18
+	VCVTDQ2PS    Z19, Z19
+	VBROADCASTSS (R10)(BX*1), Z20
+	VBROADCASTSS (R11)(BX*1), Z21
+	VFMADD231PS  Z16, Z20, Z0
+	VFMADD231PS  Z17, Z20, Z1
+	VFMADD231PS  Z18, Z21, Z2
+	VFMADD231PS  Z19, Z21, Z3
+	VBROADCASTSS 64(R10)(BX*1), Z20
+	VBROADCASTSS 64(R11)(BX*1), Z21
+	VFMADD231PS  Z16, Z20, Z4
+	VFMADD231PS  Z17, Z20, Z5
+	VFMADD231PS  Z18, Z21, Z6
+	VFMADD231PS  Z19, Z21, Z7
+	VBROADCASTSS 128(R10)(BX*1), Z20
+	VBROADCASTSS 128(R11)(BX*1), Z21
+	VFMADD231PS  Z16, Z20, Z8
+	VFMADD231PS  Z17, Z20, Z9
+	VFMADD231PS  Z18, Z21, Z10
+	VFMADD231PS  Z19, Z21, Z11
+	VBROADCASTSS 192(R10)(BX*1), Z20
+	VBROADCASTSS 192(R11)(BX*1), Z21
+	VFMADD231PS  Z16, Z20, Z12
+	VFMADD231PS  Z17, Z20, Z13
+	VFMADD231PS  Z18, Z21, Z14
+	VFMADD231PS  Z19, Z21, Z15
+	ADDQ         R8, R14
+	ADDQ         $4, BX
+	CMPQ         BX, $64
+	JLT          zvq8pos
+
+	ADDQ $256, R10
+	ADDQ $256, R11
+	ADDQ DX, DI
+	DECQ CX
+	JNZ  zvq8group
+
+	MOVQ SI, AX
+	ZMOV16(VMOVUPS, AX, R13)
+	VZEROUPPER
+	RET
+
+// func scoresQ8AVX512(q *float32, k *byte, ngroups, hd int, out *float32, os int, scale float32)
+// The q8_0 keys of a group: per block of 32 dimensions, the 16 positions'
+// f16 scales, then each dimension's 16 int8 quants.
+TEXT ·scoresQ8AVX512(SB), NOSPLIT, $0-52
+	MOVQ         q+0(FP), SI
+	MOVQ         k+8(FP), DI
+	MOVQ         ngroups+16(FP), CX
+	MOVQ         hd+24(FP), DX
+	MOVQ         out+32(FP), R12
+	MOVQ         os+40(FP), R13
+	SHLQ         $2, R13
+	VBROADCASTSS scale+48(FP), Z15
+	MOVQ         DX, R8
+	SHLQ         $2, R8
+	SETROWS
+	MOVQ         DX, R15
+	SHRQ         $5, R15
+	IMULQ        $544, R15
+	IMULQ        CX, R15
+	ADDQ         DI, R15 // end of the keys: prefetches stop there
+
+zq8group:
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	XORQ   BX, BX
+	MOVQ   R8, AX
+	SHRQ   $7, AX // blocks of 32 dimensions
+
+zq8blk:
+	VCVTPH2PS (DI), Z8 // the block's 16 scales
+	VMULPS    Z15, Z8, Z8
+	ADDQ      $32, DI
+	VXORPS    Z0, Z0, Z0
+	VXORPS    Z1, Z1, Z1
+	VXORPS    Z2, Z2, Z2
+	VXORPS    Z3, Z3, Z3
+	MOVQ      $32, DX
+
+zq8dim:
+	LEAQ             4096(DI), R14
+	CMPQ             R14, R15
+	CMOVQGT          R15, R14
+	PREFETCHT0       (R14)
+	VPMOVSXBD        (DI), Z16
+	VCVTDQ2PS        Z16, Z16
+	VFMADD231PS.BCST (SI)(BX*1), Z16, Z0
+	VFMADD231PS.BCST (R9)(BX*1), Z16, Z1
+	VFMADD231PS.BCST (R10)(BX*1), Z16, Z2
+	VFMADD231PS.BCST (R11)(BX*1), Z16, Z3
+	ADDQ             $16, DI
+	ADDQ             $4, BX
+	DECQ             DX
+	JNZ              zq8dim
+
+	VFMADD231PS Z8, Z0, Z4
+	VFMADD231PS Z8, Z1, Z5
+	VFMADD231PS Z8, Z2, Z6
+	VFMADD231PS Z8, Z3, Z7
+	DECQ        AX
+	JNZ         zq8blk
+
+	MOVQ    R12, R14
+	VMOVUPS Z4, (R14)
+	ADDQ    R13, R14
+	VMOVUPS Z5, (R14)
+	ADDQ    R13, R14
+	VMOVUPS Z6, (R14)
+	ADDQ    R13, R14
+	VMOVUPS Z7, (R14)
+	ADDQ    $64, R12
+	DECQ    CX
+	JNZ     zq8group
+	VZEROUPPER
+	RET
