@@ -1,8 +1,12 @@
 package attention
 
 import (
+	"cmp"
 	"math"
 	"slices"
+	"sync"
+
+	"github.com/longctx/longctx/internal/parallel"
 
 	"github.com/longctx/longctx/internal/tensor"
 )
@@ -44,6 +48,7 @@ type tokenSelect struct {
 	sel                []int     // cached selection (sorted positions)
 	haveSel            bool
 	f, z, vote, pooled []float32
+	part               []float32 // per KV head partial votes
 	groupVote          []float32
 	spans              headSpans
 	heap, best         []int
@@ -96,21 +101,41 @@ func (t *tokenSelect) choose(c *call, lo int) error {
 	}
 	nc := lo - t.sinks
 	info := &c.c.info
-	group := info.Heads / info.KVHeads
-	t.vote = grow(t.vote, nc)
-	clear(t.vote)
-	t.z = grow(t.z, group*nc)
-	hd := info.HeadDim
-	for g := range info.KVHeads {
-		if err := t.mirror.scores(t.z, g, t.sinks, lo, t.f[g*group*hd:(g+1)*group*hd], group); err != nil {
-			return err
-		}
-		for i := range group {
-			z := t.z[i*nc : (i+1)*nc]
-			tensor.Softmax(z)
-			for j, p := range z {
-				t.vote[j] += p
+	group, hd, nkv := info.Heads/info.KVHeads, info.HeadDim, info.KVHeads
+	// KV heads score and vote in parallel, each into its own partial
+	// vote; the partials are summed in KV-head order.
+	t.z = grow(t.z, nkv*group*nc)
+	t.part = grow(t.part, nkv*nc)
+	var mu sync.Mutex
+	var firstErr error
+	parallel.Run(nkv, 1, parallel.Func(func(g0, g1 int) {
+		for g := g0; g < g1; g++ {
+			z := t.z[g*group*nc : (g+1)*group*nc]
+			if err := t.mirror.scores(z, g, t.sinks, lo, t.f[g*group*hd:(g+1)*group*hd], group); err != nil {
+				mu.Lock()
+				firstErr = cmp.Or(firstErr, err)
+				mu.Unlock()
+				return
 			}
+			pv := t.part[g*nc : (g+1)*nc]
+			clear(pv)
+			for i := range group {
+				zi := z[i*nc : (i+1)*nc]
+				tensor.Softmax(zi)
+				for j, p := range zi {
+					pv[j] += p
+				}
+			}
+		}
+	}))
+	if firstErr != nil {
+		return firstErr
+	}
+	t.vote = grow(t.vote, nc)
+	copy(t.vote, t.part[:nc])
+	for g := 1; g < nkv; g++ {
+		for j, p := range t.part[g*nc : (g+1)*nc] {
+			t.vote[j] += p
 		}
 	}
 	c.c.selectRead += int64(nc * t.mirror.rowBytes * info.KVHeads)
