@@ -146,7 +146,8 @@ func readRows(inner kv.Selective, layer, from, to int, k, v []float32) error {
 // grow returns s resized to n, reusing its storage when it is big enough.
 func grow(s []float32, n int) []float32 {
 	if cap(s) < n {
-		return make([]float32, n)
+		// Headroom: decode asks for one position more each step.
+		return make([]float32, n, n+n/8)
 	}
 	return s[:n]
 }
