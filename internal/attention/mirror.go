@@ -19,12 +19,18 @@ type keyMirror struct {
 	hd       int
 	rowBytes int
 	rows     [][]byte // per KV head, n rows
-	n        int
-	buf      []float32
+	// packed holds the rows interleaved 8 at a time as well (where this CPU
+	// has kernels for that), extended as rows arrive: scoring then runs
+	// the packed kernels instead of interleaving on every call.
+	packed []*tensor.Packed
+	n      int
+	buf    []float32
+	out    [][]float32 // per KV head: scores may run for several heads at once
 }
 
 func newKeyMirror(sh kv.Shape) *keyMirror {
-	m := &keyMirror{typ: tensor.F32, hd: sh.HeadDim, rows: make([][]byte, sh.KVHeads)}
+	m := &keyMirror{typ: tensor.F32, hd: sh.HeadDim, rows: make([][]byte, sh.KVHeads),
+		packed: make([]*tensor.Packed, sh.KVHeads), out: make([][]float32, sh.KVHeads)}
 	if sh.HeadDim%32 == 0 {
 		m.typ = tensor.Q8_0
 	}
@@ -55,6 +61,13 @@ func (m *keyMirror) sync(inner kv.Selective, layer int) error {
 			m.rows[g] = r
 		}
 	}
+	for g := range m.rows {
+		p, err := tensor.PackMore(m.packed[g], m.typ, to, m.hd, m.rows[g])
+		if err != nil {
+			return fmt.Errorf("attention: key mirror: %w", err)
+		}
+		m.packed[g] = p
+	}
 	m.n = to
 	return nil
 }
@@ -64,6 +77,7 @@ func (m *keyMirror) forget(n int) {
 		m.n = n
 		for g := range m.rows {
 			m.rows[g] = m.rows[g][:n*m.rowBytes]
+			m.packed[g] = nil // its groups past n are stale: packed again at the next sync
 		}
 	}
 }
@@ -79,7 +93,20 @@ func (m *keyMirror) bytes() int64 {
 // scores writes dst[t*(to-from)+j] = x_t · key(from+j) for the nx rows of
 // x (rows of the head width), over KV head g's keys [from, to).
 func (m *keyMirror) scores(dst []float32, g, from, to int, x []float32, nx int) error {
-	return tensor.MatMul(dst, m.rows[g][from*m.rowBytes:to*m.rowBytes], m.typ, to-from, m.hd, x, nx)
+	p := m.packed[g]
+	if p == nil || !p.Interleaved() || to < 8 {
+		return tensor.MatMul(dst, m.rows[g][from*m.rowBytes:to*m.rowBytes], m.typ, to-from, m.hd, x, nx)
+	}
+	// The packed rows start at 0: score [0, to) and keep [from, to).
+	m.out[g] = grow(m.out[g], nx*to)
+	out := m.out[g]
+	if err := tensor.MatMulPacked(out, p.Prefix(to), x, nx); err != nil {
+		return err
+	}
+	for t := range nx {
+		copy(dst[t*(to-from):(t+1)*(to-from)], out[t*to+from:(t+1)*to])
+	}
+	return nil
 }
 
 // f32Bytes views float32s as the bytes of an f32 matrix for tensor.MatMul.

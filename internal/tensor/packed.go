@@ -42,6 +42,15 @@ var packedKernels [maxType]*packedKernel
 // CPU has kernels for one (the copy costs about the matrix's size in
 // memory). data is kept, not copied.
 func Pack(t Type, rows, cols int, data []byte) (*Packed, error) {
+	return PackMore(nil, t, rows, cols, data)
+}
+
+// PackMore is Pack for a matrix that grows by appended rows (a cache of
+// keys): data holds all rows, the first prev.Rows() of them unchanged
+// since prev (a Packed of the same type and width, or nil) was made, and
+// only the groups of 8 completed since are interleaved; prev's groups are
+// reused, so prev must not be used afterwards.
+func PackMore(prev *Packed, t Type, rows, cols int, data []byte) (*Packed, error) {
 	if !HasVecDot(t) {
 		return nil, fmt.Errorf("Pack: weight type %s has no dot product", t)
 	}
@@ -62,11 +71,39 @@ func Pack(t Type, rows, cols int, data []byte) (*Packed, error) {
 	}
 	nb := cols / t.BlockSize()
 	p.kernel, p.groupB = k, nb*k.blockBytes
-	p.groups = make([]byte, rows/8*p.groupB)
-	for g := 0; g < rows/8; g++ {
+	keep := 0
+	if prev != nil && prev.groups != nil && prev.typ == t && prev.cols == cols && prev.rows <= rows {
+		keep = prev.rows / 8
+		p.groups = prev.groups[:keep*p.groupB]
+	}
+	if n := rows / 8 * p.groupB; cap(p.groups) < n {
+		p.groups = append(p.groups, make([]byte, n-len(p.groups))...)
+	}
+	p.groups = p.groups[:rows/8*p.groupB]
+	for g := keep; g < rows/8; g++ {
 		k.pack(p.groups[g*p.groupB:(g+1)*p.groupB], data[g*8*int(rb):], int(rb), nb)
 	}
 	return p, nil
+}
+
+// Rows is the number of rows of p.
+func (p *Packed) Rows() int { return p.rows }
+
+// Prefix is p's first rows rows (0 <= rows <= p.Rows()), sharing its
+// storage.
+func (p *Packed) Prefix(rows int) *Packed {
+	q := *p
+	q.rows = rows
+	rb := len(p.data) / max(1, p.rows)
+	q.data = p.data[:rows*rb]
+	if q.groups != nil {
+		if rows < 8 {
+			q.groups, q.kernel = nil, nil
+		} else {
+			q.groups = p.groups[:rows/8*p.groupB]
+		}
+	}
+	return &q
 }
 
 // MatMulPacked is MatMul with the weights p.

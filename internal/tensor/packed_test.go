@@ -3,6 +3,7 @@ package tensor
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -95,4 +96,50 @@ func dotMagnitude(t *testing.T, wt Type, w []byte, at Type, a []byte, n int) flo
 		mag += math.Abs(float64(wf[i]) * float64(af[i]))
 	}
 	return mag
+}
+
+// A matrix packed as it grows (PackMore, one to three rows at a time)
+// multiplies exactly as one packed whole, and every Prefix as the same
+// rows in the file layout packed from scratch.
+func TestPackMore(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	const cols, rows, ntok = 64, 41, 4
+	for _, typ := range []Type{Q8_0, Q4_0} {
+		rb, _ := typ.RowBytes(cols)
+		data := randomWeights(r, typ, rows*cols)
+		x := make([]float32, ntok*cols)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		var p *Packed
+		for n := 0; n < rows; {
+			n = min(rows, n+1+r.IntN(3))
+			var err error
+			if p, err = PackMore(p, typ, n, cols, data[:n*int(rb)]); err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range []int{n, n / 2, 7} {
+				if m > n {
+					continue
+				}
+				whole, err := Pack(typ, m, cols, data[:m*int(rb)])
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, got := make([]float32, ntok*m), make([]float32, ntok*m)
+				if err := MatMulPacked(want, whole, x, ntok); err != nil {
+					t.Fatal(err)
+				}
+				if err := MatMulPacked(got, p.Prefix(m), x, ntok); err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s: %d rows grown, prefix %d: %v, want %v", typ, n, m, got, want)
+				}
+			}
+		}
+		if _, err := PackMore(p, typ, rows, cols, data[:len(data)-1]); err == nil {
+			t.Errorf("%s: short data accepted", typ)
+		}
+	}
 }
