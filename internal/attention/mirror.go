@@ -77,7 +77,9 @@ func (m *keyMirror) forget(n int) {
 		m.n = n
 		for g := range m.rows {
 			m.rows[g] = m.rows[g][:n*m.rowBytes]
-			m.packed[g] = nil // its groups past n are stale: packed again at the next sync
+			if p := m.packed[g]; p != nil {
+				m.packed[g] = p.Prefix(n) // groups past n are packed again at the next sync
+			}
 		}
 	}
 }

@@ -454,3 +454,49 @@ func TestQuestF16SummariesExact(t *testing.T) {
 		}
 	}
 }
+
+// The key mirror's packed rows follow a truncation: after forget and new
+// keys in the forgotten positions, scores equal those of the rows in the
+// file layout.
+func TestMirrorForgetRepacks(t *testing.T) {
+	g := geom{layers: 1, heads: 4, kvHeads: 2, hd: 32, ctx: 200}
+	c := g.cache(t, tensor.F16)
+	r := rand.New(rand.NewPCG(41, 42))
+	rows := func(n int) []float32 {
+		x := make([]float32, n*g.kvHeads*g.hd)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		return x
+	}
+	if err := c.Store(0, 0, rows(150), rows(150), 150); err != nil {
+		t.Fatal(err)
+	}
+	m := newKeyMirror(c.Shape())
+	if err := m.sync(c, 0); err != nil {
+		t.Fatal(err)
+	}
+	c.Truncate(61)
+	m.forget(61)
+	if err := c.Store(0, 61, rows(100), rows(100), 100); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.sync(c, 0); err != nil {
+		t.Fatal(err)
+	}
+	x := rows(2)[:2*g.hd]
+	for kvh := range g.kvHeads {
+		got, want := make([]float32, 2*(161-3)), make([]float32, 2*(161-3))
+		if err := m.scores(got, kvh, 3, 161, x, 2); err != nil {
+			t.Fatal(err)
+		}
+		if err := tensor.MatMul(want, m.rows[kvh][3*m.rowBytes:161*m.rowBytes], m.typ, 161-3, g.hd, x, 2); err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if math.Abs(float64(got[i]-want[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
+				t.Fatalf("KV head %d score %d: %g, file layout %g", kvh, i, got[i], want[i])
+			}
+		}
+	}
+}
