@@ -24,21 +24,22 @@ import (
 //
 // Run: go test -run XXX -bench Decode -benchtime 30x ./internal/attention/
 //
-// On the 2-core development machine, shared with a training run (so
-// times vary by ±30%; bytes are exact):
+// On the 2-core development machine, idle, 30 steps (session 5, after
+// quest and tokenselect choose in parallel; times vary by ±20% between
+// hours, bytes are exact):
 //
 //	policy               ms/token   MB read/token   positions
-//	dense                  3.8-5.1       33.6          16400
-//	sink+window            0.31           2.14          1024
-//	lm-infinite            0.23           2.14          1024
-//	tokenselect            3.5-4.1       10.9 (8.8 scoring)  1011
-//	tokenselect-similar    0.93-0.98      3.57          1011
-//	quest                  1.5-2.1        6.29 (4.2 bounds)  1016
-//	squeezed               6.8           33.0            997
-//	snapkv                 3.6-4.6       12.4           1040
-//	knorm                  5.1-5.9       21.6           1040
-//	streaming              0.27-0.31      2.18          1040
-//	expected-attention     5.1-6.3       21.7           1040
+//	dense                  1.96          33.6          16400
+//	sink+window            0.28           2.14          1024
+//	lm-infinite            0.17           2.14          1024
+//	tokenselect            1.52          10.9 (8.8 scoring)  1011
+//	tokenselect-similar    0.71           3.57          1011
+//	quest                  0.78           4.19 (2.1 bounds)   1016
+//	squeezed               4.16          33.0            997
+//	snapkv                 1.68          12.4           1040
+//	knorm                  2.61          21.6           1040
+//	streaming              0.23           2.18          1040
+//	expected-attention     3.12          21.7           1040
 //
 // Window and block policies read what they attend; tokenselect's scoring
 // reads its q8_0 key copy (a quarter of the f16 keys and values) unless

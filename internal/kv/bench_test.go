@@ -20,7 +20,9 @@ import (
 //	  paged the same within noise; 3/4 spilled +0-40%
 //	  (training paused, f16 kernels: AVX2 2.40 ms = 14.0 GB/s, AVX-512
 //	  1.63-1.68 ms = 20.0-20.6 GB/s; kernels/F16 102 -> 107-111 Mpos/s, the
-//	  FMA ceiling: 4 rows x 64 dims x 2 = 32 512-bit FMAs per position)
+//	  FMA ceiling: 4 rows x 64 dims x 2 = 32 512-bit FMAs per position;
+//	  q8_0 with AVX-512 kernels 1.45-1.57 ms against f16 1.84-2.16 in the
+//	  same runs of a slower hour, AVX2 q8_0 1.83-2.29)
 //	prefill, 512 queries at depth 4K: 1500-1600 tok/s per layer (f16,
 //	  q8_0), the previous per-(token, head) kernel 221
 //
