@@ -130,8 +130,12 @@ func trainCmd(env *Env) error {
 	}
 	tr.Scaling = r.ScalingAt
 	tr.Grow = r.Grow
-	fmt.Fprintf(env.Stderr, "recipe %s: %.2fM parameters, vocabulary %d, %d steps of %d tokens, seed %d\n",
-		r.Name, float64(r.Config().Params())/1e6, len(vocab.Tokens), r.Hyper.Steps, r.BatchTokens, r.Seed)
+	grown := ""
+	if r.Grow.At > 0 {
+		grown = fmt.Sprintf(" (%.2fM after a block is inserted at step %d)", float64(r.ConfigAt(r.Hyper.Steps).Params())/1e6, r.Grow.At)
+	}
+	fmt.Fprintf(env.Stderr, "recipe %s: %.2fM parameters%s, vocabulary %d, %d steps of %d tokens, seed %d\n",
+		r.Name, float64(r.Config().Params())/1e6, grown, len(vocab.Tokens), r.Hyper.Steps, r.BatchTokens, r.Seed)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
