@@ -664,7 +664,8 @@ DATA nibbleEight<>+0(SB)/8, $0x0808080808080808
 DATA nibbleEight<>+8(SB)/8, $0x0808080808080808
 GLOBL nibbleEight<>(SB), RODATA|NOPTR, $16
 
-// AVX-512 versions of the f16 kernels: a key group's 16 positions fill one
+// AVX-512 versions (AVX512F only: registers are zeroed with VPXORD, not
+// the DQ extension's VXORPS) of the f16 kernels: a key group's 16 positions fill one
 // register, and a 64-dimension slice of a value row is four registers, so
 // the values kernel reads each row once, front to back (the AVX2 kernel
 // walks a block four times, 32 bytes of each row per pass). Prefetching 4
@@ -691,14 +692,14 @@ TEXT ·scoresF16AVX512(SB), NOSPLIT, $0-52
 	ADDQ         DI, R15 // end of the keys: prefetches stop there
 
 z16group:
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
 	XORQ   BX, BX
 	MOVQ   DX, AX
 	SHRQ   $1, AX
@@ -963,10 +964,10 @@ TEXT ·scoresQ8AVX512(SB), NOSPLIT, $0-52
 	ADDQ         DI, R15 // end of the keys: prefetches stop there
 
 zq8group:
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
 	XORQ   BX, BX
 	MOVQ   R8, AX
 	SHRQ   $7, AX // blocks of 32 dimensions
