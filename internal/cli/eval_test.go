@@ -70,15 +70,9 @@ func TestEvalAllSuitesBuiltin(t *testing.T) {
 		meta.Estimated || meta.Options["kv"] != "f16" || meta.Target != "builtin:tiny-q8_0.gguf kv=f16" || meta.Requested != 10 {
 		t.Errorf("run.json: %+v", meta)
 	}
-	html, err := os.ReadFile(filepath.Join(out, "report.html"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := xml.NewDecoder(strings.NewReader(string(html))).Decode(new(struct{})); err != nil {
-		t.Errorf("report.html is not well-formed: %v", err)
-	}
+	html := readReport(t, out)
 	for _, s := range []string{`id="heatmap-niah"`, `data-suite="leval"`, "data:image/png;base64,", "Effective length"} {
-		if !strings.Contains(string(html), s) {
+		if !strings.Contains(html, s) {
 			t.Errorf("report.html lacks %q", s)
 		}
 	}
@@ -148,4 +142,17 @@ func TestEvalUsageErrors(t *testing.T) {
 	if code, _, stderr := runMain(t, "", "eval", "compare", "missing-a", "missing-b"); code != 1 || !strings.Contains(stderr, "missing-a") {
 		t.Errorf("compare of missing runs: exit %d %s", code, stderr)
 	}
+}
+
+// readReport returns out/report.html, failing t unless it is well-formed.
+func readReport(t *testing.T, out string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := xml.NewDecoder(strings.NewReader(string(b))).Decode(new(struct{})); err != nil {
+		t.Errorf("report.html is not well-formed: %v", err)
+	}
+	return string(b)
 }

@@ -56,10 +56,16 @@ type testServer struct {
 
 func newTestServer(t testing.TB, cfg Config) *testServer {
 	t.Helper()
-	e := tinyEngine(t)
 	if cfg.ModelName == "" {
 		cfg.ModelName = "tiny"
 	}
+	return serverOver(t, tinyEngine(t), cfg)
+}
+
+// serverOver is a live loopback server over engine e (context 1024 unless
+// cfg says otherwise).
+func serverOver(t testing.TB, e *engine.Engine, cfg Config) *testServer {
+	t.Helper()
 	if cfg.Ctx == 0 {
 		cfg.Ctx = 1024
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -24,19 +23,7 @@ func defaultEngine(t testing.TB) *engine.Engine { return enginetest.Default(t) }
 // traceServer is a live loopback server over the default model.
 func traceServer(t testing.TB, cfg Config) *testServer {
 	t.Helper()
-	if cfg.Ctx == 0 {
-		cfg.Ctx = 1024
-	}
-	s, err := New(defaultEngine(t), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(s.Handler())
-	t.Cleanup(func() {
-		hs.Close()
-		s.Close()
-	})
-	return &testServer{Server: s, URL: hs.URL, http: hs}
+	return serverOver(t, defaultEngine(t), cfg)
 }
 
 // needleCase is a generated traceback case with a known source: one asked

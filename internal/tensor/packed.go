@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"slices"
 	"unsafe"
 )
 
@@ -76,10 +77,8 @@ func PackMore(prev *Packed, t Type, rows, cols int, data []byte) (*Packed, error
 		keep = prev.rows / 8
 		p.groups = prev.groups[:keep*p.groupB]
 	}
-	if n := rows / 8 * p.groupB; cap(p.groups) < n {
-		p.groups = append(p.groups, make([]byte, n-len(p.groups))...)
-	}
-	p.groups = p.groups[:rows/8*p.groupB]
+	n := rows / 8 * p.groupB
+	p.groups = slices.Grow(p.groups, n-len(p.groups))[:n]
 	for g := keep; g < rows/8; g++ {
 		k.pack(p.groups[g*p.groupB:(g+1)*p.groupB], data[g*8*int(rb):], int(rb), nb)
 	}

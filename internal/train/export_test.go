@@ -75,6 +75,33 @@ func testVocab(t *testing.T) (*Vocab, []int32) {
 
 // TestExportMatchesEngine trains a tiny model a few steps, exports it and
 // checks that internal/model computes the trainer's logits.
+// exportedLogits writes tm as GGUF, loads it with the engine's model and
+// returns it with the logits of every position of ids.
+func exportedLogits(t *testing.T, tm *Model, v *Vocab, opts ExportOptions, ids []int32) (*model.Model, []float32) {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := tm.WriteGGUF(&buf, v, opts); err != nil {
+		t.Fatal(err)
+	}
+	f, err := gguf.Parse(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache, err := m.NewCache(len(ids), tensor.F32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logits, err := m.Forward(ids, 0, cache, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, logits
+}
+
 func TestExportMatchesEngine(t *testing.T) {
 	v, ids := testVocab(t)
 	for _, tied := range []bool{true, false} {
@@ -98,28 +125,9 @@ func TestExportMatchesEngine(t *testing.T) {
 			typ tensor.Type
 			tol float64
 		}{{tensor.F32, 1e-5}, {tensor.F16, 2e-3}, {tensor.Q8_0, 3e-2}} {
-			var buf bytes.Buffer
-			if _, err := tr.Model.WriteGGUF(&buf, v, ExportOptions{Type: c.typ}); err != nil {
-				t.Fatal(err)
-			}
-			f, err := gguf.Parse(buf.Bytes())
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := model.Load(f)
-			if err != nil {
-				t.Fatal(err)
-			}
+			m, got := exportedLogits(t, tr.Model, v, ExportOptions{Type: c.typ}, ids)
 			if m.Config.TiedOutput != tied {
 				t.Errorf("tied=%v exported as tied=%v", tied, m.Config.TiedOutput)
-			}
-			cache, err := m.NewCache(len(ids), tensor.F32)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := m.Forward(ids, 0, cache, true)
-			if err != nil {
-				t.Fatal(err)
 			}
 			worst := 0.0
 			for i := range want {
@@ -163,26 +171,7 @@ func TestScaledRopeMatchesEngine(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var buf bytes.Buffer
-		if _, err := tr.Model.WriteGGUF(&buf, v, ExportOptions{Type: tensor.F32, RopeScaling: sc.typ, RopeFactor: sc.factor}); err != nil {
-			t.Fatal(err)
-		}
-		f, err := gguf.Parse(buf.Bytes())
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := model.Load(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cache, err := m.NewCache(len(ids), tensor.F32)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := m.Forward(ids, 0, cache, true)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, got := exportedLogits(t, tr.Model, v, ExportOptions{Type: tensor.F32, RopeScaling: sc.typ, RopeFactor: sc.factor}, ids)
 		worst, moved := 0.0, 0.0
 		for i := range want {
 			worst = max(worst, math.Abs(float64(got[i]-want[i])))

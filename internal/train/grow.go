@@ -31,13 +31,11 @@ func growModel(m *Model, opt *adam, g Growth, seed uint64) (*Model, *adam, error
 	for i, t := range m.Tensors {
 		index[t] = i
 	}
+	for j, t := range n.Tensors {
+		index[t] = j
+	}
 	copyT := func(dst, src *Tensor) {
-		i, j := index[src], -1
-		for k, t := range n.Tensors {
-			if t == dst {
-				j = k
-			}
-		}
+		i, j := index[src], index[dst]
 		copy(dst.W, src.W)
 		copy(nopt.m[j], opt.m[i])
 		copy(nopt.v[j], opt.v[i])
