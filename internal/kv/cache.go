@@ -95,6 +95,24 @@ type Meter interface {
 	Stats() Stats
 }
 
+// RowIndependent is implemented by caches whose Attend result for a query
+// row does not depend on which other rows are queried in the same call
+// (plain storage, positional masks). For them the model computes its last
+// layer only for the tokens whose outputs it returns: every token's key
+// and value are still stored, but a prompt chunk's other rows skip the
+// attention, output projection and feed-forward of that layer. Caches that
+// look at a call's queries together (presses scoring the prompt's last
+// queries) do not implement it, and wrappers answer for what they wrap.
+type RowIndependent interface {
+	RowIndependent() bool
+}
+
+// IsRowIndependent reports whether c implements RowIndependent and says so.
+func IsRowIndependent(c Cache) bool {
+	r, ok := c.(RowIndependent)
+	return ok && r.RowIndependent()
+}
+
 // Span is the half-open range of positions [From, To).
 type Span struct{ From, To int }
 

@@ -52,8 +52,12 @@ func NewContiguous(s Shape) (*Contiguous, error) {
 
 func (c *Contiguous) Len() int      { return c.n }
 func (c *Contiguous) Capacity() int { return c.shape.Ctx }
-func (c *Contiguous) Bytes() int64  { return int64(len(c.blocks)) * int64(c.l.blockBytes()) }
-func (c *Contiguous) Shape() Shape  { return c.shape }
+
+// RowIndependent implements RowIndependent: attention is per row.
+func (c *Contiguous) RowIndependent() bool { return true }
+
+func (c *Contiguous) Bytes() int64 { return int64(len(c.blocks)) * int64(c.l.blockBytes()) }
+func (c *Contiguous) Shape() Shape { return c.shape }
 
 // Stats implements Meter.
 func (c *Contiguous) Stats() Stats {

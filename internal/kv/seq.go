@@ -46,6 +46,9 @@ func (s *Seq) Shape() Shape  { return s.p.shape }
 
 // Bytes is the size of the blocks the sequence uses (shared ones
 // included).
+// RowIndependent implements RowIndependent: attention is per row.
+func (s *Seq) RowIndependent() bool { return true }
+
 func (s *Seq) Bytes() int64 {
 	s.p.mu.RLock()
 	defer s.p.mu.RUnlock()

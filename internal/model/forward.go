@@ -80,12 +80,19 @@ func (m *Model) ForwardBatch(seqs []Seq) ([][]float32, error) {
 	}
 	scale := float32(1 / math.Sqrt(float64(c.HeadDim)))
 
+	// rows[si] is how many of sequence si's last tokens are still carried
+	// in x: all of them until the last layer, which row-independent caches
+	// let run only for the tokens whose logits are returned.
+	rows := make([]int, len(seqs))
+	trim := false
+	for si, s := range seqs {
+		rows[si] = len(s.Tokens)
+		trim = trim || (!s.All && len(s.Tokens) > 1 && kv.IsRowIndependent(s.Cache))
+	}
+	neox := m.rope.mode == RopeNeox
 	for li := range m.Layers {
 		ly := &m.Layers[li]
-		if err := rmsNorm(h, x, ly.AttnNorm, E, c.RMSEps); err != nil {
-			return nil, err
-		}
-		if err := matmul(q, &ly.Q, h, n); err != nil {
+		if err := rmsNorm(h[:n*E], x[:n*E], ly.AttnNorm, E, c.RMSEps); err != nil {
 			return nil, err
 		}
 		if err := matmul(k, &ly.K, h, n); err != nil {
@@ -95,25 +102,16 @@ func (m *Model) ForwardBatch(seqs []Seq) ([][]float32, error) {
 			return nil, err
 		}
 		if c.QKVBias {
-			addBias(q, ly.QBias)
-			addBias(k, ly.KBias)
-			addBias(v, ly.VBias)
+			addBias(k[:n*kvDim], ly.KBias)
+			addBias(v[:n*kvDim], ly.VBias)
 		}
 		if c.QKNorm {
-			if err := rmsNorm(q, q, ly.QNorm, c.HeadDim, c.RMSEps); err != nil {
-				return nil, err
-			}
-			if err := rmsNorm(k, k, ly.KNorm, c.HeadDim, c.RMSEps); err != nil {
+			if err := rmsNorm(k[:n*kvDim], k[:n*kvDim], ly.KNorm, c.HeadDim, c.RMSEps); err != nil {
 				return nil, err
 			}
 		}
-		neox := m.rope.mode == RopeNeox
 		for i := 0; i < n; i++ {
-			r := cs[i*c.RopeDims : (i+1)*c.RopeDims]
-			if err := tensor.Rope(q[i*qDim:(i+1)*qDim], c.Heads, c.HeadDim, m.rope.dims, neox, r); err != nil {
-				return nil, fmt.Errorf("model: rope: %w", err)
-			}
-			if err := tensor.Rope(k[i*kvDim:(i+1)*kvDim], c.KVHeads, c.HeadDim, m.rope.dims, neox, r); err != nil {
+			if err := tensor.Rope(k[i*kvDim:(i+1)*kvDim], c.KVHeads, c.HeadDim, m.rope.dims, neox, cs[i*c.RopeDims:(i+1)*c.RopeDims]); err != nil {
 				return nil, fmt.Errorf("model: rope: %w", err)
 			}
 		}
@@ -123,17 +121,42 @@ func (m *Model) ForwardBatch(seqs []Seq) ([][]float32, error) {
 			if err := s.Cache.Store(li, s.Pos, k[i*kvDim:(i+ns)*kvDim], v[i*kvDim:(i+ns)*kvDim], ns); err != nil {
 				return nil, err
 			}
-			if err := s.Cache.Attend(li, s.Pos, q[i*qDim:(i+ns)*qDim], ns, c.Heads, scale, att[i*qDim:(i+ns)*qDim]); err != nil {
+			i += ns
+		}
+		if trim && li == len(m.Layers)-1 {
+			n = m.trimRows(seqs, rows, h, x, cs)
+		}
+		if err := matmul(q, &ly.Q, h, n); err != nil {
+			return nil, err
+		}
+		if c.QKVBias {
+			addBias(q[:n*qDim], ly.QBias)
+		}
+		if c.QKNorm {
+			if err := rmsNorm(q[:n*qDim], q[:n*qDim], ly.QNorm, c.HeadDim, c.RMSEps); err != nil {
 				return nil, err
 			}
-			i += ns
+		}
+		for i := 0; i < n; i++ {
+			if err := tensor.Rope(q[i*qDim:(i+1)*qDim], c.Heads, c.HeadDim, m.rope.dims, neox, cs[i*c.RopeDims:(i+1)*c.RopeDims]); err != nil {
+				return nil, fmt.Errorf("model: rope: %w", err)
+			}
+		}
+		i = 0
+		for si, s := range seqs {
+			nr := rows[si]
+			at := s.Pos + len(s.Tokens) - nr
+			if err := s.Cache.Attend(li, at, q[i*qDim:(i+nr)*qDim], nr, c.Heads, scale, att[i*qDim:(i+nr)*qDim]); err != nil {
+				return nil, err
+			}
+			i += nr
 		}
 		if err := matmul(h, &ly.O, att, n); err != nil {
 			return nil, err
 		}
-		addInPlace(x, h)
+		addInPlace(x[:n*E], h[:n*E])
 
-		if err := rmsNorm(h, x, ly.FFNNorm, E, c.RMSEps); err != nil {
+		if err := rmsNorm(h[:n*E], x[:n*E], ly.FFNNorm, E, c.RMSEps); err != nil {
 			return nil, err
 		}
 		if err := matmul(gate, &ly.Gate, h, n); err != nil {
@@ -142,46 +165,71 @@ func (m *Model) ForwardBatch(seqs []Seq) ([][]float32, error) {
 		if err := matmul(up, &ly.Up, h, n); err != nil {
 			return nil, err
 		}
-		if err := tensor.SwiGLU(gate, gate, up); err != nil {
+		if err := tensor.SwiGLU(gate[:n*c.FFN], gate[:n*c.FFN], up[:n*c.FFN]); err != nil {
 			return nil, err
 		}
 		if err := matmul(h, &ly.Down, gate, n); err != nil {
 			return nil, err
 		}
-		addInPlace(x, h)
+		addInPlace(x[:n*E], h[:n*E])
 	}
 
 	// Only the rows whose logits are wanted go through the output matrix.
-	rows := h[:0]
+	out := h[:0]
 	i = 0
-	for _, s := range seqs {
-		ns := len(s.Tokens)
+	for si, s := range seqs {
+		nr := rows[si]
 		if s.All {
-			rows = append(rows, x[i*E:(i+ns)*E]...)
+			out = append(out, x[i*E:(i+nr)*E]...)
 		} else {
-			rows = append(rows, x[(i+ns-1)*E:(i+ns)*E]...)
+			out = append(out, x[(i+nr-1)*E:(i+nr)*E]...)
 		}
-		i += ns
+		i += nr
 	}
-	nr := len(rows) / E
-	if err := rmsNorm(rows, rows, m.OutNorm, E, c.RMSEps); err != nil {
+	nr := len(out) / E
+	if err := rmsNorm(out, out, m.OutNorm, E, c.RMSEps); err != nil {
 		return nil, err
 	}
 	logits := make([]float32, nr*c.Vocab)
-	if err := matmul(logits, &m.Output, rows, nr); err != nil {
+	if err := matmul(logits, &m.Output, out, nr); err != nil {
 		return nil, err
 	}
-	out := make([][]float32, len(seqs))
+	res := make([][]float32, len(seqs))
 	off := 0
 	for si, s := range seqs {
 		r := 1
 		if s.All {
 			r = len(s.Tokens)
 		}
-		out[si] = logits[off*c.Vocab : (off+r)*c.Vocab : (off+r)*c.Vocab]
+		res[si] = logits[off*c.Vocab : (off+r)*c.Vocab : (off+r)*c.Vocab]
 		off += r
 	}
-	return out, nil
+	return res, nil
+}
+
+// trimRows keeps, of each sequence whose cache allows it and whose
+// logits are wanted for its last token only, that token's row of h, x and
+// the rotation table cs (rows are compacted in place, in order); it
+// updates rows and returns the number of rows left.
+func (m *Model) trimRows(seqs []Seq, rows []int, h, x, cs []float32) int {
+	E, R := m.Config.Embd, m.Config.RopeDims
+	from, to := 0, 0
+	for si, s := range seqs {
+		ns := len(s.Tokens)
+		keep := ns
+		if !s.All && kv.IsRowIndependent(s.Cache) {
+			keep = 1
+		}
+		for j := ns - keep; j < ns; j++ {
+			copy(h[to*E:(to+1)*E], h[(from+j)*E:(from+j+1)*E])
+			copy(x[to*E:(to+1)*E], x[(from+j)*E:(from+j+1)*E])
+			copy(cs[to*R:(to+1)*R], cs[(from+j)*R:(from+j+1)*R])
+			to++
+		}
+		rows[si] = keep
+		from += ns
+	}
+	return to
 }
 
 func (m *Model) checkSeq(s Seq) error {
@@ -205,7 +253,15 @@ func (m *Model) checkSeq(s Seq) error {
 	return nil
 }
 
+// matmul multiplies the first n rows of x (buffers may be longer: the
+// last layer can run fewer rows).
 func matmul(dst []float32, w *Weight, x []float32, n int) error {
+	if len(x) > n*w.Cols {
+		x = x[:n*w.Cols]
+	}
+	if len(dst) > n*w.Rows {
+		dst = dst[:n*w.Rows]
+	}
 	var err error
 	if w.packed != nil {
 		err = tensor.MatMulPacked(dst, w.packed, x, n)

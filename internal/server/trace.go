@@ -387,7 +387,9 @@ func (b *schedBackend) AnswerAttention(ctx context.Context, tokens []int32, prom
 		o.Watch(kv.Span{From: prompt - 1, To: len(tokens) - 1}, doc)
 		return o, nil
 	}
-	if _, _, _, err := b.run(ctx, &genRequest{prompt: tokens, fresh: prompt - 1, observe: watch, noStore: !b.isWhole(tokens, prompt)}); err != nil {
+	// The watched rows are scored (the scores dropped) because the model's
+	// last layer runs only the rows whose outputs it returns.
+	if _, _, _, err := b.run(ctx, &genRequest{prompt: tokens, fresh: prompt - 1, scoreFrom: prompt, observe: watch, noStore: !b.isWhole(tokens, prompt)}); err != nil {
 		return nil, err
 	}
 	if sum.Rows == 0 {

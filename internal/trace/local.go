@@ -27,11 +27,16 @@ type Local struct {
 
 	cache  *kv.Contiguous
 	passes int
+	tokens int
 }
 
 // Passes is the number of model passes (teacher-forced scorings,
 // observed passes and generations) run so far.
 func (l *Local) Passes() int { return l.passes }
+
+// Tokens is the number of prompt and teacher-forced tokens those passes
+// ran through the model (generated tokens not counted).
+func (l *Local) Tokens() int { return l.tokens }
 
 // Geometry is the model's attention shape.
 func (l *Local) Geometry() observe.Geometry {
@@ -72,6 +77,7 @@ func (l *Local) forward(ctx context.Context, tokens []int32, c kv.Cache, from in
 	if ub <= 0 {
 		ub = 512
 	}
+	l.tokens += len(tokens)
 	var logits []float32
 	for pos := 0; pos < len(tokens); {
 		if err := ctx.Err(); err != nil {
@@ -240,7 +246,9 @@ func (l *Local) AnswerAttention(ctx context.Context, tokens []int32, prompt int,
 		return nil, err
 	}
 	l.passes++
-	if _, err := l.forward(ctx, tokens[:len(tokens)-1], c, len(tokens)-1); err != nil {
+	// The watched rows' logits are asked for (and dropped) because the
+	// model's last layer runs only the rows whose outputs it returns.
+	if _, err := l.forward(ctx, tokens[:len(tokens)-1], c, prompt-1); err != nil {
 		return nil, err
 	}
 	return sum.Mean(), nil

@@ -113,6 +113,9 @@ func (m *Mask) Truncate(n int) { m.inner.Truncate(n) }
 func (m *Mask) Capacity() int  { return m.inner.Capacity() }
 func (m *Mask) Bytes() int64   { return m.inner.Bytes() }
 
+// RowIndependent implements kv.RowIndependent: silencing heads is per row.
+func (m *Mask) RowIndependent() bool { return kv.IsRowIndependent(m.inner) }
+
 // Attend implements kv.Cache with the layer's masked heads silenced. The
 // caller's q is never modified.
 func (m *Mask) Attend(layer, pos int, q []float32, n, nHead int, scale float32, out []float32) error {

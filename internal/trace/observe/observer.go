@@ -85,6 +85,11 @@ func (o *Observer) Truncate(n int) { o.inner.Truncate(n) }
 func (o *Observer) Capacity() int  { return o.inner.Capacity() }
 func (o *Observer) Bytes() int64   { return o.inner.Bytes() }
 
+// RowIndependent implements kv.RowIndependent as the inner cache does. The
+// model then runs its last layer only for rows whose outputs it returns, so
+// watched rows must be among those (logits wanted for them).
+func (o *Observer) RowIndependent() bool { return kv.IsRowIndependent(o.inner) }
+
 // Attend computes attention with the inner cache, then observes the
 // watched rows among pos..pos+n-1.
 func (o *Observer) Attend(layer, pos int, q []float32, n, nHead int, scale float32, out []float32) error {
