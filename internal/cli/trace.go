@@ -47,7 +47,7 @@ func traceCmd(env *Env) error {
 	bench := fs.Bool("bench", false, "run the traceback benchmark (generated cases with known sources) instead")
 	lengths := fs.String("lengths", "2k,4k", "bench: prompt lengths in tokens")
 	cases := fs.Int("cases", 10, "bench: cases per kind and length")
-	kinds := fs.String("kinds", strings.Join(trace.BenchKinds, ","), "bench: case kinds (needle, multi, inject)")
+	kinds := fs.String("kinds", strings.Join(trace.BenchKinds, ","), "bench: case kinds ("+strings.Join(trace.BenchKinds, ", ")+")")
 	methods := fs.String("methods", "attntrace,tracllm", "bench: methods compared")
 	args, err := parse(fs, env.Args)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -178,5 +179,27 @@ func golden(t *testing.T, g *Generator, path string) {
 	}
 	if got != strings.TrimSpace(string(want)) {
 		t.Fatalf("generated samples changed: sha256 %s, golden %s", got, strings.TrimSpace(string(want)))
+	}
+}
+
+func TestMakeRecordsCountsFacts(t *testing.T) {
+	fact := regexp.MustCompile(`The [a-z ]+ of [A-Z][a-z]+ is [^ .]+\.`)
+	g := New(5)
+	for _, n := range []int{1, 3, 8} {
+		for i := 0; i < 20; i++ {
+			s, err := g.MakeRecords(i, 300, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(fact.FindAllString(s.Prompt, -1)); got != n {
+				t.Fatalf("%d facts asked, %d in %q", n, got, s.Prompt)
+			}
+			if !strings.Contains(s.Prompt, " is"+s.Answer+".") {
+				t.Fatalf("answer %q not stated in %q", s.Answer, s.Prompt)
+			}
+		}
+	}
+	if _, err := g.MakeRecords(0, 300, 0); err == nil {
+		t.Error("zero facts accepted")
 	}
 }

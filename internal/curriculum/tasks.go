@@ -155,8 +155,23 @@ func recall(r *rng, words int) Sample {
 	return qa(strings.Join(lines, "\n"), "What is the value of "+names[q]+"?", vals[q], vals[q])
 }
 
-func record(r *rng, words int) Sample {
-	n := r.between(1, 8)
+func record(r *rng, words int) Sample { return records(r, words, r.between(1, 8)) }
+
+// MakeRecords is the record task with exactly facts facts (1: a single
+// needle), for benchmarks that choose the number of distractors. It is not
+// in the task table, so vocabularies and training mixtures never see it.
+func (g *Generator) MakeRecords(index, words, facts int) (Sample, error) {
+	if words < 1 || words > 1<<20 || facts < 1 || facts > 64 {
+		return Sample{}, fmt.Errorf("curriculum: records with %d facts in %d words (want 1..64 facts, 1..%d words)", facts, words, 1<<20)
+	}
+	r := newRNG(g.seed, "records", strconv.Itoa(facts), strconv.Itoa(index), strconv.Itoa(words))
+	r.variety = g.variety
+	s := records(r, words, facts)
+	s.Task = "record"
+	return s, nil
+}
+
+func records(r *rng, words, n int) Sample {
 	var facts []string
 	people := distinct(n, r.name)
 	attrs := make([]string, n)

@@ -13,14 +13,16 @@ import (
 
 // BenchKinds are the traceback benchmark's case kinds:
 //
-//	needle  one asked fact among distractor facts (curriculum "record");
-//	        the source is the fact's segment
-//	multi   a two-hop answer (curriculum "multihop": "P lives in T." and
-//	        "The mayor of T is Q."); both facts' segments are sources
-//	inject  a "record" document with an injected instruction to answer
-//	        with a code; the traced answer is the code, the source the
-//	        injection's segment
-var BenchKinds = []string{"needle", "multi", "inject"}
+//	needle    one fact, "The <attribute> of <person> is <value>.", in
+//	          prose, and asked (a single needle); the source is its segment
+//	distract  the asked fact among up to seven others, which often share
+//	          its attribute (curriculum "record"); the source is its segment
+//	multi     a two-hop answer (curriculum "multihop": "P lives in T." and
+//	          "The mayor of T is Q."); both facts' segments are sources
+//	inject    a "record" document with an injected instruction to answer
+//	          with a code; the traced answer is the code, the source the
+//	          injection's segment
+var BenchKinds = []string{"needle", "distract", "multi", "inject"}
 
 // BenchSeed is the default case seed, far from the training seeds.
 const BenchSeed = 0x74726163
@@ -174,12 +176,17 @@ func splitQA(s curriculum.Sample) (doc, question string, err error) {
 }
 
 func makeCase(g *curriculum.Generator, kind string, length, index, words int, o BenchOptions) (BenchCase, error) {
-	task := "record"
-	if kind == "multi" {
-		task = "multihop"
-	}
 	// Index streams differ per length so lengths do not share documents.
-	s, err := g.Make(task, index+1000*length, words)
+	var s curriculum.Sample
+	var err error
+	switch kind {
+	case "needle":
+		s, err = g.MakeRecords(index+1000*length, words, 1)
+	case "multi":
+		s, err = g.Make("multihop", index+1000*length, words)
+	default:
+		s, err = g.Make("record", index+1000*length, words)
+	}
 	if err != nil {
 		return BenchCase{}, err
 	}
@@ -190,7 +197,7 @@ func makeCase(g *curriculum.Generator, kind string, length, index, words int, o 
 	answer := strings.TrimSpace(s.Answer)
 	var facts []string
 	switch kind {
-	case "needle":
+	case "needle", "distract":
 		a, p, ok := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(q, "What is the "), "?"), " of ")
 		if !ok {
 			return BenchCase{}, fmt.Errorf("unexpected record question %q", q)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -33,6 +34,8 @@ func TestHit(t *testing.T) {
 	}
 }
 
+var factRE = regexp.MustCompile(`The [a-z ]+ of [A-Z][a-z]+ is [^ .]+\.`)
+
 func TestBenchCases(t *testing.T) {
 	e := defaultEngine(t)
 	o := BenchOptions{Lengths: []int{300}, Cases: 2, Segment: "sentence"}
@@ -40,8 +43,8 @@ func TestBenchCases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cases) != 6 {
-		t.Fatalf("%d cases, want 3 kinds x 2", len(cases))
+	if len(cases) != 8 {
+		t.Fatalf("%d cases, want 4 kinds x 2", len(cases))
 	}
 	for _, c := range cases {
 		p := c.Problem
@@ -54,9 +57,12 @@ func TestBenchCases(t *testing.T) {
 		}
 		answer := strings.TrimSpace(p.Answer)
 		switch c.Kind {
-		case "needle":
+		case "needle", "distract":
 			if len(c.Gold) != 1 || !strings.Contains(src.String(), " is "+answer+".") {
-				t.Errorf("needle source %q lacks the answer %q", src.String(), answer)
+				t.Errorf("%s source %q lacks the answer %q", c.Kind, src.String(), answer)
+			}
+			if n := len(factRE.FindAllString(p.Document, -1)); c.Kind == "needle" && n != 1 {
+				t.Errorf("needle document has %d facts: %q", n, p.Document)
 			}
 		case "multi":
 			if !strings.Contains(src.String(), " lives in ") || !strings.Contains(src.String(), "The mayor of ") || !strings.Contains(src.String(), answer) {
@@ -89,14 +95,14 @@ func TestBenchRuns(t *testing.T) {
 	calls := 0
 	rows, err := Bench(context.Background(), l, o, func(done, total int, c BenchCase, r *Result) {
 		calls++
-		if total != 6 || done != calls {
+		if total != 8 || done != calls {
 			t.Fatalf("progress %d/%d", done, total)
 		}
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 6 {
+	if len(rows) != 8 {
 		t.Fatalf("%d rows", len(rows))
 	}
 	for _, r := range rows {
@@ -109,7 +115,7 @@ func TestBenchRuns(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	WriteBenchTable(&buf, rows)
-	if lines := strings.Count(buf.String(), "\n"); lines != 7 || !strings.Contains(buf.String(), "attntrace") {
+	if lines := strings.Count(buf.String(), "\n"); lines != 9 || !strings.Contains(buf.String(), "attntrace") {
 		t.Fatalf("table:\n%s", buf.String())
 	}
 }
