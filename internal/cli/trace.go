@@ -25,7 +25,7 @@ func traceCmd(env *Env) error {
 	docFile := fs.String("f", "", "the document (`file`, '-' for stdin)")
 	question := fs.String("question", "", "the question asked about the document (or give it as arguments)")
 	answer := fs.String("answer", "", "the answer to trace (default: the model's greedy answer)")
-	method := fs.String("method", "attntrace", "attntrace, tracllm (denoised Shapley), loo, shapley, stc, ensemble or cam")
+	method := fs.String("method", "attntrace", "attntrace, tracllm (its default: the ensemble of stc, loo and denoised Shapley), denoised, loo, shapley, stc, ensemble (= tracllm) or cam")
 	segment := fs.String("segment", "words:100", "how the document is cut: words:N, sentence, paragraph or sep:STRING")
 	top := fs.Int("top", 5, "segments reported, and the segments TracLLM's search keeps per level")
 	format := fs.String("format", "text", "output: text, json or html")

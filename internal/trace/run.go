@@ -7,9 +7,12 @@ import (
 )
 
 // Methods are the traceback methods Run knows: attntrace and cam need the
-// model's attention (a Backend); the rest are TracLLM's search with that score function
-// ("tracllm" is denoised Shapley).
-var Methods = []string{"attntrace", "tracllm", "loo", "shapley", "stc", "ensemble", "cam"}
+// model's attention (a Backend); the rest are TracLLM's search with that
+// score function. "tracllm" is TracLLM as its authors run it (their
+// experiments' and package's default score functions): the ensemble of
+// stc, loo and denoised Shapley; "ensemble" is the same; "denoised" is
+// denoised Shapley alone.
+var Methods = []string{"attntrace", "tracllm", "denoised", "loo", "shapley", "stc", "ensemble", "cam"}
 
 // Options configure Run.
 type Options struct {
@@ -17,12 +20,13 @@ type Options struct {
 	TracLLM   TracLLMOptions // Score is set from the method
 }
 
-// tracllmScore maps a TracLLM method name to its score function.
-func tracllmScore(method string) (string, bool) {
+// TracLLMScore maps a TracLLM method name to its score function (false
+// for the attention methods).
+func TracLLMScore(method string) (string, bool) {
 	switch method {
 	case "tracllm":
-		return "denoised", true
-	case "loo", "shapley", "stc", "ensemble":
+		return "ensemble", true
+	case "denoised", "loo", "shapley", "stc", "ensemble":
 		return method, true
 	}
 	return "", false
@@ -36,10 +40,10 @@ func Run(ctx context.Context, b *Bound, method string, o Options) (*Result, erro
 	case "cam":
 		return CAM(ctx, b)
 	}
-	if score, ok := tracllmScore(method); ok {
+	if score, ok := TracLLMScore(method); ok {
 		to := o.TracLLM
 		to.Score = score
-		return TracLLM(ctx, b.Value, len(b.P.Segments), to)
+		return named(TracLLM(ctx, b.Value, len(b.P.Segments), to))(method)
 	}
 	return nil, fmt.Errorf("trace: unknown method %q (want %s)", method, strings.Join(Methods, ", "))
 }
@@ -47,10 +51,21 @@ func Run(ctx context.Context, b *Bound, method string, o Options) (*Result, erro
 // RunValue traces with a TracLLM method over any value function (an
 // endpoint's); attention methods need a local model.
 func RunValue(ctx context.Context, v ValueFunc, n int, method string, o TracLLMOptions) (*Result, error) {
-	score, ok := tracllmScore(method)
+	score, ok := TracLLMScore(method)
 	if !ok {
 		return nil, fmt.Errorf("trace: method %q needs a local model's attention; with an endpoint use tracllm, loo, shapley, stc or ensemble", method)
 	}
 	o.Score = score
-	return TracLLM(ctx, v, n, o)
+	return named(TracLLM(ctx, v, n, o))(method)
+}
+
+// named labels a TracLLM result with the method asked for ("tracllm"
+// runs the "ensemble" score).
+func named(r *Result, err error) func(string) (*Result, error) {
+	return func(method string) (*Result, error) {
+		if r != nil {
+			r.Method = method
+		}
+		return r, err
+	}
 }

@@ -15,7 +15,7 @@ func BenchmarkTrace(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, method := range []string{"attntrace", "tracllm"} {
+	for _, method := range []string{"attntrace", "tracllm", "denoised"} {
 		b.Run(method, func(b *testing.B) {
 			bound, err := l.Bind(cases[0].Problem, nil)
 			if err != nil {

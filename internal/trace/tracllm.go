@@ -19,8 +19,9 @@ type ValueFunc func(ctx context.Context, keep []int) (float64, error)
 // the reference code's experiments.
 type TracLLMOptions struct {
 	// Score is the score function of the informed search: "stc", "loo",
-	// "shapley", "denoised" (denoised Shapley, TracLLM's own; the default)
-	// or "ensemble" (stc, loo and denoised, max of weighted scores).
+	// "shapley", "denoised" (denoised Shapley, TracLLM's own) or
+	// "ensemble" (stc, loo and denoised, max of weighted scores: the
+	// authors' default, and ours).
 	Score        string
 	K            int     // segments kept per search level and reported (5)
 	Permutations int     // Shapley permutations N (20); N >= r! enumerates all r! (exact)
@@ -34,7 +35,7 @@ var ScoreFuncs = []string{"stc", "loo", "shapley", "denoised", "ensemble"}
 
 func (o TracLLMOptions) withDefaults() (TracLLMOptions, error) {
 	if o.Score == "" {
-		o.Score = "denoised"
+		o.Score = "ensemble"
 	}
 	if o.K == 0 {
 		o.K = 5
@@ -321,11 +322,7 @@ func TracLLM(ctx context.Context, v ValueFunc, n int, o TracLLMOptions) (*Result
 		}
 		return m.shapley(o.Permutations, o.Beta, r)
 	}
-	method := o.Score
-	if method == "denoised" {
-		method = "tracllm"
-	}
-	res := newResult(method, n)
+	res := newResult(o.Score, n)
 	names := []string{o.Score}
 	if o.Score == "ensemble" {
 		names = []string{"stc", "loo", "denoised"}

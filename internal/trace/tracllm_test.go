@@ -128,7 +128,7 @@ func TestDenoisedShapleyAveragesTopMarginals(t *testing.T) {
 	ctx := context.Background()
 	plain, _ := TracLLM(ctx, (&tableValue{v: v}).value, 2, TracLLMOptions{Score: "shapley", Permutations: 2})
 	den, _ := TracLLM(ctx, (&tableValue{v: v}).value, 2, TracLLMOptions{Score: "denoised", Permutations: 2, Beta: 0.5})
-	if plain.Scores[1] != 2 || den.Scores[1] != 4 || den.Method != "tracllm" {
+	if plain.Scores[1] != 2 || den.Scores[1] != 4 || den.Method != "denoised" {
 		t.Fatalf("Shapley %v, denoised %v (%s): want 2 and 4 for segment 1", plain.Scores, den.Scores, den.Method)
 	}
 }

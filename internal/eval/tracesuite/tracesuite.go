@@ -19,7 +19,7 @@ const Suite = "trace"
 
 // EndpointMethods are the methods an Endpoint runs: TracLLM's search
 // needs only the answer's log-probability, which a server reports.
-var EndpointMethods = []string{"tracllm", "loo", "shapley", "stc", "ensemble"}
+var EndpointMethods = []string{"tracllm", "denoised", "loo", "shapley", "stc", "ensemble"}
 
 // Tracer traces one problem with one method.
 type Tracer interface {
@@ -195,6 +195,10 @@ func Run(ctx context.Context, cfg Config) (map[string]map[string]float64, []trac
 func traceOne(ctx context.Context, cfg Config, o trace.BenchOptions, c trace.BenchCase, method string) (outcome, bool, error) {
 	opts := trace.Options{AttnTrace: o.AttnTrace, TracLLM: o.TracLLM}
 	opts.TracLLM.K = o.K // as trace.Bench: K is the search's K too
+	if score, ok := trace.TracLLMScore(method); ok {
+		// In the key: what a method name runs has changed before.
+		opts.TracLLM.Score = score
+	}
 	body, err := json.Marshal(request{Suite: Suite, Method: method, Kind: c.Kind, Length: c.Length, Index: c.Index, Segment: o.Segment,
 		Document: c.Problem.Document, Question: c.Problem.Question, Answer: c.Problem.Answer, AttnTrace: opts.AttnTrace, TracLLM: opts.TracLLM})
 	if err != nil {

@@ -56,7 +56,7 @@ func TestLocalMatchesBenchAndResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != len(want) || stats.Traced != 2*3*2 || stats.Cached != 0 || len(progress) != 12 || progress[11].Done != 12 || progress[11].Total != 12 {
+	if len(rows) != len(want) || stats.Traced != 2*4*2 || stats.Cached != 0 || len(progress) != 16 || progress[15].Done != 16 || progress[15].Total != 16 {
 		t.Fatalf("%d rows (want %d), stats %+v, %d progress calls", len(rows), len(want), stats, len(progress))
 	}
 	for i, r := range rows {
@@ -74,11 +74,11 @@ func TestLocalMatchesBenchAndResumes(t *testing.T) {
 			}
 		}
 	}
-	if len(cells) != 2*3*2 {
+	if len(cells) != 2*4*2 {
 		t.Fatalf("%d cells: %v", len(cells), cells)
 	}
-	if n, _ := st.Count(); n != 12 {
-		t.Fatalf("%d stored traces, want 12", n)
+	if n, _ := st.Count(); n != 16 {
+		t.Fatalf("%d stored traces, want 16", n)
 	}
 
 	// A rerun is answered from the store, with the stored seconds.
@@ -86,7 +86,7 @@ func TestLocalMatchesBenchAndResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stats2.Traced != 0 || stats2.Cached != 12 || len(rows2) != len(rows) {
+	if stats2.Traced != 0 || stats2.Cached != 16 || len(rows2) != len(rows) {
 		t.Fatalf("rerun stats %+v", stats2)
 	}
 	for i := range rows {
@@ -102,7 +102,7 @@ func TestLocalMatchesBenchAndResumes(t *testing.T) {
 	// Another K changes TracLLM's search: its traces are new; AttnTrace's
 	// options are unchanged but K is part of every key, so all are new.
 	cfg.Bench.K = 3
-	if _, _, stats3, err := Run(context.Background(), cfg); err != nil || stats3.Traced != 12 {
+	if _, _, stats3, err := Run(context.Background(), cfg); err != nil || stats3.Traced != 16 {
 		t.Fatalf("K=3: stats %+v, %v", stats3, err)
 	}
 }
