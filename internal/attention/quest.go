@@ -2,13 +2,12 @@ package attention
 
 import (
 	"cmp"
-	"encoding/binary"
 	"math"
 	"slices"
 	"sync"
 
+	"github.com/longctx/longctx/internal/kv"
 	"github.com/longctx/longctx/internal/parallel"
-
 	"github.com/longctx/longctx/internal/tensor"
 )
 
@@ -43,8 +42,11 @@ type quest struct {
 	width                 int // values per summary row: hd (mean) or 2·hd
 	// sumType is F16 for bounds over an f16 cache (exact: the maxima and
 	// minima of f16 keys are f16 values; half the bytes to read per
-	// step), else F32.
+	// step), kept in grouped (per KV head, one vector per complete block,
+	// scored for four query heads at a time by the attention kernels);
+	// else F32, in sum.
 	sumType tensor.Type
+	grouped []*kv.GroupedF16
 	sum     [][]byte // per KV head, one row per complete block
 	nb      int      // complete blocks summarized
 	buf     []float32
@@ -64,16 +66,34 @@ func newQuest(c *maskCache, sinks, window, budget, block int, mean, perHead bool
 	if sh.ElemType == tensor.F16 && !mean {
 		st = tensor.F16
 	}
-	return &quest{c: c, sinks: sinks, window: window, budget: budget, block: block, mean: mean, perHead: perHead, width: w,
+	q := &quest{c: c, sinks: sinks, window: window, budget: budget, block: block, mean: mean, perHead: perHead, width: w,
 		sumType: st, sum: make([][]byte, sh.KVHeads), x: make([][]float32, sh.KVHeads), z: make([][]float32, sh.KVHeads),
 		heap: make([][]int, sh.KVHeads)}
+	if st == tensor.F16 {
+		for range sh.KVHeads {
+			g, err := kv.NewGroupedF16(w)
+			if err != nil {
+				q.sumType = tensor.F32 // a head size the kernels do not take
+				break
+			}
+			q.grouped = append(q.grouped, g)
+		}
+		if q.sumType != tensor.F16 {
+			q.grouped = nil
+		}
+	}
+	return q
 }
 
 func (q *quest) forget(n int) {
 	if nb := n / q.block; nb < q.nb {
 		q.nb = nb
 		for g := range q.sum {
-			q.sum[g] = q.sum[g][:nb*q.rowBytes()]
+			if q.grouped != nil {
+				q.grouped[g].Truncate(nb)
+			} else {
+				q.sum[g] = q.sum[g][:nb*q.rowBytes()]
+			}
 		}
 	}
 }
@@ -82,6 +102,9 @@ func (q *quest) bytes() int64 {
 	var b int64
 	for _, s := range q.sum {
 		b += int64(cap(s))
+	}
+	for _, g := range q.grouped {
+		b += g.Bytes()
 	}
 	return b
 }
@@ -101,13 +124,9 @@ func (q *quest) sync(c *call) error {
 				return err
 			}
 			row := summarize(make([]float32, q.width), q.buf, q.block, hd, q.mean)
-			if q.sumType == tensor.F16 {
+			if q.grouped != nil {
 				// Exact: the maxima and minima of f16 keys are f16 keys.
-				h := make([]byte, 2*len(row))
-				for i, x := range row {
-					binary.LittleEndian.PutUint16(h[2*i:], tensor.F32ToF16(x))
-				}
-				q.sum[g] = append(q.sum[g], h...)
+				q.grouped[g].Append(row)
 			} else {
 				q.sum[g] = append(q.sum[g], f32Bytes(row)...)
 			}
@@ -158,9 +177,17 @@ func (q *quest) chooseBlocks(c *call, g, group, hd, b0, b1, kb int) error {
 		h := g*group + i
 		q.scoreRow(x[i*q.width:(i+1)*q.width], c.q[h*hd:(h+1)*hd])
 	}
-	rb := q.rowBytes()
-	if err := tensor.MatMul(zs, q.sum[g][b0*rb:b1*rb], q.sumType, nb, q.width, x, group); err != nil {
-		return err
+	if q.grouped != nil {
+		for r := 0; r < group; r += 4 {
+			if err := q.grouped[g].Dots(x[r*q.width:], min(4, group-r), b0, b1, zs[r*nb:], nb); err != nil {
+				return err
+			}
+		}
+	} else {
+		rb := q.rowBytes()
+		if err := tensor.MatMul(zs, q.sum[g][b0*rb:b1*rb], q.sumType, nb, q.width, x, group); err != nil {
+			return err
+		}
 	}
 	if !q.perHead {
 		// The KV head's score of a block: the best of its heads'.
