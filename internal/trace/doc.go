@@ -11,7 +11,8 @@
 //     attention: a Backend, which Local is and longctx's server provides;
 //     the attention comes from package observe's cache wrapper).
 //   - TracLLM: informed divide-and-conquer search with STC, LOO, Shapley or
-//     denoised-Shapley scores, or their ensemble. It needs only a value
+//     denoised-Shapley scores, or their ensemble (method "tracllm", as its
+//     authors run it; "denoised" alone). It needs only a value
 //     function v(S), the answer's log-probability given a subset of the
 //     segments, so it runs on a Backend (Bound.Value) or on any
 //     OpenAI-compatible server that returns prompt log-probabilities
@@ -20,8 +21,8 @@
 //
 // Results render as text (ANSI-highlighted on a terminal), JSON or a
 // self-contained heat-mapped HTML page. Bench generates traceback cases
-// with known sources (needle facts, multi-fact answers, injected
-// instructions) and reports precision@1, recall@K and seconds per trace.
+// with known sources (a single needle fact, a fact among distractors,
+// multi-fact answers, injected instructions) and reports precision@1, recall@K and seconds per trace.
 //
 // Every random choice is drawn from seeded PCG streams with our own
 // helpers, so a seed reproduces a trace exactly.
