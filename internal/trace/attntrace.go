@@ -14,6 +14,9 @@ type AttnTraceOptions struct {
 	Fraction  float64 // ρ: share of segments kept per pass (0.4)
 	Rounds    int     // B: subsampled passes (30)
 	Seed      uint64
+	// Workers is how many rounds run at once (0: as many as the backend
+	// runs well). It changes the time, never the scores.
+	Workers int `json:"-"`
 }
 
 func (o AttnTraceOptions) withDefaults() (AttnTraceOptions, error) {
@@ -44,6 +47,9 @@ func (o AttnTraceOptions) withDefaults() (AttnTraceOptions, error) {
 // BOS, and the rows are exactly those predicting answer tokens (the
 // reference also includes the last answer token's own row).
 func AttnTrace(ctx context.Context, b *Bound, o AttnTraceOptions) (*Result, error) {
+	if o.Workers == 0 {
+		o.Workers = b.concurrency()
+	}
 	return attnTrace(ctx, b, len(b.P.Segments), o)
 }
 
@@ -67,19 +73,31 @@ func attnTrace(ctx context.Context, b attentionSource, n int, o AttnTraceOptions
 		rounds = 1
 	}
 	r := newRNG(o.Seed, "attntrace")
+	keeps := make([][]int, rounds)
+	for round := range keeps {
+		keeps[round] = r.perm(n)[:keepN]
+		sort.Ints(keeps[round])
+	}
+	// Rounds run concurrently; their scores are added in round order, so
+	// the sums do not depend on the schedule.
+	lays := make([]layout, rounds)
+	atts := make([][]float64, rounds)
+	err = forEach(ctx, rounds, o.Workers, func(round int) error {
+		lay, err := b.layout(keeps[round])
+		if err != nil {
+			return err
+		}
+		lays[round] = lay
+		atts[round], err = b.attention(ctx, lay)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
 	sum := make([]float64, n)
 	cnt := make([]int, n)
-	for round := 0; round < rounds; round++ {
-		keep := r.perm(n)[:keepN]
-		sort.Ints(keep)
-		lay, err := b.layout(keep)
-		if err != nil {
-			return nil, err
-		}
-		att, err := b.attention(ctx, lay)
-		if err != nil {
-			return nil, err
-		}
+	for round, keep := range keeps {
+		lay, att := lays[round], atts[round]
 		for k, i := range keep {
 			s := lay.segs[k]
 			if s.From >= s.To {

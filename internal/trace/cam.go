@@ -21,7 +21,7 @@ import (
 // not fix the final normalisation; this combination is ours.
 // Components["attention"] and ["importance"] hold a and p.
 func CAM(ctx context.Context, b *Bound) (*Result, error) {
-	start, passes0 := time.Now(), b.passes
+	start, passes0 := time.Now(), b.passes.Load()
 	n := len(b.P.Segments)
 	lay, err := b.layout(b.P.All())
 	if err != nil {
@@ -72,7 +72,7 @@ func CAM(ctx context.Context, b *Bound) (*Result, error) {
 	}
 	res.Components = map[string][]float64{"attention": a, "importance": p}
 	res.Summary = map[string]float64{"awareness": dot / math.Sqrt(na*np)}
-	res.Passes = b.passes - passes0
+	res.Passes = int(b.passes.Load() - passes0)
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
 }

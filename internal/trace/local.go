@@ -5,16 +5,21 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/longctx/longctx/internal/kv"
 	"github.com/longctx/longctx/internal/model"
+	"github.com/longctx/longctx/internal/parallel"
 	"github.com/longctx/longctx/internal/tensor"
 	"github.com/longctx/longctx/internal/tokenizer"
 	"github.com/longctx/longctx/internal/trace/observe"
 )
 
-// Local runs the traceback passes on an in-process model. It is not safe
-// for concurrent use (it reuses one KV cache).
+// Local runs the traceback passes on an in-process model. It is safe for
+// concurrent use: each pass takes a KV cache from a free list, and
+// Concurrency passes at once keep every core busy on small models, whose
+// single passes do not.
 type Local struct {
 	Model  *model.Model
 	Tok    *tokenizer.Tokenizer
@@ -25,18 +30,24 @@ type Local struct {
 	Mask     []observe.Head
 	MaskMode observe.MaskMode
 
-	cache  *kv.Contiguous
-	passes int
-	tokens int
+	mu     sync.Mutex
+	free   []*kv.Contiguous // caches not in use
+	passes atomic.Int64
+	tokens atomic.Int64
 }
 
 // Passes is the number of model passes (teacher-forced scorings,
 // observed passes and generations) run so far.
-func (l *Local) Passes() int { return l.passes }
+func (l *Local) Passes() int { return int(l.passes.Load()) }
 
 // Tokens is the number of prompt and teacher-forced tokens those passes
 // ran through the model (generated tokens not counted).
-func (l *Local) Tokens() int { return l.tokens }
+func (l *Local) Tokens() int { return int(l.tokens.Load()) }
+
+// Concurrency is how many passes Local runs at once to best use the
+// machine: one per thread of the worker pool (the pass that holds the
+// pool runs on several, the others on their own goroutine).
+func (l *Local) Concurrency() int { return parallel.Threads() }
 
 // Geometry is the model's attention shape.
 func (l *Local) Geometry() observe.Geometry {
@@ -44,22 +55,30 @@ func (l *Local) Geometry() observe.Geometry {
 	return observe.Geometry{Layers: c.Layers, Heads: c.Heads, KVHeads: c.KVHeads, HeadDim: c.HeadDim}
 }
 
-// newCache returns the reused base cache, emptied and big enough for n
-// positions, and the cache to run (the base under the head mask, if any).
+// newCache returns an empty cache for at least n positions, reused from
+// the free list when one is big enough; release gives it back.
 func (l *Local) newCache(n int) (*kv.Contiguous, error) {
-	if l.cache == nil || l.cache.Capacity() < n {
-		elem := l.KVType
-		if elem == 0 {
-			elem = tensor.F32
+	l.mu.Lock()
+	for i, c := range l.free {
+		if c.Capacity() >= n {
+			l.free = append(l.free[:i], l.free[i+1:]...)
+			l.mu.Unlock()
+			c.Truncate(0)
+			return c, nil
 		}
-		c, err := l.Model.NewCache(n, elem)
-		if err != nil {
-			return nil, err
-		}
-		l.cache = c
 	}
-	l.cache.Truncate(0)
-	return l.cache, nil
+	l.mu.Unlock()
+	elem := l.KVType
+	if elem == 0 {
+		elem = tensor.F32
+	}
+	return l.Model.NewCache(n, elem)
+}
+
+func (l *Local) release(c *kv.Contiguous) {
+	l.mu.Lock()
+	l.free = append(l.free, c)
+	l.mu.Unlock()
 }
 
 func (l *Local) masked(c kv.Cache) (kv.Cache, error) {
@@ -77,7 +96,7 @@ func (l *Local) forward(ctx context.Context, tokens []int32, c kv.Cache, from in
 	if ub <= 0 {
 		ub = 512
 	}
-	l.tokens += len(tokens)
+	l.tokens.Add(int64(len(tokens)))
 	var logits []float32
 	for pos := 0; pos < len(tokens); {
 		if err := ctx.Err(); err != nil {
@@ -119,6 +138,7 @@ func (l *Local) GenerateWatched(ctx context.Context, prompt []int32, maxTokens i
 	if err != nil {
 		return nil, err
 	}
+	defer l.release(base)
 	var c kv.Cache = base
 	var o *observe.Observer
 	if red != nil {
@@ -135,7 +155,7 @@ func (l *Local) GenerateWatched(ctx context.Context, prompt []int32, maxTokens i
 			o.Watch(kv.Span{From: pos, To: pos + 1}, kv.Span{From: 0, To: pos + 1})
 		}
 	}
-	l.passes++
+	l.passes.Add(1)
 	watch(len(prompt) - 1)
 	logits, err := l.forward(ctx, prompt, c, len(prompt)-1)
 	if err != nil {
@@ -190,11 +210,12 @@ func (l *Local) AnswerLogProbs(ctx context.Context, tokens []int32, prompt int) 
 	if err != nil {
 		return nil, err
 	}
+	defer l.release(base)
 	c, err := l.masked(base)
 	if err != nil {
 		return nil, err
 	}
-	l.passes++
+	l.passes.Add(1)
 	// Rows prompt-1 .. len-2 predict the answer tokens; the last token's
 	// own row predicts nothing we score, so it is not run.
 	logits, err := l.forward(ctx, tokens[:len(tokens)-1], c, prompt-1)
@@ -235,6 +256,7 @@ func (l *Local) AnswerAttention(ctx context.Context, tokens []int32, prompt int,
 	if err != nil {
 		return nil, err
 	}
+	defer l.release(base)
 	sum := observe.NewColumnSum(doc.From, doc.To-doc.From)
 	o, err := observe.New(base, base, l.Geometry(), sum)
 	if err != nil {
@@ -245,7 +267,7 @@ func (l *Local) AnswerAttention(ctx context.Context, tokens []int32, prompt int,
 	if err != nil {
 		return nil, err
 	}
-	l.passes++
+	l.passes.Add(1)
 	// The watched rows' logits are asked for (and dropped) because the
 	// model's last layer runs only the rows whose outputs it returns.
 	if _, err := l.forward(ctx, tokens[:len(tokens)-1], c, prompt-1); err != nil {
@@ -277,7 +299,16 @@ type Bound struct {
 	answer []int32
 	tok    *tokenizer.Tokenizer
 	run    Backend
-	passes int
+	passes atomic.Int64
+}
+
+// concurrency is how many passes b's backend runs at once (1 unless it
+// says more).
+func (b *Bound) concurrency() int {
+	if c, ok := b.run.(interface{ Concurrency() int }); ok {
+		return max(1, c.Concurrency())
+	}
+	return 1
 }
 
 // Bind ties p to the model. answer is the answer's tokens when the model
@@ -324,7 +355,7 @@ func (b *Bound) layout(keep []int) (layout, error) {
 }
 
 func (b *Bound) attention(ctx context.Context, lay layout) ([]float64, error) {
-	b.passes++
+	b.passes.Add(1)
 	return b.run.AnswerAttention(ctx, lay.tokens, lay.prompt, lay.context)
 }
 
@@ -336,7 +367,7 @@ func (b *Bound) Value(ctx context.Context, keep []int) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	b.passes++
+	b.passes.Add(1)
 	lp, err := b.run.AnswerLogProbs(ctx, lay.tokens, lay.prompt)
 	if err != nil {
 		return 0, err

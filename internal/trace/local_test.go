@@ -3,6 +3,7 @@ package trace
 import (
 	"context"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -211,5 +212,33 @@ func TestAttnTraceAndCAMOnModel(t *testing.T) {
 	imp := cam.Components["importance"]
 	if want := (v0 - v1) / float64(b.AnswerTokens()); math.Abs(math.Log(imp[0]/imp[1])-want) > 1e-9 {
 		t.Fatalf("importance ratio log %g, want %g", math.Log(imp[0]/imp[1]), want)
+	}
+}
+
+// Passes run concurrently give the scores and pass counts of passes run
+// one after another, for AttnTrace and every TracLLM score function.
+func TestConcurrentPassesMatchSequential(t *testing.T) {
+	e := defaultEngine(t)
+	p := recordProblem(t, 5, 200, "words:20")
+	ctx := context.Background()
+	for _, method := range []string{"attntrace", "tracllm", "denoised", "loo", "stc"} {
+		var got [2]*Result
+		for i, workers := range []int{1, 3} {
+			l := &Local{Model: e.Model, Tok: e.Tokenizer}
+			b, err := l.Bind(p, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := Options{AttnTrace: AttnTraceOptions{Rounds: 6, Seed: 3, Workers: workers}, TracLLM: TracLLMOptions{K: 2, Permutations: 4, Seed: 3, Workers: workers}}
+			if got[i], err = Run(ctx, b, method, o); err != nil {
+				t.Fatal(err)
+			}
+			if got[i].Passes != l.Passes() && method != "attntrace" {
+				t.Fatalf("%s: result says %d passes, the model ran %d", method, got[i].Passes, l.Passes())
+			}
+		}
+		if !slices.Equal(got[0].Scores, got[1].Scores) || !slices.Equal(got[0].Scored, got[1].Scored) || got[0].Passes != got[1].Passes {
+			t.Fatalf("%s: one at a time %v (%d passes), three at a time %v (%d passes)", method, got[0].Scores, got[0].Passes, got[1].Scores, got[1].Passes)
+		}
 	}
 }

@@ -43,6 +43,9 @@ func Run(ctx context.Context, b *Bound, method string, o Options) (*Result, erro
 	if score, ok := TracLLMScore(method); ok {
 		to := o.TracLLM
 		to.Score = score
+		if to.Workers == 0 {
+			to.Workers = b.concurrency()
+		}
 		return named(TracLLM(ctx, b.Value, len(b.P.Segments), to))(method)
 	}
 	return nil, fmt.Errorf("trace: unknown method %q (want %s)", method, strings.Join(Methods, ", "))

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -28,6 +29,10 @@ type TracLLMOptions struct {
 	Beta         float64 // denoised Shapley averages the top β of the N marginals (0.2)
 	LOOWeight    float64 // ensemble weight of LOO, whose values run smaller (2)
 	Seed         uint64
+	// Workers is how many values v(S) are computed at once (0: one; Run
+	// sets what the backend runs well). It changes the time, never the
+	// scores: each score function's values are computed up front.
+	Workers int `json:"-"`
 }
 
 // ScoreFuncs are the values TracLLMOptions.Score takes.
@@ -64,10 +69,14 @@ func (o TracLLMOptions) withDefaults() (TracLLMOptions, error) {
 
 // memo caches v(S) by subset: Shapley walks revisit subsets (v(∅) in
 // every permutation), and the ensemble's searches share most of theirs.
+// Each score function first prefetches the values it will read, workers
+// at a time, then reads them in its own order.
 type memo struct {
-	v     ValueFunc
-	cache map[string]float64
-	calls int
+	v       ValueFunc
+	workers int
+	mu      sync.Mutex
+	cache   map[string]float64
+	calls   int
 }
 
 func subsetKey(keep []int) string {
@@ -82,19 +91,49 @@ func subsetKey(keep []int) string {
 // value is v(keep); −∞ (or NaN) becomes −1000, as in the reference.
 func (m *memo) value(ctx context.Context, keep []int) (float64, error) {
 	k := subsetKey(keep)
-	if x, ok := m.cache[k]; ok {
+	m.mu.Lock()
+	x, ok := m.cache[k]
+	m.mu.Unlock()
+	if ok {
 		return x, nil
 	}
 	x, err := m.v(ctx, keep)
 	if err != nil {
 		return 0, err
 	}
-	m.calls++
 	if math.IsInf(x, -1) || math.IsNaN(x) {
 		x = -1000
 	}
-	m.cache[k] = x
+	m.mu.Lock()
+	if _, ok := m.cache[k]; !ok {
+		m.cache[k] = x
+		m.calls++
+	}
+	m.mu.Unlock()
 	return x, nil
+}
+
+// prefetch computes the values of the subsets not cached yet, each once,
+// m.workers at a time.
+func (m *memo) prefetch(ctx context.Context, subsets [][]int) error {
+	if m.workers <= 1 {
+		return nil // value computes them in order as they are read
+	}
+	seen := map[string]bool{}
+	var todo [][]int
+	m.mu.Lock()
+	for _, s := range subsets {
+		k := subsetKey(s)
+		if _, ok := m.cache[k]; !ok && !seen[k] {
+			seen[k] = true
+			todo = append(todo, s)
+		}
+	}
+	m.mu.Unlock()
+	return forEach(ctx, len(todo), m.workers, func(i int) error {
+		_, err := m.value(ctx, todo[i])
+		return err
+	})
 }
 
 // union joins the items picked by in (items are disjoint and in document
@@ -112,6 +151,9 @@ func union(items [][]int, in func(i int) bool) []int {
 type scoreFunc func(ctx context.Context, items [][]int) ([]float64, error)
 
 func (m *memo) stc(ctx context.Context, items [][]int) ([]float64, error) {
+	if err := m.prefetch(ctx, append([][]int{nil}, items...)); err != nil {
+		return nil, err
+	}
 	v0, err := m.value(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -128,7 +170,14 @@ func (m *memo) stc(ctx context.Context, items [][]int) ([]float64, error) {
 }
 
 func (m *memo) loo(ctx context.Context, items [][]int) ([]float64, error) {
-	all, err := m.value(ctx, union(items, func(int) bool { return true }))
+	need := [][]int{union(items, func(int) bool { return true })}
+	for i := range items {
+		need = append(need, union(items, func(j int) bool { return j != i }))
+	}
+	if err := m.prefetch(ctx, need); err != nil {
+		return nil, err
+	}
+	all, err := m.value(ctx, need[0])
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +208,19 @@ func (m *memo) marginals(ctx context.Context, items [][]int, perms int, r *rng) 
 	}
 	marg := make([][]float64, n)
 	in := make([]bool, n)
+	if m.workers > 1 {
+		need := [][]int{nil}
+		for _, p := range order {
+			clear(in)
+			for _, i := range p {
+				in[i] = true
+				need = append(need, union(items, func(j int) bool { return in[j] }))
+			}
+		}
+		if err := m.prefetch(ctx, need); err != nil {
+			return nil, err
+		}
+	}
 	for _, p := range order {
 		clear(in)
 		prev, err := m.value(ctx, nil)
@@ -309,7 +371,7 @@ func TracLLM(ctx context.Context, v ValueFunc, n int, o TracLLMOptions) (*Result
 		return nil, fmt.Errorf("trace: no segments to trace")
 	}
 	start := time.Now()
-	m := &memo{v: v, cache: map[string]float64{}}
+	m := &memo{v: v, workers: o.Workers, cache: map[string]float64{}}
 	fn := func(name string) scoreFunc {
 		r := newRNG(o.Seed, "tracllm/"+name)
 		switch name {
