@@ -105,6 +105,7 @@ func headsCmd(env *Env) error {
 	depths := fs.String("depths", "0,25,50,75,100", "needle depths in percent")
 	maxNew := fs.Int("max-new", 50, "most answer tokens per prompt")
 	seed := fs.Uint64("seed", 1, "haystack seed (and the random heads of --verify / --mask-random)")
+	draws := fs.Int("random-draws", 3, "verify: random head sets drawn for the control (seeds --seed, --seed+1, ...); the drop reported is their mean")
 	keepAll := fs.Bool("keep-all", false, "score every prompt, not only correct retrievals (for weak models)")
 	kvType := fs.String("kv-type", "f32", "KV cache element type: f32 or f16")
 	verify := fs.Bool("verify", false, "after detection, compare NIAH accuracy unmasked, with the top --mask-count heads masked and with as many random non-retrieval heads masked")
@@ -167,10 +168,16 @@ func headsCmd(env *Env) error {
 		}
 		*verify = true
 	} else {
-		rep, err = heads.Detect(ctx, l, mf.name(), o, func(done, total int, output string) {
-			fmt.Fprintf(env.Stderr, "\rsample %d/%d", done, total)
-		})
-		fmt.Fprintln(env.Stderr)
+		var progress func(done, total int, output string)
+		if isTerminal(env.Stderr) { // progress only where someone watches it
+			progress = func(done, total int, output string) {
+				fmt.Fprintf(env.Stderr, "\rsample %d/%d", done, total)
+				if done == total {
+					fmt.Fprintln(env.Stderr)
+				}
+			}
+		}
+		rep, err = heads.Detect(ctx, l, mf.name(), o, progress)
 		if err != nil {
 			return err
 		}
@@ -194,14 +201,24 @@ func headsCmd(env *Env) error {
 	if err != nil {
 		return fmt.Errorf("%w: --mask-count: %v", errUsage, err)
 	}
+	if *draws < 1 {
+		return fmt.Errorf("%w: --random-draws %d: want at least 1", errUsage, *draws)
+	}
 	l.Mask = nil // Verify chooses the masks
-	checks, err := heads.Verify(ctx, l, rep, o, n, *seed)
+	checks, err := heads.Verify(ctx, l, rep, o, n, *seed, *draws)
 	if err != nil {
 		return err
 	}
 	for _, c := range checks {
 		fmt.Fprintf(env.Stdout, "NIAH accuracy, %-6s heads masked: %.3f  %v\n", c.Label, c.Accuracy, c.Heads)
 	}
-	fmt.Fprintf(env.Stdout, "drop: top %.1f points, random %.1f points\n", 100*(checks[0].Accuracy-checks[1].Accuracy), 100*(checks[0].Accuracy-checks[2].Accuracy))
+	base := checks[0].Accuracy
+	var drops []string
+	var mean float64
+	for _, c := range checks[2:] {
+		drops = append(drops, strconv.FormatFloat(100*(base-c.Accuracy), 'f', 1, 64))
+		mean += 100 * (base - c.Accuracy) / float64(len(checks)-2)
+	}
+	fmt.Fprintf(env.Stdout, "drop: top %.1f points, random %.1f points (mean of %d draws: %s)\n", 100*(base-checks[1].Accuracy), mean, len(drops), strings.Join(drops, ", "))
 	return nil
 }

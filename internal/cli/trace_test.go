@@ -155,7 +155,7 @@ func TestHeadsCommand(t *testing.T) {
 		t.Fatalf("report %s (%v)", b, err)
 	}
 	code, out, stderr = runMain(t, "", append([]string{"heads", "--report", report, "--mask-count", "2"}, grid...)...)
-	if code != 0 || strings.Count(out, "NIAH accuracy") != 3 || !strings.Contains(out, "drop: top") {
+	if code != 0 || strings.Count(out, "NIAH accuracy") != 2+3 || !strings.Contains(out, "drop: top") || !strings.Contains(out, "mean of 3 draws") {
 		t.Fatalf("verify: exit %d\n%s\n%s", code, out, stderr)
 	}
 	code, out, stderr = runMain(t, "", append([]string{"heads", "--accuracy", "--mask-heads", report, "--mask-random", "--mask-count", "1"}, grid...)...)

@@ -1,6 +1,7 @@
 package heads
 
 import (
+	"fmt"
 	"context"
 
 	"github.com/longctx/longctx/internal/eval/score"
@@ -43,14 +44,22 @@ func Accuracy(ctx context.Context, l *trace.Local, o Options, mask []observe.Hea
 
 // Verify is the causal check: NIAH accuracy with no mask, with the top
 // count heads of r masked, and with count random non-retrieval heads
-// masked (seeded).
-func Verify(ctx context.Context, l *trace.Local, r *Report, o Options, count int, seed uint64) ([]Check, error) {
-	random, err := r.Random(count, seed)
-	if err != nil {
-		return nil, err
+// masked, drawn draws times (seeds seed, seed+1, ...: with few heads one
+// draw says little about random heads in general).
+func Verify(ctx context.Context, l *trace.Local, r *Report, o Options, count int, seed uint64, draws int) ([]Check, error) {
+	if draws < 1 {
+		return nil, fmt.Errorf("heads: %d random draws (want at least 1)", draws)
 	}
-	checks := []Check{{Label: "none", Heads: []observe.Head{}}, {Label: "top", Heads: r.Top(count)}, {Label: "random", Heads: random}}
+	checks := []Check{{Label: "none", Heads: []observe.Head{}}, {Label: "top", Heads: r.Top(count)}}
+	for d := range draws {
+		random, err := r.Random(count, seed+uint64(d))
+		if err != nil {
+			return nil, err
+		}
+		checks = append(checks, Check{Label: "random", Heads: random})
+	}
 	for i := range checks {
+		var err error
 		if checks[i].Accuracy, err = Accuracy(ctx, l, o, checks[i].Heads); err != nil {
 			return nil, err
 		}
