@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/longctx/longctx/internal/kv"
@@ -292,9 +293,17 @@ type schedBackend struct {
 	whole []int32 // the whole-document prompt's tokens
 	// admitted is set once the first pass is in: later passes are part
 	// of an admitted request and a full queue does not refuse them.
+	// Passes run concurrently (the scheduler batches them); admit
+	// serializes their submissions, mu guards the counters.
+	admit                  sync.Mutex
 	admitted               bool
+	mu                     sync.Mutex
 	passes, tokens, cached int
 }
+
+// Concurrency lets a trace submit as many passes at once as the server
+// runs sequences: they share its batched forward passes.
+func (b *schedBackend) Concurrency() int { return max(1, b.s.cfg.Parallel) }
 
 // greedy is the sampling of a generated answer, as longctx trace's.
 var greedy = sample.Params{Temperature: 0, TopP: 1, TypicalP: 1, RepeatPenalty: 1, RepeatLastN: -1}
@@ -302,12 +311,16 @@ var greedy = sample.Params{Temperature: 0, TopP: 1, TypicalP: 1, RepeatPenalty: 
 // run submits one pass and waits for it; prompt holds the prompt
 // log-probabilities it reported, text what it generated.
 func (b *schedBackend) run(ctx context.Context, g *genRequest) (prompt []tokenLogprob, text string, final event, err error) {
+	b.admit.Lock()
 	g.opts, g.params, g.admitted = b.opts, greedy, b.admitted
 	sq, err := b.s.submit(ctx, b.w, g)
+	if err == nil {
+		b.admitted = true
+	}
+	b.admit.Unlock()
 	if err != nil {
 		return nil, "", event{}, err
 	}
-	b.admitted = true
 	var sb strings.Builder
 	if err := wait(ctx, sq, func(ev event) error {
 		if ev.Prompt != nil {
@@ -322,9 +335,11 @@ func (b *schedBackend) run(ctx context.Context, g *genRequest) (prompt []tokenLo
 	if final.Err != nil {
 		return nil, "", event{}, final.Err
 	}
+	b.mu.Lock()
 	b.passes++
 	b.tokens += final.Usage.Prompt + final.Usage.Completion
 	b.cached += final.Usage.Cached
+	b.mu.Unlock()
 	return prompt, sb.String(), final, nil
 }
 
