@@ -75,10 +75,22 @@ func (l *Local) newCache(n int) (*kv.Contiguous, error) {
 	return l.Model.NewCache(n, elem)
 }
 
+// release returns c to the free list, which keeps at most Concurrency
+// caches (the smallest goes when it is full), so memory stays bounded
+// however the passes' lengths vary.
 func (l *Local) release(c *kv.Contiguous) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.free = append(l.free, c)
-	l.mu.Unlock()
+	if len(l.free) > l.Concurrency() {
+		small := 0
+		for i, f := range l.free {
+			if f.Capacity() < l.free[small].Capacity() {
+				small = i
+			}
+		}
+		l.free = append(l.free[:small], l.free[small+1:]...)
+	}
 }
 
 func (l *Local) masked(c kv.Cache) (kv.Cache, error) {

@@ -10,6 +10,7 @@ import (
 	"github.com/longctx/longctx/internal/curriculum"
 	"github.com/longctx/longctx/internal/engine"
 	"github.com/longctx/longctx/internal/engine/enginetest"
+	"github.com/longctx/longctx/internal/kv"
 	"github.com/longctx/longctx/internal/sample"
 	"github.com/longctx/longctx/internal/tensor"
 	"github.com/longctx/longctx/internal/trace/observe"
@@ -239,6 +240,33 @@ func TestConcurrentPassesMatchSequential(t *testing.T) {
 		}
 		if !slices.Equal(got[0].Scores, got[1].Scores) || !slices.Equal(got[0].Scored, got[1].Scored) || got[0].Passes != got[1].Passes {
 			t.Fatalf("%s: one at a time %v (%d passes), three at a time %v (%d passes)", method, got[0].Scores, got[0].Passes, got[1].Scores, got[1].Passes)
+		}
+	}
+}
+
+// The free list of caches stays bounded by Concurrency whatever the
+// lengths of the passes, and a too-small cache is never handed out.
+func TestCacheFreeListBounded(t *testing.T) {
+	e := defaultEngine(t)
+	l := &Local{Model: e.Model, Tok: e.Tokenizer}
+	var held []*kv.Contiguous
+	for _, n := range []int{10, 50, 20, 80, 30, 200, 40, 100} {
+		c, err := l.newCache(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Capacity() < n || c.Len() != 0 {
+			t.Fatalf("cache of %d positions (%d stored) for %d", c.Capacity(), c.Len(), n)
+		}
+		held = append(held, c)
+		if len(held) == 3 {
+			for _, c := range held {
+				l.release(c)
+			}
+			held = held[:0]
+		}
+		if len(l.free) > l.Concurrency() {
+			t.Fatalf("%d free caches, concurrency %d", len(l.free), l.Concurrency())
 		}
 	}
 }
