@@ -1,8 +1,8 @@
 package heads
 
 import (
-	"fmt"
 	"context"
+	"fmt"
 
 	"github.com/longctx/longctx/internal/eval/score"
 	"github.com/longctx/longctx/internal/trace"
