@@ -158,6 +158,9 @@ func TestHeadsCommand(t *testing.T) {
 	if code != 0 || strings.Count(out, "NIAH accuracy") != 2+3 || !strings.Contains(out, "drop: top") || !strings.Contains(out, "mean of 3 draws") {
 		t.Fatalf("verify: exit %d\n%s\n%s", code, out, stderr)
 	}
+	if code, _, stderr := runMain(t, "", append([]string{"heads", "--report", report, "--random-draws", "0"}, grid...)...); code != 2 || !strings.Contains(stderr, "--random-draws") {
+		t.Errorf("--random-draws 0: exit %d (%s), want 2", code, stderr)
+	}
 	code, out, stderr = runMain(t, "", append([]string{"heads", "--accuracy", "--mask-heads", report, "--mask-random", "--mask-count", "1"}, grid...)...)
 	if code != 0 || !strings.Contains(out, "with 1 heads masked") || !strings.Contains(stderr, "masking 1 heads") {
 		t.Fatalf("accuracy: exit %d\n%s\n%s", code, out, stderr)
