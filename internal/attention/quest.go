@@ -72,14 +72,11 @@ func newQuest(c *maskCache, sinks, window, budget, block int, mean, perHead bool
 	if st == tensor.F16 {
 		for range sh.KVHeads {
 			g, err := kv.NewGroupedF16(w)
-			if err != nil {
-				q.sumType = tensor.F32 // a head size the kernels do not take
+			if err != nil { // a head size the kernels do not take
+				q.sumType, q.grouped = tensor.F32, nil
 				break
 			}
 			q.grouped = append(q.grouped, g)
-		}
-		if q.sumType != tensor.F16 {
-			q.grouped = nil
 		}
 	}
 	return q

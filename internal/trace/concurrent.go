@@ -16,8 +16,6 @@ func forEach(ctx context.Context, n, workers int, fn func(i int) error) error {
 		}
 		return nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var (
 		mu       sync.Mutex
 		next     int
@@ -43,7 +41,6 @@ func forEach(ctx context.Context, n, workers int, fn func(i int) error) error {
 						firstErr = err
 					}
 					mu.Unlock()
-					cancel()
 				}
 			}
 		}()

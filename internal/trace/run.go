@@ -46,7 +46,11 @@ func Run(ctx context.Context, b *Bound, method string, o Options) (*Result, erro
 		if to.Workers == 0 {
 			to.Workers = b.concurrency()
 		}
-		return named(TracLLM(ctx, b.Value, len(b.P.Segments), to))(method)
+		r, err := TracLLM(ctx, b.Value, len(b.P.Segments), to)
+		if r != nil {
+			r.Method = method
+		}
+		return r, err
 	}
 	return nil, fmt.Errorf("trace: unknown method %q (want %s)", method, strings.Join(Methods, ", "))
 }
@@ -56,19 +60,12 @@ func Run(ctx context.Context, b *Bound, method string, o Options) (*Result, erro
 func RunValue(ctx context.Context, v ValueFunc, n int, method string, o TracLLMOptions) (*Result, error) {
 	score, ok := TracLLMScore(method)
 	if !ok {
-		return nil, fmt.Errorf("trace: method %q needs a local model's attention; with an endpoint use tracllm, loo, shapley, stc or ensemble", method)
+		return nil, fmt.Errorf("trace: method %q needs a local model's attention; with an endpoint use tracllm, denoised, loo, shapley, stc or ensemble", method)
 	}
 	o.Score = score
-	return named(TracLLM(ctx, v, n, o))(method)
-}
-
-// named labels a TracLLM result with the method asked for ("tracllm"
-// runs the "ensemble" score).
-func named(r *Result, err error) func(string) (*Result, error) {
-	return func(method string) (*Result, error) {
-		if r != nil {
-			r.Method = method
-		}
-		return r, err
+	r, err := TracLLM(ctx, v, n, o)
+	if r != nil {
+		r.Method = method // "tracllm" runs the "ensemble" score
 	}
+	return r, err
 }

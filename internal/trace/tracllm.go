@@ -208,18 +208,16 @@ func (m *memo) marginals(ctx context.Context, items [][]int, perms int, r *rng) 
 	}
 	marg := make([][]float64, n)
 	in := make([]bool, n)
-	if m.workers > 1 {
-		need := [][]int{nil}
-		for _, p := range order {
-			clear(in)
-			for _, i := range p {
-				in[i] = true
-				need = append(need, union(items, func(j int) bool { return in[j] }))
-			}
+	need := [][]int{nil}
+	for _, p := range order {
+		clear(in)
+		for _, i := range p {
+			in[i] = true
+			need = append(need, union(items, func(j int) bool { return in[j] }))
 		}
-		if err := m.prefetch(ctx, need); err != nil {
-			return nil, err
-		}
+	}
+	if err := m.prefetch(ctx, need); err != nil {
+		return nil, err
 	}
 	for _, p := range order {
 		clear(in)
