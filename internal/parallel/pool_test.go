@@ -1,8 +1,10 @@
 package parallel
 
 import (
+	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // countJob counts how often each index is visited.
@@ -56,6 +58,41 @@ func TestRunDoesNotAllocate(t *testing.T) {
 	}
 }
 
+// Idle workers poll for spinFor and then block: loops must be picked up
+// from either state, including right at the boundary.
+func TestRunWakesSleepingWorkers(t *testing.T) {
+	SetThreads(4)
+	defer SetThreads(0)
+	for _, pause := range []time.Duration{0, spinFor / 2, spinFor, 3 * spinFor} {
+		for rep := 0; rep < 10; rep++ {
+			time.Sleep(pause)
+			j := &countJob{hits: make([]atomic.Int32, 64)}
+			Run(64, 1, j)
+			for i := range j.hits {
+				if h := j.hits[i].Load(); h != 1 {
+					t.Fatalf("after %v idle: index %d visited %d times", pause, i, h)
+				}
+			}
+		}
+	}
+}
+
+// With fewer processors than threads, polling workers must yield, or each
+// loop would wait for the scheduler to preempt them (10 ms).
+func TestRunWithOneProcessor(t *testing.T) {
+	SetThreads(4)
+	defer SetThreads(0)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	start := time.Now()
+	j := &countJob{hits: make([]atomic.Int32, 64)}
+	for rep := 0; rep < 100; rep++ {
+		Run(64, 1, j)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("100 loops on one processor took %v", d)
+	}
+}
+
 type nopJob struct{}
 
 func (nopJob) Do(lo, hi int) {}
@@ -80,5 +117,31 @@ func TestReadBandwidthIsPlausible(t *testing.T) {
 func BenchmarkReadBandwidth(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.ReportMetric(ReadBandwidth(1<<30, 3)/1e9, "GB/s")
+	}
+}
+
+func TestSharedRunsLoopsInline(t *testing.T) {
+	SetThreads(2)
+	defer SetThreads(0)
+	var other atomic.Int32
+	probe := Func(func(lo, hi int) {
+		if lo != 0 {
+			other.Add(1)
+		}
+	})
+	done1 := Shared()
+	Run(64, 1, probe) // one marked goroutine still uses the pool
+	done2 := Shared()
+	before := other.Load()
+	for range 20 {
+		Run(64, 1, probe)
+	}
+	if other.Load() != before {
+		t.Fatalf("with two goroutines marked Shared, loops were split")
+	}
+	done2()
+	done1()
+	if allocs := testing.AllocsPerRun(10, func() { Shared()() }); allocs != 0 {
+		t.Fatalf("Shared allocates %v times", allocs)
 	}
 }

@@ -109,6 +109,7 @@ func (l *Local) forward(ctx context.Context, tokens []int32, c kv.Cache, from in
 		ub = 512
 	}
 	l.tokens.Add(int64(len(tokens)))
+	defer parallel.Shared()() // concurrent passes split the cores between them
 	var logits []float32
 	for pos := 0; pos < len(tokens); {
 		if err := ctx.Err(); err != nil {
