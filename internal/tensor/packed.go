@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"unsafe"
+
+	"github.com/longctx/longctx/internal/hugemem"
 )
 
 // Packed is a weight matrix prepared for repeated multiplication: besides
@@ -19,8 +21,9 @@ type Packed struct {
 	rows, cols int
 	data       []byte // the rows in the file layout
 
-	groups []byte // rows/8 groups of 8 interleaved rows, or nil
-	groupB int    // bytes per group
+	groups []byte          // rows/8 groups of 8 interleaved rows, or nil
+	groupB int             // bytes per group
+	mem    *hugemem.Buffer // holds groups when they were allocated here
 	kernel *packedKernel
 }
 
@@ -73,12 +76,17 @@ func PackMore(prev *Packed, t Type, rows, cols int, data []byte) (*Packed, error
 	nb := cols / t.BlockSize()
 	p.kernel, p.groupB = k, nb*k.blockBytes
 	keep := 0
+	n := rows / 8 * p.groupB
 	if prev != nil && prev.groups != nil && prev.typ == t && prev.cols == cols && prev.rows <= rows {
 		keep = prev.rows / 8
-		p.groups = prev.groups[:keep*p.groupB]
+		p.groups, p.mem = prev.groups[:keep*p.groupB], prev.mem
+		p.groups = slices.Grow(p.groups, n-len(p.groups))[:n]
+	} else {
+		// Decode streams these bytes once per token: huge pages for big
+		// matrices (see package hugemem).
+		p.mem = hugemem.New(n)
+		p.groups = p.mem.Bytes()
 	}
-	n := rows / 8 * p.groupB
-	p.groups = slices.Grow(p.groups, n-len(p.groups))[:n]
 	for g := keep; g < rows/8; g++ {
 		k.pack(p.groups[g*p.groupB:(g+1)*p.groupB], data[g*8*int(rb):], int(rb), nb)
 	}
