@@ -5,7 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/longctx/longctx/internal/hugemem"
 	"github.com/longctx/longctx/internal/parallel"
 )
 
@@ -20,7 +19,6 @@ type Contiguous struct {
 	shape  Shape
 	l      layout
 	blocks [][]byte
-	mem    *hugemem.Buffer // holds the blocks
 	n      int
 	att    *attention
 	codecs sync.Pool
@@ -44,13 +42,8 @@ func NewContiguous(s Shape) (*Contiguous, error) {
 		return nil, err
 	}
 	c := &Contiguous{shape: s, l: l}
-	// Long-context decode streams the whole cache per token: one
-	// allocation, on huge pages when big (see package hugemem).
-	nb, bb := (s.Ctx+l.block-1)/l.block, l.blockBytes()
-	c.mem = hugemem.New(nb * bb)
-	all := c.mem.Bytes()
-	for b := range nb {
-		c.blocks = append(c.blocks, all[b*bb:(b+1)*bb:(b+1)*bb])
+	for b := 0; b*l.block < s.Ctx; b++ {
+		c.blocks = append(c.blocks, make([]byte, l.blockBytes()))
 	}
 	c.att = newAttention(&c.l)
 	c.codecs.New = func() any { return c.l.codec() }
