@@ -18,7 +18,10 @@ func mapHuge(n int) (b []byte, release func(), ok bool) {
 		off = pageSize - int(r)
 	}
 	b = m[off : off+n : off+n]
-	// Without huge pages (THP off) the memory is still ordinary memory.
-	_ = unix.Madvise(b, unix.MADV_HUGEPAGE)
+	// Only whole huge pages: a partly used one would hold up to 2 MiB of
+	// memory nobody asked for. Without THP the memory is ordinary memory.
+	if whole := n / pageSize * pageSize; whole > 0 {
+		_ = unix.Madvise(b[:whole], unix.MADV_HUGEPAGE)
+	}
 	return b, func() { _ = unix.Munmap(m) }, true
 }
