@@ -20,11 +20,11 @@ type Func func(lo, hi int)
 func (f Func) Do(lo, hi int) { f(lo, hi) }
 
 // spinFor is how long an idle worker keeps polling for the next loop
-// before blocking. A decode step runs
-// its loops a few microseconds apart; a goroutine blocked on a channel
-// takes tens of microseconds to run again (its wake-up lands on the
-// waker's run queue and another OS thread must be woken to steal it), which
-// cost a third of the weights' streaming rate on 2 cores.
+// before blocking. A decode step runs its loops a few microseconds apart;
+// a goroutine blocked on a channel takes tens of microseconds to run again
+// (its wake-up lands on the waker's run queue and another OS thread must be
+// woken to steal it), which cost a third of the weights' streaming rate on
+// 2 cores.
 const spinFor = 200 * time.Microsecond
 
 // The loop word (pool.loop) holds a loop counter above loopShift bits and
