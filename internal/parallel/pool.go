@@ -103,7 +103,10 @@ func (q *pool) work(i int, w *worker, seen uint64) {
 }
 
 // await returns the first loop word other than seen: polled for spinFor,
-// then blocked on w.wake.
+// then blocked on w.wake. A token can be stale: post publishes the word
+// before it clears the flags, and in between a fast worker may have run
+// the loop and gone to sleep again; so a woken worker checks the word and
+// sleeps again when it has not changed.
 func (q *pool) await(w *worker, seen uint64) uint64 {
 	if word, ok := spinUntil(func() (uint64, bool) {
 		word := q.loop.Load()
@@ -111,15 +114,19 @@ func (q *pool) await(w *worker, seen uint64) uint64 {
 	}); ok {
 		return word
 	}
-	w.sleeping.Store(true)
-	if word := q.loop.Load(); word != seen {
-		if w.sleeping.CompareAndSwap(true, false) {
+	for {
+		w.sleeping.Store(true)
+		if word := q.loop.Load(); word != seen {
+			if w.sleeping.CompareAndSwap(true, false) {
+				return word
+			}
+			// Run cleared the flag first and is sending a token; take it.
+		}
+		<-w.wake
+		if word := q.loop.Load(); word != seen {
 			return word
 		}
-		// Run cleared the flag first and is sending a token; take it.
 	}
-	<-w.wake
-	return q.loop.Load()
 }
 
 // spinUntil polls cond for about spinFor, yielding the processor now and

@@ -1,6 +1,7 @@
 package parallel
 
 import (
+	"math/rand/v2"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -143,5 +144,38 @@ func TestSharedRunsLoopsInline(t *testing.T) {
 	done1()
 	if allocs := testing.AllocsPerRun(10, func() { Shared()() }); allocs != 0 {
 		t.Fatalf("Shared allocates %v times", allocs)
+	}
+}
+
+// Loops in quick succession, with idle gaps on both sides of the polling
+// window: each covers its range once and none hangs. (A wake-up token sent
+// after the worker had already run the loop once made it run the loop
+// twice; the race detector's slowdown exposed it within seconds.)
+func TestRunStress(t *testing.T) {
+	SetThreads(2)
+	defer SetThreads(0)
+	r := rand.New(rand.NewPCG(1, 2))
+	deadline := time.Now().Add(3 * time.Second)
+	for i := 0; time.Now().Before(deadline); i++ {
+		n := 1 + r.IntN(20)
+		j := &countJob{hits: make([]atomic.Int32, n)}
+		done := make(chan struct{})
+		go func() {
+			Run(n, 1, j)
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("loop %d hung", i)
+		}
+		for k := range j.hits {
+			if h := j.hits[k].Load(); h != 1 {
+				t.Fatalf("loop %d: index %d visited %d times", i, k, h)
+			}
+		}
+		if r.IntN(4) == 0 {
+			time.Sleep(time.Duration(r.IntN(2*int(spinFor/time.Microsecond))) * time.Microsecond)
+		}
 	}
 }
