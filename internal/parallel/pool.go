@@ -108,10 +108,7 @@ func (q *pool) work(i int, w *worker, seen uint64) {
 // the loop and gone to sleep again; so a woken worker checks the word and
 // sleeps again when it has not changed.
 func (q *pool) await(w *worker, seen uint64) uint64 {
-	if word, ok := spinUntil(func() (uint64, bool) {
-		word := q.loop.Load()
-		return word, word != seen
-	}); ok {
+	if word, ok := q.poll(seen); ok {
 		return word
 	}
 	for {
@@ -129,20 +126,20 @@ func (q *pool) await(w *worker, seen uint64) uint64 {
 	}
 }
 
-// spinUntil polls cond for about spinFor, yielding the processor now and
-// then so that a spinning worker never holds up other goroutines (with
-// GOMAXPROCS below the pool's size, for instance).
-func spinUntil[T any](cond func() (T, bool)) (T, bool) {
+// poll watches for a loop word other than seen for about spinFor,
+// yielding the processor now and then so that a polling worker never
+// holds up other goroutines (with GOMAXPROCS below the pool's size, for
+// instance).
+func (q *pool) poll(seen uint64) (uint64, bool) {
 	start := time.Now()
 	for {
 		for range 64 {
-			if v, ok := cond(); ok {
-				return v, true
+			if word := q.loop.Load(); word != seen {
+				return word, true
 			}
 		}
 		if time.Since(start) > spinFor {
-			var zero T
-			return zero, false
+			return 0, false
 		}
 		runtime.Gosched()
 	}

@@ -79,8 +79,10 @@ func PackMore(prev *Packed, t Type, rows, cols int, data []byte) (*Packed, error
 	n := rows / 8 * p.groupB
 	if prev != nil && prev.groups != nil && prev.typ == t && prev.cols == cols && prev.rows <= rows {
 		keep = prev.rows / 8
-		p.groups, p.mem = prev.groups[:keep*p.groupB], prev.mem
-		p.groups = slices.Grow(p.groups, n-len(p.groups))[:n]
+		p.groups = slices.Grow(prev.groups[:keep*p.groupB], n-keep*p.groupB)[:n]
+		if unsafe.SliceData(p.groups) == unsafe.SliceData(prev.groups) {
+			p.mem = prev.mem // still prev's memory (not reallocated by Grow)
+		}
 	} else {
 		// Decode streams these bytes once per token: huge pages for big
 		// matrices (see package hugemem).
