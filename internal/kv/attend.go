@@ -18,6 +18,9 @@ type tileReader interface {
 	keys(layer, kvHead, b, g0, g1 int, buf []byte) ([]byte, error)
 	// values is keys for the values.
 	values(layer, kvHead, b, g0, g1 int, buf []byte) ([]byte, error)
+	// warm prefetches those groups' keys (or values) if they are in
+	// memory.
+	warm(layer, kvHead, b, g0, g1 int, values bool)
 }
 
 // chunkPositions is how many positions one partial softmax covers before
@@ -79,6 +82,7 @@ type unitScratch struct {
 	active    []bool   // rows that see something in the current block
 	marks     []bool   // groups of the current block some row sees
 	runs      []run
+	ranges    []Span // score offsets of adjacent runs taken together
 	buf       []byte
 }
 
@@ -125,6 +129,9 @@ type unit struct {
 // run computes attention for args and returns the bytes of keys and
 // values it read. Callers have checked the arguments.
 func (a *attention) run(src tileReader, args *attendArgs) (int64, error) {
+	if args.n == 1 && args.spans != nil {
+		return a.runSelected(src, args)
+	}
 	l := a.l
 	nkv, hd := l.kvHeads, l.hd
 	group := args.nHead / nkv
@@ -215,19 +222,7 @@ func (a *attention) runUnit(src tileReader, args *attendArgs, u unit, chunkBlock
 	rows := (u.t1 - u.t0) * group
 	s := a.getScratch(rows, chunkBlocks)
 	defer a.scratch.Put(s)
-
-	// Queries: rounded to f16 for an f16 cache, as llama.cpp does (products
-	// of two f16 values are then exact in f32).
-	clear(s.q[rows*hd:])
-	for r := 0; r < rows; r++ {
-		tok, h := u.t0+r/group, u.kvh*group+r%group
-		src := args.q[(tok*args.nHead+h)*hd : (tok*args.nHead+h+1)*hd]
-		dst := s.q[r*hd : (r+1)*hd]
-		copy(dst, src)
-		if l.typ == tensor.F16 {
-			roundF16(dst, s.h16)
-		}
-	}
+	a.loadQueries(args, u, s, rows)
 	w := 2 + hd // a partial: max, sum, normalized output
 	run := s.run[:rows*w]
 	for c := u.c0; c < u.c1; c++ {
@@ -255,6 +250,23 @@ func (a *attention) runUnit(src tileReader, args *attendArgs, u unit, chunkBlock
 		finish(args.out[(tok*args.nHead+h)*hd:(tok*args.nHead+h+1)*hd], run[r*w:(r+1)*w])
 	}
 	return nil
+}
+
+// loadQueries copies a unit's query rows into s.q, rounded to f16 for an
+// f16 cache as llama.cpp does (products of two f16 values are then exact
+// in f32).
+func (a *attention) loadQueries(args *attendArgs, u unit, s *unitScratch, rows int) {
+	hd := a.l.hd
+	group := args.nHead / a.l.kvHeads
+	clear(s.q[rows*hd:])
+	for r := 0; r < rows; r++ {
+		tok, h := u.t0+r/group, u.kvh*group+r%group
+		dst := s.q[r*hd : (r+1)*hd]
+		copy(dst, args.q[(tok*args.nHead+h)*hd:(tok*args.nHead+h+1)*hd])
+		if a.l.typ == tensor.F16 {
+			roundF16(dst, s.h16)
+		}
+	}
 }
 
 // mergeRow folds partial softmax b = (m, sum, o...) into a, where o is
@@ -329,12 +341,9 @@ func visible(dst []Span, args *attendArgs, h, seen, from, to int) []Span {
 // the values, as llama.cpp does, so a context of one chunk computes what
 // llama.cpp's attention computes; other types normalize the output.
 func (a *attention) chunk(src tileReader, args *attendArgs, u unit, s *unitScratch, c, chunkBlocks, rows int, part []float32) error {
-	l := a.l
-	hd, B := l.hd, l.block
+	B := a.l.block
 	nq := (rows + quad - 1) / quad
 	cl := chunkBlocks * B // scores row stride
-	negInf := float32(math.Inf(-1))
-	w := 2 + hd
 
 	// Pass 1: scores, masked to what each row may see. The groups some row
 	// sees form runs (one per block for dense attention); only those are
@@ -359,31 +368,55 @@ func (a *attention) chunk(src tileReader, args *attendArgs, u unit, s *unitScrat
 		}
 	}
 
-	// Pass 2: softmax over the chunk, per row.
+	return a.softmaxValues(src, args, u, s, nb, rows, cl, part)
+}
+
+// softmaxValues finishes a chunk whose nb runs of scores pass 1 left in
+// s: the softmax per row over the runs, then the weighted values, into
+// part (rows × (max, sum, normalized output)).
+func (a *attention) softmaxValues(src tileReader, args *attendArgs, u unit, s *unitScratch, nb, rows, cl int, part []float32) error {
+	l := a.l
+	hd := l.hd
+	nq := (rows + quad - 1) / quad
+	negInf := float32(math.Inf(-1))
+	w := 2 + hd
+
+	// Pass 2: softmax over the chunk, per row, over the runs' scores with
+	// adjacent ones taken together (fewer calls; the same arithmetic, as
+	// runs are whole groups and the kernels add lane by lane in order).
+	s.ranges = s.ranges[:0]
+	for _, bi := range s.runs[:nb] {
+		end := bi.off + (bi.g1-bi.g0)*groupLen
+		if k := len(s.ranges) - 1; k >= 0 && s.ranges[k].To == bi.off {
+			s.ranges[k].To = end
+			continue
+		}
+		s.ranges = append(s.ranges, Span{bi.off, end})
+	}
 	for r := 0; r < nq*quad; r++ {
+		row := s.s[r*cl : (r+1)*cl]
 		m := negInf
-		for _, bi := range s.runs[:nb] {
-			m = max(m, maxOf(s.s[r*cl+bi.off:r*cl+bi.off+(bi.g1-bi.g0)*groupLen]))
+		for _, sp := range s.ranges {
+			m = max(m, maxOf(row[sp.From:sp.To]))
 		}
 		var sum float32
 		if m != negInf {
 			var lanes [8]float32
-			for _, bi := range s.runs[:nb] {
-				expSub(s.s[r*cl+bi.off:r*cl+bi.off+(bi.g1-bi.g0)*groupLen], m, &lanes)
+			for _, sp := range s.ranges {
+				expSub(row[sp.From:sp.To], m, &lanes)
 			}
 			sum = sumLanes(lanes)
 		}
 		switch {
 		case sum == 0:
 			// Nothing visible: zero weights (exp of -Inf - -Inf is NaN).
-			for _, bi := range s.runs[:nb] {
-				clear(s.s[r*cl+bi.off : r*cl+bi.off+(bi.g1-bi.g0)*groupLen])
+			for _, sp := range s.ranges {
+				clear(row[sp.From:sp.To])
 			}
 		case l.typ == tensor.F16:
 			inv := 1 / sum
-			for _, bi := range s.runs[:nb] {
-				sr := s.s[r*cl+bi.off : r*cl+bi.off+(bi.g1-bi.g0)*groupLen]
-				scaleRoundF16(sr, inv)
+			for _, sp := range s.ranges {
+				scaleRoundF16(row[sp.From:sp.To], inv)
 			}
 		}
 		if r < rows {

@@ -137,6 +137,16 @@ func (c *Contiguous) values(layer, kvHead, b, g0, g1 int, _ []byte) ([]byte, err
 	return c.l.valueGroups(c.blocks[b][c.l.tileOff(layer, kvHead):], g0, g1), nil
 }
 
+// warm implements tileReader.
+func (c *Contiguous) warm(layer, kvHead, b, g0, g1 int, values bool) {
+	tile := c.blocks[b][c.l.tileOff(layer, kvHead):]
+	if values {
+		prefetch(c.l.valueGroups(tile, g0, g1))
+	} else {
+		prefetch(c.l.keyGroups(tile, g0, g1))
+	}
+}
+
 // Attend implements Cache with the blockwise attention of attention.run.
 func (c *Contiguous) Attend(layer, pos int, q []float32, n, nHead int, scale float32, out []float32) error {
 	return c.attend(&attendArgs{layer: layer, pos: pos, n: n, nHead: nHead, q: q, out: out, scale: scale})

@@ -70,7 +70,17 @@ var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
 // the AVX2 ones on machines that have both).
 var useAVX512 = hasAVX2 && cpu.X86.HasAVX512F
 
+//go:noescape
+func prefetchLines(p *byte, n int)
+
+func prefetchAsm(b []byte) {
+	if len(b) > 0 {
+		prefetchLines(&b[0], len(b))
+	}
+}
+
 func init() {
+	prefetch = prefetchAsm // PREFETCHT0 is baseline amd64
 	if !hasAVX2 {
 		return
 	}

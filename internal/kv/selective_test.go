@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -72,7 +73,13 @@ func filledCache(t *testing.T, r *rand.Rand, s Shape) (c *Contiguous, k, v []flo
 }
 
 func TestAttendSpansMatchesNaive(t *testing.T) {
-	const ctx, nKV, nHead, hd, n = 50, 2, 4, 8, 3
+	for _, n := range []int{3, 1} { // n = 1: runSelected
+		t.Run(fmt.Sprint(n), func(t *testing.T) { testAttendSpansMatchesNaive(t, n) })
+	}
+}
+
+func testAttendSpansMatchesNaive(t *testing.T, n int) {
+	const ctx, nKV, nHead, hd = 50, 2, 4, 8
 	r := rand.New(rand.NewPCG(3, 4))
 	// Per head: a few ranges, one reaching past the queries' positions, one
 	// head with nothing visible to the first query, one head with nothing.
@@ -104,6 +111,70 @@ func TestAttendSpansMatchesNaive(t *testing.T) {
 						t.Fatalf("%s: query %d head %d dim %d: got %g, want %g", elem, i, h, j, out[off+j], w)
 					}
 				}
+			}
+		}
+	}
+}
+
+// A decode step over spans scattered across many chunks (runSelected's
+// pieces), shared by a KV head's query heads or not, matches the naive
+// computation; spans covering everything give Attend's result bit for
+// bit.
+func TestAttendSpansSelectedDecode(t *testing.T) {
+	const ctx, nKV, nHead, hd = 5000, 2, 8, 16
+	r := rand.New(rand.NewPCG(9, 9))
+	shared := make([]Span, 0, 64)
+	for b := 0; b < ctx/16; b += 1 + r.IntN(9) {
+		shared = append(shared, Span{b * 16, b*16 + 16})
+	}
+	spans := make([][]Span, nHead)
+	for h := range spans {
+		switch {
+		case h < 4:
+			spans[h] = shared
+		case h == 4:
+			spans[h] = []Span{{0, 4}, {1000, 1003}, {1010, 2100}, {4990, 5000}}
+		case h == 5:
+			spans[h] = []Span{{7, 9}, {4000, 4001}}
+		default:
+			spans[h] = []Span{{0, 4}, {1002, 1005}}
+		}
+	}
+	covering := make([][]Span, nHead)
+	for h := range covering {
+		covering[h] = []Span{{0, ctx}}
+	}
+	for _, elem := range []tensor.Type{tensor.F32, tensor.F16} {
+		c, k, v := filledCache(t, r, Shape{Layers: 1, Ctx: ctx, KVHeads: nKV, HeadDim: hd, ElemType: elem})
+		q := randVec(r, nHead*hd)
+		out := make([]float32, len(q))
+		pos := ctx - 1
+		if err := c.AttendSpans(0, pos, q, 1, nHead, 0.3, spans, out); err != nil {
+			t.Fatal(err)
+		}
+		tol := 1e-5
+		if elem == tensor.F16 {
+			tol = 5e-3
+		}
+		k64, v64 := to64(k), to64(v)
+		for h := 0; h < nHead; h++ {
+			want := naiveSpanAttention(to64(q[h*hd:(h+1)*hd]), k64, v64, nKV, h/(nHead/nKV), hd, pos+1, spans[h], 0.3)
+			for j, w := range want {
+				if d := math.Abs(w - float64(out[h*hd+j])); !(d <= tol) {
+					t.Fatalf("%s: head %d dim %d: got %g, want %g", elem, h, j, out[h*hd+j], w)
+				}
+			}
+		}
+		want := make([]float32, len(q))
+		if err := c.Attend(0, pos, q, 1, nHead, 0.3, want); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.AttendSpans(0, pos, q, 1, nHead, 0.3, covering, out); err != nil {
+			t.Fatal(err)
+		}
+		for i := range out {
+			if math.Float32bits(out[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%s: covering spans, element %d: AttendSpans %g, Attend %g", elem, i, out[i], want[i])
 			}
 		}
 	}

@@ -344,6 +344,22 @@ func (s *Seq) values(layer, kvHead, b, g0, g1 int, buf []byte) ([]byte, error) {
 	return s.part(b, l.tileOff(layer, kvHead)+l.vOff+g0*l.groupV, (g1-g0)*l.groupV, buf)
 }
 
+// warm implements tileReader: blocks in memory only (a spilled one is
+// read when it is used).
+func (s *Seq) warm(layer, kvHead, b, g0, g1 int, values bool) {
+	l := &s.p.l
+	data := s.p.blocks[s.table[b]].data
+	if data == nil {
+		return
+	}
+	off := l.tileOff(layer, kvHead)
+	if values {
+		prefetch(data[off+l.vOff+g0*l.groupV : off+l.vOff+g1*l.groupV])
+	} else {
+		prefetch(data[off+g0*l.groupK : off+g1*l.groupK])
+	}
+}
+
 // part reads n bytes at off of table block b, counting what comes from
 // the spill file.
 func (s *Seq) part(b, off, n int, buf []byte) ([]byte, error) {
