@@ -78,6 +78,7 @@ func init() {
 	f16ToF32Bulk = f16ToF32AVX
 	f32ToF16Bulk = f32ToF16AVX
 	kernels[F32].vecDot = dotF32F32AVX2
+	dotsF32 = dotsF32Asm
 	kernels[F16].vecDot = dotF16F16AVX2
 	kernels[Q8_0].vecDot = dotQ8_0Q8_0AVX2
 	kernels[Q4_0].vecDot = dotQ4_0Q8_0AVX2
@@ -149,6 +150,19 @@ func quantizeQ8_0ActivationsAVX2(src []float32, dst []byte) {
 		return
 	}
 	quantizeQ8_0AVX2(&dst[0], &src[0], len(src)/qk32)
+}
+
+//go:noescape
+func dotsF32AVX2(a, b unsafe.Pointer, n, stride, rows int, out unsafe.Pointer)
+
+// dotsF32Asm is DotsF32's kernel where DotF32 runs dotF32AVX2 alone (a
+// whole number of 8-float vectors); it reports whether it ran.
+func dotsF32Asm(out, a, b []float32, stride int) bool {
+	if len(a)%8 != 0 {
+		return false
+	}
+	dotsF32AVX2(unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0]), len(a), stride, len(out), unsafe.Pointer(&out[0]))
+	return true
 }
 
 func dotF32F32AVX2(n int, w, a []byte) float32 {

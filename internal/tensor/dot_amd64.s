@@ -1096,3 +1096,65 @@ DATA bits32Mask<>+8(SB)/8, $0x7fbfdfeff7fbfdfe
 DATA bits32Mask<>+16(SB)/8, $0x7fbfdfeff7fbfdfe
 DATA bits32Mask<>+24(SB)/8, $0x7fbfdfeff7fbfdfe
 GLOBL bits32Mask<>(SB), RODATA|NOPTR, $32
+
+// func dotsF32AVX2(a, b unsafe.Pointer, n, stride, rows int, out unsafe.Pointer)
+// out[j] = dotF32AVX2(a, b + j·stride floats, n) for j < rows, with the same
+// instructions in the same order as dotF32AVX2 (bit for bit its result),
+// without a call per row. n is a positive multiple of 8.
+TEXT ·dotsF32AVX2(SB), NOSPLIT, $0-48
+	MOVQ a+0(FP), R8
+	MOVQ b+8(FP), R9
+	MOVQ n+16(FP), R10
+	MOVQ stride+24(FP), R11
+	SHLQ $2, R11
+	MOVQ rows+32(FP), R12
+	MOVQ out+40(FP), R13
+
+dotsrow:
+	MOVQ   R8, SI
+	MOVQ   R9, DI
+	MOVQ   R10, CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	CMPQ   CX, $32
+	JLT    dotstail
+
+dotsloop:
+	VMOVUPS     0(SI), Y4
+	VMOVUPS     32(SI), Y5
+	VMOVUPS     64(SI), Y6
+	VMOVUPS     96(SI), Y7
+	VFMADD231PS 0(DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	VFMADD231PS 64(DI), Y6, Y2
+	VFMADD231PS 96(DI), Y7, Y3
+	ADDQ        $128, SI
+	ADDQ        $128, DI
+	SUBQ        $32, CX
+	CMPQ        CX, $32
+	JGE         dotsloop
+
+dotstail:
+	TESTQ       CX, CX
+	JZ          dotsdone
+	VMOVUPS     0(SI), Y4
+	VFMADD231PS 0(DI), Y4, Y0
+	ADDQ        $32, SI
+	ADDQ        $32, DI
+	SUBQ        $8, CX
+	JMP         dotstail
+
+dotsdone:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM
+	VMOVSS X0, (R13)
+	ADDQ   $4, R13
+	ADDQ   R11, R9
+	DECQ   R12
+	JNZ    dotsrow
+	VZEROUPPER
+	RET

@@ -54,22 +54,27 @@ func attendHead(out, lse, q, k, v []float32, a attnShape, sg segment, h int, s *
 	p := s.get(1, L)
 	for i := 0; i < L; i++ {
 		qi := q[(b+i)*qd+h*hd : (b+i)*qd+(h+1)*hd]
+		pr := p[:i+1]
+		tensor.DotsF32(pr, qi, k[b*kd+g*hd:], kd)
 		mx := float32(math.Inf(-1))
-		for j := 0; j <= i; j++ {
-			x := scale * tensor.DotF32(qi, k[(b+j)*kd+g*hd:])
-			p[j] = x
+		for j, x := range pr {
+			x *= scale
+			pr[j] = x
 			mx = max(mx, x)
 		}
+		for j := range pr {
+			pr[j] -= mx
+		}
+		expSlice(pr)
 		var sum float32
-		for j := 0; j <= i; j++ {
-			e := expf(p[j] - mx)
-			p[j] = e
+		for _, e := range pr {
 			sum += e
 		}
 		inv := 1 / sum
 		o := out[(b+i)*qd+h*hd : (b+i)*qd+(h+1)*hd]
-		for c := 0; c < hd; c++ {
-			o[c] = tensor.DotF32(p[:i+1], vt[c*L:]) * inv
+		tensor.DotsF32(o, pr, vt, L)
+		for c := range o {
+			o[c] *= inv
 		}
 		lse[(b+i)*a.heads+h] = mx + float32(math.Log(float64(sum)))
 	}
@@ -130,15 +135,20 @@ func backHead(dq, dkh, dvh, do, o, lse, q, k, v []float32, a attnShape, sg segme
 	for j := 0; j < L; j++ {
 		kj, vj := k[(b+j)*kd+g*hd:(b+j)*kd+(g+1)*hd], v[(b+j)*kd+g*hd:(b+j)*kd+(g+1)*hd]
 		pc, sc := Pt[j*L:(j+1)*L], St[j*L:(j+1)*L]
+		tensor.DotsF32(pc[j:], kj, q[(b+j)*qd+h*hd:], qd)
 		for i := j; i < L; i++ {
-			p := expf(scale*tensor.DotF32(kj, q[(b+i)*qd+h*hd:]) - lse[(b+i)*a.heads+h])
-			pc[i] = p
-			sc[i] = p * (tensor.DotF32(vj, do[(b+i)*qd+h*hd:]) - D[i])
+			pc[i] = float32(scale*pc[i]) - lse[(b+i)*a.heads+h] // unfused, as expf
+		}
+		expSlice(pc[j:])
+		tensor.DotsF32(sc[j:], vj, do[(b+j)*qd+h*hd:], qd)
+		for i := j; i < L; i++ {
+			sc[i] = pc[i] * (sc[i] - D[i])
 		}
 		dkr, dvr := dkh[(b+j)*hd:(b+j+1)*hd], dvh[(b+j)*hd:(b+j+1)*hd]
-		for c := 0; c < hd; c++ {
-			dvr[c] = tensor.DotF32(pc[j:], dot[c*L+j:])
-			dkr[c] = scale * tensor.DotF32(sc[j:], qt[c*L+j:])
+		tensor.DotsF32(dvr, pc[j:], dot[j:], L)
+		tensor.DotsF32(dkr, sc[j:], qt[j:], L)
+		for c := range dkr {
+			dkr[c] *= scale
 		}
 	}
 	// Rows of dS for dq: the lower triangle of St transposed, in tiles.

@@ -28,6 +28,7 @@ func BenchmarkTrainStep(b *testing.B) {
 		cfg    Config
 		seqLen int
 	}{
+		{"default-d128-L3-T2048", Config{Vocab: 1024, Embd: 128, Layers: 3, Heads: 4, KVHeads: 4, FFN: 256, Ctx: 2048, RopeBase: 10000, RMSEps: 1e-5, Tied: true}, 2048},
 		{"d256-L6-T1024", Config{Vocab: 1024, Embd: 256, Layers: 6, Heads: 8, KVHeads: 4, FFN: 768, Ctx: 2048, RopeBase: 10000, RMSEps: 1e-5, Tied: true}, 1024},
 		{"d256-L6-hd64-T1024", Config{Vocab: 1024, Embd: 256, Layers: 6, Heads: 4, KVHeads: 2, FFN: 768, Ctx: 2048, RopeBase: 10000, RMSEps: 1e-5, Tied: true}, 1024},
 		{"d256-L6-hd64-T2048", Config{Vocab: 1024, Embd: 256, Layers: 6, Heads: 4, KVHeads: 2, FFN: 768, Ctx: 2048, RopeBase: 10000, RMSEps: 1e-5, Tied: true}, 2048},

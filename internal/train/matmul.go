@@ -52,16 +52,19 @@ func (j *ntJob) Do(lo, hi int) {
 
 func (j *ntJob) tile(i0, i1, j0, j1 int) {
 	k := j.k
+	var tmp [tileB]float32
 	for i := i0; i < i1; i++ {
 		ar := j.a[i*k : (i+1)*k]
-		cr := j.c[i*j.n : (i+1)*j.n]
-		if j.acc {
-			for jj := j0; jj < j1; jj++ {
-				cr[jj] += tensor.DotF32(ar, j.b[jj*k:(jj+1)*k])
-			}
-		} else {
-			for jj := j0; jj < j1; jj++ {
-				cr[jj] = tensor.DotF32(ar, j.b[jj*k:(jj+1)*k])
+		cr := j.c[i*j.n+j0 : i*j.n+j1]
+		if !j.acc {
+			tensor.DotsF32(cr, ar, j.b[j0*k:], k)
+			continue
+		}
+		for c0 := 0; c0 < len(cr); c0 += tileB {
+			t := tmp[:min(tileB, len(cr)-c0)]
+			tensor.DotsF32(t, ar, j.b[(j0+c0)*k:], k)
+			for jj, x := range t {
+				cr[c0+jj] += x
 			}
 		}
 	}
