@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/longctx/longctx/internal/tensor"
@@ -83,7 +84,7 @@ func trainCmd(env *Env) error {
 		if tr, err = train.Load(ckpt, data); err != nil {
 			return err
 		}
-		if !reflect.DeepEqual(tr.Cfg, r.ConfigAt(tr.Step)) || tr.Seed != r.Seed || tr.Hyper != r.Hyper {
+		if !reflect.DeepEqual(tr.Cfg, r.ConfigAt(tr.Step)) || tr.Seed != r.Seed || !tr.Hyper.Equal(r.Hyper) {
 			return fmt.Errorf("%s was made by another recipe, seed or step count (checkpoint: %+v seed %d, %+v)", ckpt, tr.Cfg, tr.Seed, tr.Hyper)
 		}
 		// Probes see the RoPE the last step trained under.
@@ -129,10 +130,14 @@ func trainCmd(env *Env) error {
 		}
 	}
 	tr.Scaling = r.ScalingAt
-	tr.Grow = r.Grow
+	tr.Grows = r.Growths()
 	grown := ""
-	if r.Grow.At > 0 {
-		grown = fmt.Sprintf(" (%.2fM after a block is inserted at step %d)", float64(r.ConfigAt(r.Hyper.Steps).Params())/1e6, r.Grow.At)
+	if gs := r.Growths(); len(gs) > 0 {
+		var at []string
+		for _, g := range gs {
+			at = append(at, fmt.Sprint(g.At))
+		}
+		grown = fmt.Sprintf(" (%.2fM after blocks are inserted at steps %s)", float64(r.ConfigAt(r.Hyper.Steps).Params())/1e6, strings.Join(at, ", "))
 	}
 	fmt.Fprintf(env.Stderr, "recipe %s: %.2fM parameters%s, vocabulary %d, %d steps of %d tokens, seed %d\n",
 		r.Name, float64(r.Config().Params())/1e6, grown, len(vocab.Tokens), r.Hyper.Steps, r.BatchTokens, r.Seed)
@@ -269,7 +274,11 @@ func scaleStages(r *train.Recipe, steps int) {
 	}
 	r.Stages[len(r.Stages)-1].Until = max(steps, len(r.Stages))
 	r.Hyper.Warmup = max(1, r.Hyper.Warmup*steps/old)
-	for _, p := range []*train.Phase{&r.Hyper.Second, &r.Hyper.Third} {
+	phases := []*train.Phase{&r.Hyper.Second, &r.Hyper.Third}
+	for i := range r.Hyper.Later {
+		phases = append(phases, &r.Hyper.Later[i])
+	}
+	for _, p := range phases {
 		if p.At > 0 {
 			p.At = max(1, p.At*steps/old)
 			p.Warmup = max(1, p.Warmup*steps/old)
@@ -277,6 +286,9 @@ func scaleStages(r *train.Recipe, steps int) {
 	}
 	if r.Grow.At > 0 {
 		r.Grow.At = max(1, r.Grow.At*steps/old)
+	}
+	for i := range r.Regrow {
+		r.Regrow[i].At = max(1, r.Regrow[i].At*steps/old)
 	}
 	r.Hyper.Steps = steps
 }

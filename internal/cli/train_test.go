@@ -30,7 +30,7 @@ func TestStartFrom(t *testing.T) {
 	if err != nil {
 		t.Fatalf("extension refused: %v", err)
 	}
-	if got.Step != 20 || got.Hyper != extended.Hyper {
+	if got.Step != 20 || !got.Hyper.Equal(extended.Hyper) {
 		t.Fatalf("started at step %d with %+v", got.Step, got.Hyper)
 	}
 

@@ -55,26 +55,27 @@ func TestGrowthKeepsFunction(t *testing.T) {
 	}
 }
 
-// A run that grows mid-way resumes bit-identically from a checkpoint taken
-// before the growth and from one taken after it, and keeps learning.
+// A run that grows mid-way (twice) resumes bit-identically from a
+// checkpoint taken before a growth and from one taken after it, and keeps
+// learning.
 func TestGrowthResume(t *testing.T) {
 	h := DefaultHyper(12)
-	g := Growth{At: 5, Insert: 1}
+	gs := []Growth{{At: 5, Insert: 1}, {At: 9, Insert: 2}}
 	data := copyData(7, 4, 6, tinyCfg.Vocab)
 	start := func() *Trainer {
 		tr, err := NewTrainer(tinyCfg, h, 7, data)
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr.Grow = g
+		tr.Grows = gs
 		return tr
 	}
 	full := start()
 	runSteps(t, full, h.Steps)
-	if full.Cfg.Layers != 3 || full.Model.Cfg.Layers != 3 {
+	if full.Cfg.Layers != 4 || full.Model.Cfg.Layers != 4 {
 		t.Fatalf("after growth: %d layers", full.Cfg.Layers)
 	}
-	for _, at := range []int{5, 8} {
+	for _, at := range []int{5, 8, 9, 10} {
 		part := start()
 		runSteps(t, part, at)
 		path := filepath.Join(t.TempDir(), "ckpt")
@@ -85,7 +86,7 @@ func TestGrowthResume(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resumed.Grow = g
+		resumed.Grows = gs
 		runSteps(t, resumed, h.Steps-at)
 		if !slices.Equal(full.Losses, resumed.Losses) {
 			t.Fatalf("resumed at %d: loss curves differ:\n%v\n%v", at, full.Losses, resumed.Losses)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
+	"slices"
 
 	"github.com/longctx/longctx/internal/parallel"
 )
@@ -27,6 +29,9 @@ type Hyper struct {
 	// Third, when its At is set, likewise starts a third schedule and ends
 	// the second's cosine at its At.
 	Third Phase `json:"third,omitzero"`
+	// Later are further schedules after the third, in order, each ending
+	// the previous one's cosine at its At.
+	Later []Phase `json:"later,omitempty"`
 }
 
 // Phase is a second learning-rate schedule.
@@ -34,6 +39,15 @@ type Phase struct {
 	At     int     `json:"at"`     // first step of the phase
 	LR     float64 `json:"lr"`     // its peak learning rate
 	Warmup int     `json:"warmup"` // its linear warm-up steps
+}
+
+// Equal reports whether h and o are the same schedule and settings.
+func (h Hyper) Equal(o Hyper) bool {
+	if !slices.Equal(h.Later, o.Later) {
+		return false
+	}
+	h.Later, o.Later = nil, nil // equal, possibly one nil and one empty
+	return reflect.DeepEqual(h, o)
 }
 
 // Validate checks the step count and the later phases.
@@ -47,6 +61,13 @@ func (h Hyper) Validate() error {
 	if p := h.Third; p != (Phase{}) && (h.Second.At == 0 || p.At <= h.Second.At || p.At >= h.Steps || !(p.LR > 0) || p.Warmup < 0) {
 		return fmt.Errorf("train: hyper.third %+v must start after the second phase and before step %d, with a positive lr", p, h.Steps)
 	}
+	prev := h.Third.At
+	for i, p := range h.Later {
+		if prev == 0 || p.At <= prev || p.At >= h.Steps || !(p.LR > 0) || p.Warmup < 0 {
+			return fmt.Errorf("train: hyper.later[%d] %+v must start after the phase before it and before step %d, with a positive lr", i, p, h.Steps)
+		}
+		prev = p.At
+	}
 	return nil
 }
 
@@ -58,11 +79,11 @@ func DefaultHyper(steps int) Hyper {
 
 // LRAt is the learning rate of step (0-based): linear warm-up to LR over
 // Warmup steps, then a cosine down to LR·MinLRRatio at Steps (or at the
-// second phase's start), flat after; the second phase likewise from its
+// second phase's start), flat after; each later phase likewise from its
 // start.
 func (h Hyper) LRAt(step int) float64 {
 	phases := []Phase{{At: 0, LR: h.LR, Warmup: h.Warmup}}
-	for _, p := range []Phase{h.Second, h.Third} {
+	for _, p := range append([]Phase{h.Second, h.Third}, h.Later...) {
 		if p.At > 0 {
 			phases = append(phases, p)
 		}

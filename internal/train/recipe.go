@@ -75,6 +75,16 @@ type Recipe struct {
 	// Grow, when its At is set, inserts a block into the model before
 	// that step (Model.Layers is the shape before).
 	Grow Growth `json:"grow,omitzero"`
+	// Regrow are further blocks inserted after Grow's, in step order.
+	Regrow []Growth `json:"regrow,omitempty"`
+}
+
+// Growths are the recipe's block insertions in step order.
+func (r Recipe) Growths() []Growth {
+	if r.Grow.At == 0 {
+		return nil
+	}
+	return append([]Growth{r.Grow}, r.Regrow...)
 }
 
 // Recipes are the built-in recipes.
@@ -228,6 +238,15 @@ func (r Recipe) Validate() error {
 	if g := r.Grow; g != (Growth{}) && (g.At < 1 || g.At >= r.Hyper.Steps || g.Insert < 0 || g.Insert > c.Layers) {
 		return fmt.Errorf("train: grow %+v needs a step in 1..%d and a block index in 0..%d", g, r.Hyper.Steps-1, c.Layers)
 	}
+	if len(r.Regrow) > 0 && r.Grow.At == 0 {
+		return errors.New("train: regrow needs grow")
+	}
+	for i, g := range r.Regrow {
+		prev, layers := r.Growths()[i].At, c.Layers+1+i
+		if g.At <= prev || g.At >= r.Hyper.Steps || g.Insert < 0 || g.Insert > layers {
+			return fmt.Errorf("train: regrow[%d] %+v needs a step in %d..%d and a block index in 0..%d", i, g, prev+1, r.Hyper.Steps-1, layers)
+		}
+	}
 	prev := 0
 	for _, s := range r.Stages {
 		if s.Until <= prev || s.MinTokens < 16 || s.MaxTokens < s.MinTokens || s.MaxTokens > c.Ctx {
@@ -248,8 +267,10 @@ func (r Recipe) Config() Config {
 // ConfigAt is the model shape after step steps.
 func (r Recipe) ConfigAt(steps int) Config {
 	c := r.Config()
-	if r.Grow.At > 0 && steps > r.Grow.At {
-		c.Layers++
+	for _, g := range r.Growths() {
+		if steps > g.At {
+			c.Layers++
+		}
 	}
 	return c
 }

@@ -36,6 +36,34 @@ func TestRecipesValid(t *testing.T) {
 	}
 }
 
+// Further growths follow the first in step order at block indices of the
+// model as it then is; ConfigAt counts them.
+func TestRegrow(t *testing.T) {
+	r := Recipes["smoke"] // 2 layers, 30 steps
+	r.Grow = Growth{At: 10, Insert: 1}
+	r.Regrow = []Growth{{At: 20, Insert: 3}}
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for steps, want := range map[int]int{0: 2, 10: 2, 11: 3, 20: 3, 21: 4, 30: 4} {
+		if got := r.ConfigAt(steps).Layers; got != want {
+			t.Errorf("ConfigAt(%d): %d layers, want %d", steps, got, want)
+		}
+	}
+	for _, g := range []Growth{{At: 10, Insert: 1}, {At: 20, Insert: 4}, {At: 30, Insert: 0}} {
+		bad := r
+		bad.Regrow = []Growth{g}
+		if bad.Validate() == nil {
+			t.Errorf("regrow %+v accepted", g)
+		}
+	}
+	bad := r
+	bad.Grow = Growth{}
+	if bad.Validate() == nil {
+		t.Error("regrow without grow accepted")
+	}
+}
+
 // TestSmokeRecipe runs the smoke recipe's data, a few steps, and the
 // export: the GGUF's tokenizer encodes as the training one did and the
 // model loads.

@@ -31,9 +31,9 @@ type Trainer struct {
 	// Scaling, when set, gives the RoPE scaling each step trains under
 	// (Recipe.ScalingAt); nil trains without scaling.
 	Scaling func(step int) (typ string, factor float32)
-	// Grow, when its At is set, inserts a block before step At.
-	Grow Growth
-	opt  *adam
+	// Grows insert blocks, each before its step At.
+	Grows []Growth
+	opt   *adam
 }
 
 // StepStats describes one step.
@@ -69,12 +69,14 @@ func (t *Trainer) TrainStep() (StepStats, error) {
 	if err != nil {
 		return StepStats{}, fmt.Errorf("train: data for step %d: %w", t.Step, err)
 	}
-	if t.Grow.At > 0 && t.Step == t.Grow.At {
-		m, opt, err := growModel(t.Model, t.opt, t.Grow, t.Seed)
-		if err != nil {
-			return StepStats{}, err
+	for _, g := range t.Grows {
+		if g.At > 0 && t.Step == g.At {
+			m, opt, err := growModel(t.Model, t.opt, g, t.Seed)
+			if err != nil {
+				return StepStats{}, err
+			}
+			t.Model, t.opt, t.Cfg = m, opt, m.Cfg
 		}
-		t.Model, t.opt, t.Cfg = m, opt, m.Cfg
 	}
 	if t.Scaling != nil {
 		if err := t.Model.SetRopeScaling(t.Scaling(t.Step)); err != nil {

@@ -162,6 +162,9 @@ func TestLRSchedule(t *testing.T) {
 	three := two
 	three.Steps = 160
 	three.Third = Phase{At: 105, LR: 0.2, Warmup: 5}
+	four := three
+	four.Steps = 215
+	four.Later = []Phase{{At: 160, LR: 0.1, Warmup: 5}}
 	for _, c := range []struct {
 		h    Hyper
 		step int
@@ -174,9 +177,11 @@ func TestLRSchedule(t *testing.T) {
 		// So does the third the second's.
 		{three, 30, 0.55}, {three, 80, 0.275}, {three, 104, two.LRAt(104)},
 		{three, 105, 0.04}, {three, 109, 0.2}, {three, 135, 0.11}, {three, 160, 0.02},
+		// And a later phase the third's.
+		{four, 135, 0.11}, {four, 159, three.LRAt(159)}, {four, 160, 0.02}, {four, 164, 0.1}, {four, 190, 0.055}, {four, 215, 0.01},
 	} {
 		if got := c.h.LRAt(c.step); math.Abs(got-c.want) > 1e-12 {
-			t.Errorf("%+v %+v step %d: lr %v, want %v", c.h.Second, c.h.Third, c.step, got, c.want)
+			t.Errorf("%+v %+v %+v step %d: lr %v, want %v", c.h.Second, c.h.Third, c.h.Later, c.step, got, c.want)
 		}
 	}
 	for _, p := range []Phase{{At: 5, LR: 1}, {At: 50, LR: 1}, {At: 20, LR: 0}} {
