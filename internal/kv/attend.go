@@ -164,26 +164,17 @@ func (a *attention) run(src tileReader, args *attendArgs) (int64, error) {
 	if slots > 0 {
 		partial = make([]float32, slots*stride)
 	}
-	var errMu sync.Mutex
-	var firstErr error
 	// Units get long with the context; one at a time keeps threads even.
-	parallel.Run(len(units), 1, parallel.Func(func(lo, hi int) {
-		for _, u := range units[lo:hi] {
-			var p []float32
-			if u.slot >= 0 {
-				p = partial[u.slot*stride : (u.slot+1)*stride]
-			}
-			if err := a.runUnit(src, args, u, chunkBlocks, p); err != nil {
-				errMu.Lock()
-				if firstErr == nil {
-					firstErr = err
-				}
-				errMu.Unlock()
-			}
+	err := eachParallel(len(units), func(i int) error {
+		u := units[i]
+		var p []float32
+		if u.slot >= 0 {
+			p = partial[u.slot*stride : (u.slot+1)*stride]
 		}
-	}))
-	if firstErr != nil {
-		return args.read.Load(), firstErr
+		return a.runUnit(src, args, u, chunkBlocks, p)
+	})
+	if err != nil {
+		return args.read.Load(), err
 	}
 	// Merge the split units' partials in chunk order, as runUnit does for
 	// an unsplit one.
@@ -210,6 +201,25 @@ func (a *attention) run(src tileReader, args *attendArgs) (int64, error) {
 		i = j
 	}
 	return args.read.Load(), nil
+}
+
+// eachParallel runs fn(0..n-1) on the worker pool, one index at a time,
+// and returns the first error.
+func eachParallel(n int, fn func(i int) error) error {
+	var mu sync.Mutex
+	var first error
+	parallel.Run(n, 1, parallel.Func(func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if err := fn(i); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		}
+	}))
+	return first
 }
 
 // runUnit computes one unit. With p non-nil (a split unit) it leaves its

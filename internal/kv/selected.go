@@ -1,11 +1,6 @@
 package kv
 
-import (
-	"slices"
-	"sync"
-
-	"github.com/longctx/longctx/internal/parallel"
-)
+import "slices"
 
 // selRun is a run of groups [g0, g1) of block b that some query head of a
 // KV head sees.
@@ -82,21 +77,12 @@ func (a *attention) runSelected(src tileReader, args *attendArgs) (int64, error)
 	w := 2 + hd
 	stride := group * w
 	partial := make([]float32, len(pieces)*stride)
-	var errMu sync.Mutex
-	var firstErr error
-	parallel.Run(len(pieces), 1, parallel.Func(func(lo, hi int) {
-		for _, p := range pieces[lo:hi] {
-			if err := a.selectedPiece(src, args, runs[p.r0:p.r1], p.kvh, chunkBlocks, partial[p.slot*stride:(p.slot+1)*stride]); err != nil {
-				errMu.Lock()
-				if firstErr == nil {
-					firstErr = err
-				}
-				errMu.Unlock()
-			}
-		}
-	}))
-	if firstErr != nil {
-		return args.read.Load(), firstErr
+	err := eachParallel(len(pieces), func(i int) error {
+		p := pieces[i]
+		return a.selectedPiece(src, args, runs[p.r0:p.r1], p.kvh, chunkBlocks, partial[p.slot*stride:(p.slot+1)*stride])
+	})
+	if err != nil {
+		return args.read.Load(), err
 	}
 	// Merge each KV head's pieces in order, as run merges chunks.
 	for kvh, i := 0, 0; kvh < nkv; kvh++ {

@@ -13,9 +13,6 @@ import (
 // Pointers are to the first byte of each row.
 
 //go:noescape
-func dotF32AVX2(w, a unsafe.Pointer, n int) float32
-
-//go:noescape
 func dotF16AVX2(w, a unsafe.Pointer, n int) float32
 
 //go:noescape
@@ -155,7 +152,7 @@ func quantizeQ8_0ActivationsAVX2(src []float32, dst []byte) {
 //go:noescape
 func dotsF32AVX2(a, b unsafe.Pointer, n, stride, rows int, out unsafe.Pointer)
 
-// dotsF32Asm is DotsF32's kernel where DotF32 runs dotF32AVX2 alone (a
+// dotsF32Asm is DotsF32's kernel where DotF32 runs dotsF32AVX2 alone (a
 // whole number of 8-float vectors); it reports whether it ran.
 func dotsF32Asm(out, a, b []float32, stride int) bool {
 	if len(a)%8 != 0 {
@@ -169,7 +166,7 @@ func dotF32F32AVX2(n int, w, a []byte) float32 {
 	body := n &^ 7
 	var s float32
 	if body > 0 {
-		s = dotF32AVX2(unsafe.Pointer(&w[0]), unsafe.Pointer(&a[0]), body)
+		dotsF32AVX2(unsafe.Pointer(&w[0]), unsafe.Pointer(&a[0]), body, 0, 1, unsafe.Pointer(&s))
 	}
 	if body < n {
 		s += dotF32F32(n-body, w[4*body:], a[4*body:])

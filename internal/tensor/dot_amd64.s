@@ -18,55 +18,6 @@
 	VMOVSHDUP    X0, X1     \
 	VADDSS       X1, X0, X0
 
-// func dotF32AVX2(w, a unsafe.Pointer, n int) float32
-// n is a positive multiple of 8: 32 per iteration, then 8 at a time.
-TEXT ·dotF32AVX2(SB), NOSPLIT, $0-28
-	MOVQ   w+0(FP), SI
-	MOVQ   a+8(FP), DI
-	MOVQ   n+16(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-
-	CMPQ        CX, $32
-	JLT         f32tail
-
-f32loop:
-	VMOVUPS     0(SI), Y4
-	VMOVUPS     32(SI), Y5
-	VMOVUPS     64(SI), Y6
-	VMOVUPS     96(SI), Y7
-	VFMADD231PS 0(DI), Y4, Y0
-	VFMADD231PS 32(DI), Y5, Y1
-	VFMADD231PS 64(DI), Y6, Y2
-	VFMADD231PS 96(DI), Y7, Y3
-	ADDQ        $128, SI
-	ADDQ        $128, DI
-	SUBQ        $32, CX
-	CMPQ        CX, $32
-	JGE         f32loop
-
-f32tail:
-	TESTQ       CX, CX
-	JZ          f32done
-	VMOVUPS     0(SI), Y4
-	VFMADD231PS 0(DI), Y4, Y0
-	ADDQ        $32, SI
-	ADDQ        $32, DI
-	SUBQ        $8, CX
-	JMP         f32tail
-
-f32done:
-
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y2, Y0, Y0
-	HSUM
-	VMOVSS X0, ret+24(FP)
-	VZEROUPPER
-	RET
-
 // func dotF16AVX2(w, a unsafe.Pointer, n int) float32
 // n is a positive multiple of 8: 32 per iteration, then 8 at a time.
 TEXT ·dotF16AVX2(SB), NOSPLIT, $0-28
@@ -1098,9 +1049,10 @@ DATA bits32Mask<>+24(SB)/8, $0x7fbfdfeff7fbfdfe
 GLOBL bits32Mask<>(SB), RODATA|NOPTR, $32
 
 // func dotsF32AVX2(a, b unsafe.Pointer, n, stride, rows int, out unsafe.Pointer)
-// out[j] = dotF32AVX2(a, b + j·stride floats, n) for j < rows, with the same
-// instructions in the same order as dotF32AVX2 (bit for bit its result),
-// without a call per row. n is a positive multiple of 8.
+// out[j] = a · (b + j·stride floats) over n floats for j < rows (DotF32 is
+// rows = 1): 32 per iteration into four accumulators, then 8 at a time,
+// the same instructions for every row so a row's result does not depend
+// on how many rows a call has. n is a positive multiple of 8.
 TEXT ·dotsF32AVX2(SB), NOSPLIT, $0-48
 	MOVQ a+0(FP), R8
 	MOVQ b+8(FP), R9
