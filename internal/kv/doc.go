@@ -29,6 +29,10 @@
 // softmax and weighted values are computed by AVX2 kernels (kernels_amd64.s,
 // Go reference kernels in kernels.go) and partial softmaxes are merged in
 // a fixed order. Decode splits a long context's chunks over all threads.
+// A decode step over chosen spans (selected.go) packs each KV head's short
+// runs into pieces of up to a chunk's worth of positions, prefetched
+// together, since runs scattered over the context would each wait for
+// memory.
 // The result depends only on the query and the stored data: not on the
 // batch, the thread count, the block size (up to 1024), or whether blocks
 // were spilled. Quantized caches read 53% (q8_0) or 28% (q4_0) of f16's
