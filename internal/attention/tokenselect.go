@@ -265,23 +265,26 @@ func topK(dst []int, h *[]int, s []float32, k int) []int {
 			i = m
 		}
 	}
-	for i := range s {
-		if len(heap) < k {
-			heap = append(heap, i)
-			for j := len(heap) - 1; j > 0; {
-				p := (j - 1) / 2
-				if !worse(heap[j], heap[p]) {
-					break
-				}
-				heap[j], heap[p] = heap[p], heap[j]
-				j = p
+	for i := range k {
+		heap = append(heap, i)
+		for j := len(heap) - 1; j > 0; {
+			p := (j - 1) / 2
+			if !worse(heap[j], heap[p]) {
+				break
 			}
+			heap[j], heap[p] = heap[p], heap[j]
+			j = p
+		}
+	}
+	// Most scores fall below the worst kept one: one comparison each.
+	thr := s[heap[0]]
+	for i := k; i < len(s); i++ {
+		if s[i] < thr || !worse(heap[0], i) {
 			continue
 		}
-		if worse(heap[0], i) {
-			heap[0] = i
-			down(0)
-		}
+		heap[0] = i
+		down(0)
+		thr = s[heap[0]]
 	}
 	*h = heap
 	return append(dst, heap...)
