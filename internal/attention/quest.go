@@ -265,6 +265,11 @@ func (q *quest) attend(c *call) error {
 	c.st.blocks += float64(max(kb, 0))
 	spans := q.spans.reset(c.nHead)
 	for h := range spans {
+		if !q.perHead && h%group > 0 {
+			// The KV head's query heads chose together: one list.
+			spans[h] = spans[h-h%group]
+			continue
+		}
 		spans[h] = addSpan(spans[h], 0, q.sinks)
 		for _, b := range q.sel[h] {
 			spans[h] = addSpan(spans[h], (b0+b)*q.block, (b0+b+1)*q.block)
