@@ -121,6 +121,9 @@ func parseCheckpoint(b []byte) (*Trainer, error) {
 	if err := st.Cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := st.Hyper.Validate(); err != nil {
+		return nil, err
+	}
 	if st.Step < 0 || st.Step != len(st.Losses) {
 		return nil, fmt.Errorf("step %d does not match %d recorded losses", st.Step, len(st.Losses))
 	}

@@ -55,6 +55,12 @@ func (h Hyper) Validate() error {
 	if h.Steps < 1 {
 		return errors.New("train: hyper.steps must be positive")
 	}
+	switch {
+	case !(h.LR > 0), !(h.MinLRRatio >= 0 && h.MinLRRatio <= 1), h.Warmup < 0:
+		return fmt.Errorf("train: hyper needs lr > 0, 0 <= min_lr_ratio <= 1 and warmup >= 0 (lr %g, min_lr_ratio %g, warmup %d)", h.LR, h.MinLRRatio, h.Warmup)
+	case !(h.Beta1 >= 0 && h.Beta1 < 1), !(h.Beta2 >= 0 && h.Beta2 < 1), !(h.Eps > 0), !(h.WeightDecay >= 0), !(h.Clip >= 0):
+		return fmt.Errorf("train: hyper needs betas in [0, 1), eps > 0, weight_decay >= 0 and clip >= 0 (%g, %g, %g, %g, %g)", h.Beta1, h.Beta2, h.Eps, h.WeightDecay, h.Clip)
+	}
 	if p := h.Second; p != (Phase{}) && (p.At <= h.Warmup || p.At >= h.Steps || !(p.LR > 0) || p.Warmup < 0) {
 		return fmt.Errorf("train: hyper.second %+v must start after the warm-up and before step %d, with a positive lr", p, h.Steps)
 	}

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -184,11 +185,21 @@ func LoadRecipe(nameOrFile string) (Recipe, error) {
 		sort.Strings(names)
 		return Recipe{}, fmt.Errorf("train: recipe %q is neither built in (%s) nor a readable file: %w", nameOrFile, strings.Join(names, ", "), err)
 	}
+	r, err := ParseRecipe(b)
+	if err != nil {
+		return Recipe{}, fmt.Errorf("%w (in %s)", err, nameOrFile)
+	}
+	return r, nil
+}
+
+// ParseRecipe reads a JSON recipe (unknown fields are errors) and
+// validates it.
+func ParseRecipe(b []byte) (Recipe, error) {
 	var r Recipe
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
-		return Recipe{}, fmt.Errorf("train: recipe %s: %w", nameOrFile, err)
+		return Recipe{}, fmt.Errorf("train: recipe: %w", err)
 	}
 	return r, r.Validate()
 }
@@ -200,8 +211,11 @@ func (r Recipe) Validate() error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	if r.BatchTokens < 1 || r.Hyper.Steps < 1 || len(r.Stages) == 0 || len(r.Tasks) == 0 {
-		return errors.New("train: recipe needs batch_tokens, hyper.steps, stages and tasks")
+	if err := r.Hyper.Validate(); err != nil {
+		return err
+	}
+	if r.BatchTokens < 1 || len(r.Stages) == 0 || len(r.Tasks) == 0 {
+		return errors.New("train: recipe needs batch_tokens, stages and tasks")
 	}
 	if !(r.Variety >= 0 && r.Variety <= 1) {
 		return fmt.Errorf("train: recipe variety %v is outside 0..1", r.Variety)

@@ -2,7 +2,9 @@ package train
 
 import (
 	"bytes"
+	"encoding/json"
 	"image/png"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -288,4 +290,38 @@ func recipeTokenizer(t *testing.T, r Recipe) (*Vocab, *tokenizer.Tokenizer) {
 		t.Fatal(err)
 	}
 	return v, tok
+}
+
+// A recipe file is user input: whatever it holds, parsing and what the
+// trainer asks of a valid recipe (schedule, shapes, growths) return
+// errors rather than panic.
+func FuzzParseRecipe(f *testing.F) {
+	for _, name := range []string{"smoke", "default"} {
+		b, err := json.Marshal(Recipes[name])
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"hyper":{"steps":10,"later":[{"at":0}]},"regrow":[{"at":-1,"insert":99}]}`))
+	bad := Recipes["smoke"]
+	bad.Hyper.MinLRRatio = -3
+	if b, err := json.Marshal(bad); err == nil {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := ParseRecipe(b)
+		if err != nil {
+			return
+		}
+		for _, s := range []int{0, 1, r.Hyper.Steps / 2, r.Hyper.Steps - 1, r.Hyper.Steps} {
+			if lr := r.Hyper.LRAt(s); math.IsNaN(lr) || lr < 0 {
+				t.Fatalf("step %d: learning rate %v", s, lr)
+			}
+			if err := r.ConfigAt(s).Validate(); err != nil {
+				t.Fatalf("step %d: shape %v", s, err)
+			}
+		}
+		_ = r.Growths()
+	})
 }
