@@ -1,6 +1,9 @@
 package train
 
 import (
+	"encoding/binary"
+	"encoding/json"
+	"hash/crc32"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -191,4 +194,32 @@ func TestLRSchedule(t *testing.T) {
 			t.Errorf("second phase %+v accepted", p)
 		}
 	}
+}
+
+// A checkpoint is user input (--resume, --from): whatever header a file
+// with a valid checksum carries, and however many tensor bytes follow,
+// parsing returns an error or a trainer, without panicking or allocating
+// more than the file holds.
+func FuzzParseCheckpoint(f *testing.F) {
+	tr, err := NewTrainer(tinyCfg, DefaultHyper(2), 1, copyData(1, 2, 4, 16))
+	if err != nil {
+		f.Fatal(err)
+	}
+	hdr, err := json.Marshal(tr.State)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(hdr, uint32(3*4*tinyCfg.Params()))
+	f.Add([]byte(`{"config":{"vocab":1,"embd":1,"layers":1,"heads":1,"kv_heads":1,"ffn":1,"ctx":1},"step":0}`), uint32(0))
+	f.Fuzz(func(t *testing.T, hdr []byte, tensorBytes uint32) {
+		b := []byte(ckptMagic)
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(hdr)))
+		b = append(b, hdr...)
+		b = append(b, make([]byte, tensorBytes%(1<<22))...)
+		b = binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
+		got, err := parseCheckpoint(b)
+		if err == nil && got.Model == nil {
+			t.Fatal("no error and no model")
+		}
+	})
 }
