@@ -112,8 +112,10 @@ func TestValueMatchesFullForward(t *testing.T) {
 			want += float64(row[lay.tokens[i]]) - math.Log(z)
 		}
 		// Chunks of 7 against one pass: the quantized matmul kernels sum
-		// in another order (an off-by-one row would be far off).
-		if math.Abs(got-want) > 1e-2 {
+		// in another order, and a last-bit difference that lands on a
+		// rounding tie of the Q8_0 activations moves one quant (measured
+		// 0.026 on this sum); an off-by-one row would be nats off.
+		if math.Abs(got-want) > 0.1 {
 			t.Fatalf("keep %v: Value %g, full forward %g", keep, got, want)
 		}
 	}
