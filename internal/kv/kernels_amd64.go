@@ -80,7 +80,7 @@ func prefetchAsm(b []byte) {
 }
 
 func init() {
-	prefetch = prefetchAsm // PREFETCHT0 is baseline amd64
+	prefetch = prefetchAsm // PREFETCHT1 is baseline amd64 (SSE)
 	if !hasAVX2 {
 		return
 	}

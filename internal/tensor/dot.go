@@ -33,8 +33,12 @@ func DotsF32(out, a, b []float32, stride int) {
 	if len(out) == 0 {
 		return
 	}
+	if len(a) == 0 {
+		clear(out) // DotF32 of nothing
+		return
+	}
 	_ = b[(len(out)-1)*stride+len(a)-1]
-	if len(a) > 0 && dotsF32(out, a, b, stride) {
+	if dotsF32(out, a, b, stride) {
 		return
 	}
 	for j := range out {

@@ -37,6 +37,11 @@ func TestDotF32F16(t *testing.T) {
 // fallback) and stride.
 func TestDotsF32MatchesDotF32(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
+	out := []float32{1, 2}
+	DotsF32(out, nil, nil, 5)
+	if out[0] != 0 || out[1] != 0 {
+		t.Fatalf("empty vector: %v, want zeros", out)
+	}
 	for _, n := range []int{1, 7, 8, 16, 24, 32, 40, 64, 100, 128} {
 		for _, stride := range []int{n, n + 5, 3 * n} {
 			for _, rows := range []int{1, 2, 9} {

@@ -265,13 +265,15 @@ func (r Recipe) Validate() error {
 	if len(r.Regrow) > 0 && r.Grow.At == 0 {
 		return errors.New("train: regrow needs grow")
 	}
+	prev := r.Grow.At
 	for i, g := range r.Regrow {
-		prev, layers := r.Growths()[i].At, c.Layers+1+i
+		layers := c.Layers + 1 + i
 		if g.At <= prev || g.At >= r.Hyper.Steps || g.Insert < 0 || g.Insert > layers {
 			return fmt.Errorf("train: regrow[%d] %+v needs a step in %d..%d and a block index in 0..%d", i, g, prev+1, r.Hyper.Steps-1, layers)
 		}
+		prev = g.At
 	}
-	prev := 0
+	prev = 0
 	for _, s := range r.Stages {
 		if s.Until <= prev || s.MinTokens < 16 || s.MaxTokens < s.MinTokens || s.MaxTokens > c.Ctx {
 			return fmt.Errorf("train: bad stage %+v (until must increase, 16 <= min <= max <= ctx %d)", s, c.Ctx)
