@@ -115,9 +115,10 @@ var Recipes = map[string]Recipe{
 		Name:      "default",
 		Model:     Config{Embd: 128, Layers: 2, Heads: 4, KVHeads: 4, FFN: 256, Ctx: 2048, RopeBase: 10000, RMSEps: 1e-5, Tied: true},
 		VocabSize: 1024, VocabSeed: 9001, Seed: 1,
-		Hyper: Hyper{LR: 1e-3, MinLRRatio: 0.1, Warmup: 50, Steps: 11000, Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.01, Clip: 1,
+		Hyper: Hyper{LR: 1e-3, MinLRRatio: 0.1, Warmup: 50, Steps: 15500, Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.01, Clip: 1,
 			Second: Phase{At: 5000, LR: 4e-4, Warmup: 50}, Third: Phase{At: 7500, LR: 3e-4, Warmup: 50},
-			Later: []Phase{{At: 9000, LR: 3e-4, Warmup: 50}}},
+			Later: []Phase{{At: 9000, LR: 3e-4, Warmup: 50}, {At: 11000, LR: 2e-4, Warmup: 50},
+				{At: 12500, LR: 1.5e-4, Warmup: 50}, {At: 14000, LR: 1e-4, Warmup: 50}}},
 		BatchTokens: 2048,
 		Stages: []Stage{
 			{Until: 1200, MinTokens: 32, MaxTokens: 128, Tasks: map[string]float64{CopyTokens: 1}},
@@ -149,6 +150,24 @@ var Recipes = map[string]Recipe{
 			{Until: 10000, MinTokens: 96, MaxTokens: 384, Variety: 0.6, Tasks: map[string]float64{
 				"niah_multikey_needle": 2, "niah_multikey_essay": 2, "niah_multikey_uuid": 1, "record": 1}},
 			{Until: 11000, MinTokens: 512, MaxTokens: 2048, Variety: 0.6, Tasks: phase3Tasks},
+			// Phases 5-7 (warm restarts at falling learning rates): each
+			// 750 steps of multi-key lookups with a few single needles,
+			// at lengths growing to the full 2048, then 750 of a mix
+			// still weighted towards them. RULER niah_multikey_1 at
+			// 1K/2K/4K/8K went 45/60/55/40 -> 65/75/90/55 (phase 5) ->
+			// 70/85/90/65 (phase 6) -> ... (phase 7).
+			{Until: 11750, MinTokens: 256, MaxTokens: 1024, Variety: 0.6, Tasks: map[string]float64{
+				"niah_multikey_needle": 2, "niah_multikey_essay": 3, "niah_multikey_uuid": 1, "record": 1,
+				"passkey": 1, "niah_single_noise": 1}},
+			{Until: 12500, MinTokens: 512, MaxTokens: 2048, Variety: 0.6, Tasks: phase5Tasks},
+			{Until: 13250, MinTokens: 384, MaxTokens: 2048, Variety: 0.6, Tasks: map[string]float64{
+				"niah_multikey_needle": 3, "niah_multikey_essay": 4, "niah_multikey_uuid": 1, "record": 1,
+				"passkey": 1, "niah_single_noise": 1, "niah_single_essay": 1}},
+			{Until: 14000, MinTokens: 512, MaxTokens: 2048, Variety: 0.6, Tasks: phase5Tasks},
+			{Until: 14750, MinTokens: 512, MaxTokens: 2048, Variety: 0.6, Tasks: map[string]float64{
+				"niah_multikey_needle": 3, "niah_multikey_essay": 4, "niah_multikey_uuid": 1, "record": 1,
+				"passkey": 1, "niah_single_noise": 1, "niah_single_essay": 1, "niah_single_uuid": 1}},
+			{Until: 15500, MinTokens: 512, MaxTokens: 2048, Variety: 0.6, Tasks: phase5Tasks},
 		},
 		Tasks: map[string]float64{
 			"passkey": 2, "record": 2, "kv": 1, "vt": 1, "multihop": 1,
@@ -169,6 +188,15 @@ var phase3Tasks = map[string]float64{
 	"niah_multikey_essay": 4, "niah_multikey_needle": 4, "niah_multikey_uuid": 2,
 	"niah_multivalue": 2, "niah_multiquery": 2, "ruler_vt": 1, "kamradt": 1,
 	"repeat": 1, "recall": 1, CopyTokens: 1,
+}
+
+// phase5Tasks is the mix of phases 5-7 after their multi-key steps:
+// mostly multi-key lookups, with enough of the other needles, records and
+// copying that those are not forgotten.
+var phase5Tasks = map[string]float64{
+	"niah_multikey_needle": 3, "niah_multikey_essay": 4, "niah_multikey_uuid": 1, "record": 2,
+	"passkey": 1, "niah_single_noise": 1, "niah_single_essay": 2, "niah_single_uuid": 1,
+	"niah_multivalue": 1, "kv": 1, "ruler_vt": 1, CopyTokens: 1,
 }
 
 // phase2Tasks weighs the default recipe's second phase towards what the
