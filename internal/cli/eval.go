@@ -65,6 +65,7 @@ func evalCmd(env *Env) error {
 	retries := fs.Int("retries", 5, "retries on 429/5xx/timeouts")
 	haystack := fs.String("haystack", "", "text file to use as the essay haystack instead of the generated essay")
 	niahHay := fs.String("niah-haystack", "essay", "NIAH haystack: essay or noise")
+	niahNeedle := fs.String("niah-needle", "kamradt", "NIAH needle: kamradt (one fixed sentence, free-form question) or passkey (RULER's niah_single_1 needle, question and answer prefix, a new key and number per sample)")
 	squad := fs.String("squad", "", "SQuAD v2 dev JSON for RULER qa_1")
 	hotpot := fs.String("hotpotqa", "", "HotpotQA dev (distractor) JSON for RULER qa_2")
 	paths := map[string]*string{
@@ -223,7 +224,10 @@ func evalCmd(env *Env) error {
 	}
 	fmt.Fprintf(env.Stderr, "eval: target %s; prompt mode %s; chat template: %s\n", client.Name(), mode, meta.Template)
 
-	gcfg := gen.Config{Seed: *seed, Tokenizer: tok, Reserve: *reserve, NIAH: gen.NIAHOptions{Haystack: *niahHay}}
+	if *niahNeedle != "kamradt" && *niahNeedle != "passkey" {
+		return fmt.Errorf("%w: --niah-needle %q (want kamradt or passkey)", errUsage, *niahNeedle)
+	}
+	gcfg := gen.Config{Seed: *seed, Tokenizer: tok, Reserve: *reserve, NIAH: gen.NIAHOptions{Haystack: *niahHay, PassKey: *niahNeedle == "passkey"}}
 	if *haystack != "" {
 		b, err := os.ReadFile(*haystack)
 		if err != nil {

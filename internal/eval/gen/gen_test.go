@@ -277,6 +277,45 @@ func TestNIAHDepth(t *testing.T) {
 	}
 }
 
+// TestNIAHPassKey checks the pass-key grid: RULER's niah_single_1 wording
+// around a needle at the cell's depth, a new key and number per sample.
+func TestNIAHPassKey(t *testing.T) {
+	g := newTestGen(t, 3)
+	o := NIAHOptions{Haystack: "noise", PassKey: true}
+	ruler, err := g.Ruler("niah_single_1", 2048, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := ruler.Prompt[:strings.Index(ruler.Prompt, "\n")+1]
+	for _, d := range []int{0, 50, 100} {
+		a, err := g.NIAH(2048, d, 0, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := g.NIAH(2048, d, 1, o)
+		if len(a.Golds) != 1 || len(a.Golds[0]) != 7 || a.Golds[0] == b.Golds[0] {
+			t.Fatalf("depth %d: golds %q and %q, want a new 7-digit number per sample", d, a.Golds, b.Golds)
+		}
+		needle := "One of the special magic numbers for "
+		at := strings.Index(a.Prompt, needle)
+		if at < 0 || !strings.Contains(a.Prompt[at:], "is: "+a.Golds[0]+".") {
+			t.Fatalf("depth %d: no needle holding %s", d, a.Golds[0])
+		}
+		key := a.Prompt[at+len(needle) : at+len(needle)+strings.Index(a.Prompt[at+len(needle):], " ")]
+		if !strings.HasPrefix(a.Prompt, head) || !strings.HasSuffix(a.Prompt, "What is the special magic number for "+key+" mentioned in the provided text?") ||
+			a.AnswerPrefix != " The special magic number for "+key+" mentioned in the provided text is" || a.System != "" {
+			t.Errorf("depth %d: not RULER's wording: %.120q ... %q, prefix %q", d, a.Prompt, a.Prompt[len(a.Prompt)-120:], a.AnswerPrefix)
+		}
+		frac := float64(at-len(head)) / float64(len(a.Prompt)-len(head))
+		if want := float64(d) / 100; frac < want-0.06 || frac > want+0.06 {
+			t.Errorf("depth %d: needle at %.2f of the context", d, frac)
+		}
+		if a.Cell != fmt.Sprintf("depth=%d", d) || a.Depth != d {
+			t.Errorf("depth %d: cell %q, depth %d", d, a.Cell, a.Depth)
+		}
+	}
+}
+
 func TestLengthsAndEstimate(t *testing.T) {
 	for in, want := range map[string]int{"4096": 4096, "4k": 4096, "128K": 131072, " 1m": 1 << 20} {
 		if got, err := ParseLength(in); err != nil || got != want {

@@ -27,6 +27,11 @@ type NIAHOptions struct {
 	// "noise" (RULER's filler lines; every sample of a cell is then identical).
 	Haystack     string
 	MaxNewTokens int // default 128
+	// PassKey replaces the fixed needle by RULER's single needle: a
+	// random word key and 7-digit number per sample, asked and answered
+	// with niah_single_1's wording and answer prefix (no system message),
+	// so a retrieval model is graded by depth as well as length.
+	PassKey bool
 }
 
 func (o NIAHOptions) withDefaults() NIAHOptions {
@@ -75,17 +80,22 @@ func (g *Generator) NIAH(length, depth, index int, o NIAHOptions) (Sample, error
 			if o.Haystack == "noise" {
 				sep = "\n"
 			}
+			needle, key, value := o.Needle, "", ""
+			if o.PassKey {
+				key, value = randomOf(r, "words"), randomOf(r, "numbers")
+				needle = fill(niahNeedle, "{type_needle_v}", "numbers", "{key}", key, "{value}", value)
+			}
 			var b strings.Builder
 			writeJoined(&b, sents[:pos], sep)
 			if pos > 0 {
 				b.WriteString(sep)
 			}
-			b.WriteString(o.Needle)
+			b.WriteString(needle)
 			if pos < u {
 				b.WriteString(sep)
 				writeJoined(&b, sents[pos:], sep)
 			}
-			return Sample{
+			s := Sample{
 				Suite: "niah", Task: "niah", Cell: "depth=" + strconv.Itoa(depth),
 				Length: length, Depth: depth, Index: i,
 				System:       kamradtSystem,
@@ -93,10 +103,21 @@ func (g *Generator) NIAH(length, depth, index int, o NIAHOptions) (Sample, error
 				Golds:        append([]string(nil), o.Golds...),
 				Metric:       metricAll,
 				MaxNewTokens: o.MaxNewTokens,
-			}, nil
+			}
+			if o.PassKey {
+				tmpl, prefix := singular(niahTemplate), singular(niahPrefix)
+				s.System, s.Golds = "", []string{value}
+				s.Prompt = fill(tmpl, "{type_needle_v}", "number", "{query}", key, "{context}", b.String())
+				s.AnswerPrefix = fill(prefix, "{type_needle_v}", "number", "{query}", key)
+			}
+			return s, nil
 		}
 	}
-	key := "niah/" + o.Haystack + "/" + strconv.Itoa(length) + "/" + strconv.Itoa(depth) + "/" + o.Needle
+	needle := o.Needle
+	if o.PassKey {
+		needle = "passkey"
+	}
+	key := "niah/" + o.Haystack + "/" + strconv.Itoa(length) + "/" + strconv.Itoa(depth) + "/" + needle
 	u, err := g.fit(key, mk(0), budget, 25, 0)
 	if err != nil {
 		return Sample{}, fmt.Errorf("gen: niah at %d tokens: %w", length, err)

@@ -320,13 +320,18 @@ func (g *Generator) buildNIAH(s *Sample, t rulerTask, u int, r *rng) error {
 	}
 	tmpl, prefix, typ := niahTemplate, niahPrefix, t.valType
 	if t.q*t.v == 1 { // RULER rewrites the template to the singular
-		sing := strings.NewReplacer("Some", "A", "are all", "is", "are", "is")
-		tmpl, prefix = sing.Replace(tmpl), sing.Replace(prefix)
+		tmpl, prefix = singular(tmpl), singular(prefix)
 		typ = typ[:len(typ)-1]
 	}
 	s.Prompt = fill(tmpl, "{type_needle_v}", typ, "{query}", query, "{context}", context)
 	s.AnswerPrefix = fill(prefix, "{type_needle_v}", typ, "{query}", query)
 	return nil
+}
+
+// singular is RULER's rewrite of the niah template and answer prefix for
+// one asked value.
+func singular(s string) string {
+	return strings.NewReplacer("Some", "A", "are all", "is", "are", "is").Replace(s)
 }
 
 // insertAt puts extra[i] before base[pos[i]] (positions index the original
