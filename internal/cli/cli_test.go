@@ -219,6 +219,11 @@ func TestEvalBuiltin(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "0 requests sent, 1 answered from the store") {
 		t.Errorf("rerun: exit %d, %s", code, stderr)
 	}
+	// The pass-key needle is another request: nothing comes from the store.
+	code, _, stderr = runMain(t, "", append(args, "--niah-needle", "passkey", "--niah-haystack", "noise")...)
+	if code != 0 || !strings.Contains(stderr, "1 requests sent, 0 answered from the store") {
+		t.Errorf("pass-key needle: exit %d, %s", code, stderr)
+	}
 }
 
 // A smoke recipe trains, checkpoints, resumes and exports a model that the

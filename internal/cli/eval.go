@@ -111,6 +111,9 @@ func evalCmd(env *Env) error {
 	if *tokenizer != "auto" && *tokenizer != "estimate" {
 		return fmt.Errorf("%w: --tokenizer %q (want auto or estimate)", errUsage, *tokenizer)
 	}
+	if *niahNeedle != "kamradt" && *niahNeedle != "passkey" {
+		return fmt.Errorf("%w: --niah-needle %q (want kamradt or passkey)", errUsage, *niahNeedle)
+	}
 	if *samples <= 0 || len(lens) == 0 || len(meta.Suites) == 0 {
 		return fmt.Errorf("%w: need --samples > 0, a length and a suite", errUsage)
 	}
@@ -224,9 +227,6 @@ func evalCmd(env *Env) error {
 	}
 	fmt.Fprintf(env.Stderr, "eval: target %s; prompt mode %s; chat template: %s\n", client.Name(), mode, meta.Template)
 
-	if *niahNeedle != "kamradt" && *niahNeedle != "passkey" {
-		return fmt.Errorf("%w: --niah-needle %q (want kamradt or passkey)", errUsage, *niahNeedle)
-	}
 	gcfg := gen.Config{Seed: *seed, Tokenizer: tok, Reserve: *reserve, NIAH: gen.NIAHOptions{Haystack: *niahHay, PassKey: *niahNeedle == "passkey"}}
 	if *haystack != "" {
 		b, err := os.ReadFile(*haystack)

@@ -129,6 +129,7 @@ func TestEvalUsageErrors(t *testing.T) {
 		{[]string{"eval", "-m", m, "--suite", "longbench"}, "needs --longbench PATH"},
 		{[]string{"eval", "-m", m, "--lengths", "4q"}, "bad length"},
 		{[]string{"eval", "-m", m, "--depths", "101"}, "not a percentage"},
+		{[]string{"eval", "-m", m, "--niah-needle", "sandwich"}, "--niah-needle"},
 		{[]string{"eval", "--target", "http://localhost:1"}, "needs --model NAME"},
 		{[]string{"eval", "-m", m, "--attention", "nope"}, "attention"},
 		{[]string{"eval", "compare", "only-one"}, "needs two runs"},
