@@ -98,17 +98,17 @@ func (g *Generator) NIAH(length, depth, index int, o NIAHOptions) (Sample, error
 			s := Sample{
 				Suite: "niah", Task: "niah", Cell: "depth=" + strconv.Itoa(depth),
 				Length: length, Depth: depth, Index: i,
-				System:       kamradtSystem,
-				Prompt:       b.String() + "\n\n" + o.Question + kamradtSuffix,
-				Golds:        append([]string(nil), o.Golds...),
 				Metric:       metricAll,
 				MaxNewTokens: o.MaxNewTokens,
 			}
 			if o.PassKey {
-				tmpl, prefix := singular(niahTemplate), singular(niahPrefix)
-				s.System, s.Golds = "", []string{value}
-				s.Prompt = fill(tmpl, "{type_needle_v}", "number", "{query}", key, "{context}", b.String())
-				s.AnswerPrefix = fill(prefix, "{type_needle_v}", "number", "{query}", key)
+				s.Golds = []string{value}
+				s.Prompt = fill(singular(niahTemplate), "{type_needle_v}", "number", "{query}", key, "{context}", b.String())
+				s.AnswerPrefix = fill(singular(niahPrefix), "{type_needle_v}", "number", "{query}", key)
+			} else {
+				s.System = kamradtSystem
+				s.Prompt = b.String() + "\n\n" + o.Question + kamradtSuffix
+				s.Golds = append([]string(nil), o.Golds...)
 			}
 			return s, nil
 		}

@@ -330,9 +330,9 @@ func (g *Generator) buildNIAH(s *Sample, t rulerTask, u int, r *rng) error {
 
 // singular is RULER's rewrite of the niah template and answer prefix for
 // one asked value.
-func singular(s string) string {
-	return strings.NewReplacer("Some", "A", "are all", "is", "are", "is").Replace(s)
-}
+func singular(s string) string { return singularWords.Replace(s) }
+
+var singularWords = strings.NewReplacer("Some", "A", "are all", "is", "are", "is")
 
 // insertAt puts extra[i] before base[pos[i]] (positions index the original
 // base; several extras may share one), keeping base order.
