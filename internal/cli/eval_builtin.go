@@ -44,9 +44,11 @@ func builtinFlags(fs *flag.FlagSet) func(e *engine.Engine) (target.BuiltinOption
 				}
 				return attention.Wrap(cfg, inner, info)
 			}
-			desc["attention"] = attn.Name
+			// Every resolved setting (block size, block score, sinks...)
+			// changes answers, so all of them key the store.
+			desc["attention"] = attn.String()
 			desc["budget"] = fmt.Sprint(attn.Budget)
-			opt.Variant += fmt.Sprintf(",attention=%s,budget=%d", attn.Name, attn.Budget)
+			opt.Variant += ",attention=" + strings.ReplaceAll(attn.String(), " ", ",")
 		}
 		return opt, desc, nil
 	}

@@ -157,3 +157,34 @@ func readReport(t *testing.T, out string) string {
 	}
 	return string(b)
 }
+
+// Every setting of an attention policy keys the results store: a rerun
+// with another block size is answered afresh, the same settings again
+// from the store.
+func TestEvalStoreKeyedByPolicySettings(t *testing.T) {
+	m := fixture(t, "gguf/tiny-q8_0.gguf")
+	out := t.TempDir()
+	run := func(extra ...string) string {
+		t.Helper()
+		args := append([]string{"eval", "-m", m, "--suite", "ruler", "--tasks", "niah_single_1", "--lengths", "1024",
+			"--samples", "1", "--out", out, "--attention", "quest", "--budget", "256"}, extra...)
+		code, _, stderr := runMain(t, "", args...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		return stderr
+	}
+	for i, c := range []struct {
+		args   []string
+		stored string
+	}{
+		{nil, "0 answered from the store"},
+		{[]string{"--block-size", "32"}, "0 answered from the store"},
+		{[]string{"--block-score", "mean"}, "0 answered from the store"},
+		{[]string{"--block-size", "32"}, "1 answered from the store"},
+	} {
+		if got := run(c.args...); !strings.Contains(got, c.stored) {
+			t.Errorf("run %d %v: want %q in\n%s", i, c.args, c.stored, got)
+		}
+	}
+}

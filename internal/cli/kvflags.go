@@ -30,15 +30,6 @@ func addKVFlags(fs *flag.FlagSet) *kvFlags {
 	return k
 }
 
-// variant names the settings that change answers, for result-store keys.
-func (k *kvFlags) variant() string {
-	v := "kv=" + k.cfg.Type.String()
-	if k.attn.Name != attention.Dense {
-		v += fmt.Sprintf(",attention=%s,budget=%d", k.attn.Name, k.attn.Budget)
-	}
-	return v
-}
-
 // prefixSeq is a loaded sequence with the prompt tokens it holds.
 type prefixSeq struct {
 	*kv.Seq
