@@ -3,6 +3,8 @@ package attention
 import (
 	"math"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/longctx/longctx/internal/kv"
@@ -50,13 +52,17 @@ import (
 func BenchmarkDecode(b *testing.B) {
 	const depth, chunk = 16384, 64
 	g := geom{layers: 1, heads: 32, kvHeads: 8, hd: 64, ctx: depth + 4096}
-	for _, variant := range []string{Dense, SinkWindow, LMInfinite, TokenSelect, "tokenselect-similar", Quest, Squeezed, SnapKV, KNorm, Streaming, ExpectedAttention} {
+	for _, variant := range []string{Dense, SinkWindow, LMInfinite, TokenSelect, "tokenselect-similar", Quest, "quest-refine1.5", "quest-refine2", "quest-refine4", Squeezed, SnapKV, KNorm, Streaming, ExpectedAttention} {
 		b.Run(variant, func(b *testing.B) {
 			name, similar := variant, variant == "tokenselect-similar"
 			if similar {
 				name = TokenSelect
 			}
 			cfg := DefaultConfig()
+			if r, ok := strings.CutPrefix(variant, "quest-refine"); ok {
+				name = Quest
+				cfg.Refine, _ = strconv.ParseFloat(r, 64)
+			}
 			cfg.Name, cfg.Budget = name, 1024
 			cfg.Clusters, cfg.KMeansIters = 0.01, 3
 			inner := g.cache(b, tensor.F16)

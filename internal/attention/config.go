@@ -50,9 +50,10 @@ type Config struct {
 	Sinks  int // first positions always attended; -1: the method's default
 	Window int // most recent positions always attended; -1: the method's default
 
-	BlockSize  int    // quest: positions per block
-	BlockScore string // quest: "bound" (Quest's min/max upper bound) or "mean" (block-mean key)
-	PerHead    bool   // quest: blocks chosen per query head, not shared by a KV head's query heads
+	BlockSize  int     // quest: positions per block
+	BlockScore string  // quest: "bound" (Quest's min/max upper bound) or "mean" (block-mean key)
+	PerHead    bool    // quest: blocks chosen per query head, not shared by a KV head's query heads
+	Refine     float64 // quest: rescore the best Refine x (the budget's blocks) by their keys; <= 1: off
 
 	Ceiling int // lm-infinite: largest RoPE distance; 0: the model's trained context
 
@@ -100,6 +101,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Window, "window", c.Window, "most recent positions always attended (-1: the method's default)")
 	fs.IntVar(&c.BlockSize, "block-size", c.BlockSize, "quest: positions per block (a multiple of 16 reads least)")
 	fs.StringVar(&c.BlockScore, "block-score", c.BlockScore, "quest: block score, bound (per-channel min/max) or mean (block-mean key)")
+	fs.Float64Var(&c.Refine, "quest-refine", c.Refine, "quest: rescore the F x (the budget's blocks) with the best bounds by their keys' exact scores and keep the best (0: bounds alone, the paper's)")
 	fs.BoolVar(&c.PerHead, "quest-per-head", c.PerHead, "quest: choose blocks per query head (default: per KV head, shared by its query heads)")
 	fs.IntVar(&c.Ceiling, "ceiling", c.Ceiling, "lm-infinite: largest RoPE distance (0: the model's trained context)")
 	fs.IntVar(&c.SelectKernel, "select-kernel", c.SelectKernel, "tokenselect: max-pool kernel over voted scores (0: off)")
@@ -153,6 +155,9 @@ func (c Config) Validate() error {
 		}
 		if c.BlockScore != "bound" && c.BlockScore != "mean" {
 			return fmt.Errorf("attention: --block-score %q: want bound or mean", c.BlockScore)
+		}
+		if !(c.Refine >= 0 && c.Refine <= 1e6) {
+			return fmt.Errorf("attention: --quest-refine %g: want 0 (off) or a factor above 1", c.Refine)
 		}
 	case name == LMInfinite:
 		if c.Ceiling < 0 {
@@ -226,6 +231,9 @@ func (c Config) String() string {
 	switch {
 	case name == Quest:
 		fmt.Fprintf(&b, " block-size=%d block-score=%s per-head=%v", c.BlockSize, c.BlockScore, c.PerHead)
+		if c.Refine > 1 {
+			fmt.Fprintf(&b, " refine=%g", c.Refine)
+		}
 	case name == LMInfinite:
 		if c.Ceiling > 0 {
 			fmt.Fprintf(&b, " ceiling=%d", c.Ceiling)
@@ -405,7 +413,7 @@ func newLayerPolicy(cfg Config, name string, c *maskCache, layer int) (layerPoli
 		if s.sinks+s.window > cfg.Budget {
 			return nil, fmt.Errorf("attention: quest sinks %d + window %d exceed the budget %d", s.sinks, s.window, cfg.Budget)
 		}
-		return newQuest(c, s.sinks, s.window, cfg.Budget, cfg.BlockSize, cfg.BlockScore == "mean", cfg.PerHead), nil
+		return newQuest(c, s.sinks, s.window, cfg.Budget, cfg.BlockSize, cfg.BlockScore == "mean", cfg.PerHead, cfg.Refine), nil
 	case Squeezed:
 		return newSqueezed(c, cfg, layer, s)
 	default: // presses

@@ -17,14 +17,14 @@ func TestFlags(t *testing.T) {
 		t.Fatalf("defaults %+v", c)
 	}
 	err := fs.Parse([]string{"--attention", "hybrid", "--budget", "512", "--sinks", "8", "--window", "64",
-		"--block-size", "32", "--block-score", "mean", "--quest-per-head", "--select-group", "4", "--ceiling", "4096", "--select-kernel", "5", "--select-cache", "0.8",
+		"--block-size", "32", "--block-score", "mean", "--quest-per-head", "--quest-refine", "1.5", "--select-group", "4", "--ceiling", "4096", "--select-kernel", "5", "--select-cache", "0.8",
 		"--clusters", "0.1", "--kmeans-iters", "7", "--centroids", "c.bin", "--fixed-prefix", "100",
 		"--compression-ratio", "0.25", "--pool-kernel", "7", "--future-positions", "256", "--press-epsilon", "0.01",
 		"--dense-every", "4", "--dense-layers", "0,2-3", "--sparse", "quest"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Name: Hybrid, Budget: 512, Sinks: 8, Window: 64, BlockSize: 32, BlockScore: "mean", PerHead: true, Ceiling: 4096,
+	want := Config{Name: Hybrid, Budget: 512, Sinks: 8, Window: 64, BlockSize: 32, BlockScore: "mean", PerHead: true, Refine: 1.5, Ceiling: 4096,
 		SelectKernel: 5, SelectGroup: 4, SelectCache: 0.8, Clusters: 0.1, KMeansIters: 7, Centroids: "c.bin", FixedPrefix: 100,
 		CompressionRatio: 0.25, PoolKernel: 7, FuturePositions: 256, Epsilon: 0.01, DenseEvery: 4, DenseLayers: "0,2-3", Sparse: Quest}
 	if c != want {
@@ -45,6 +45,8 @@ func TestValidate(t *testing.T) {
 		{func(c *Config) { c.Name, c.Sinks = SinkWindow, -2 }, "--sinks"},
 		{func(c *Config) { c.Name, c.BlockSize = Quest, 0 }, "--block-size"},
 		{func(c *Config) { c.Name, c.BlockScore = Quest, "max" }, "--block-score"},
+		{func(c *Config) { c.Name, c.Refine = Quest, math.NaN() }, "--quest-refine"},
+		{func(c *Config) { c.Name, c.Refine = Quest, -1 }, "--quest-refine"},
 		{func(c *Config) { c.Name, c.Ceiling = LMInfinite, -1 }, "--ceiling"},
 		{func(c *Config) { c.Name, c.SelectKernel = TokenSelect, -1 }, "--select-kernel"},
 		{func(c *Config) { c.Name, c.SelectGroup = TokenSelect, 0 }, "--select-group"},
@@ -113,6 +115,7 @@ func TestConfigString(t *testing.T) {
 		{func(c *Config) { c.Name, c.Sinks = SinkWindow, 64 }, "sink+window budget=1024 sinks=64 window=960"},
 		{func(c *Config) { c.Name = LMInfinite }, "lm-infinite budget=1024 sinks=10 window=1014 ceiling=trained"},
 		{func(c *Config) { c.Name, c.Sparse = Hybrid, Quest }, "hybrid dense-every=3 sparse=quest budget=1024 sinks=16 window=16 block-size=16 block-score=bound per-head=false"},
+		{func(c *Config) { c.Name, c.Refine = Quest, 2 }, "quest budget=1024 sinks=16 window=16 block-size=16 block-score=bound per-head=false refine=2"},
 		{func(c *Config) { c.Name, c.CompressionRatio = SnapKV, 0.5 }, "snapkv budget=1024 sinks=0 window=64 compression-ratio=0.5 pool-kernel=5"},
 	} {
 		cfg := DefaultConfig()

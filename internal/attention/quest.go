@@ -33,12 +33,22 @@ import (
 // query heads the KV head's blocks are then the union of its heads'
 // choices.
 //
+// With refine > 1 (--quest-refine), the ⌈refine·kb⌉ blocks with the best
+// bounds are scored again by their best key (SpanMaxDots on the cache's
+// own kernels) and the kb best of those kept: the bounds of 16-position
+// blocks are loose enough that a needle's block can rank below the
+// budget's cut, which costs retrieval accuracy on the default model.
+//
 // As in the paper, prefill (several queries at once) is dense.
 type quest struct {
 	c                     *maskCache
 	sinks, window, budget int
 	block                 int
 	mean, perHead         bool
+	refine                float64 // > 1: rescore ⌈refine·kb⌉ candidates exactly
+	cand                  [][]int
+	candSpans             [][]kv.Span
+	exact                 [][]float32
 	width                 int // values per summary row: hd (mean) or 2·hd
 	// sumType is F16 for bounds over an f16 cache (exact: the maxima and
 	// minima of f16 keys are f16 values; half the bytes to read per
@@ -56,7 +66,7 @@ type quest struct {
 	spans   headSpans
 }
 
-func newQuest(c *maskCache, sinks, window, budget, block int, mean, perHead bool) *quest {
+func newQuest(c *maskCache, sinks, window, budget, block int, mean, perHead bool, refine float64) *quest {
 	sh := c.inner.Shape()
 	w := 2 * sh.HeadDim
 	if mean {
@@ -68,7 +78,8 @@ func newQuest(c *maskCache, sinks, window, budget, block int, mean, perHead bool
 	}
 	q := &quest{c: c, sinks: sinks, window: window, budget: budget, block: block, mean: mean, perHead: perHead, width: w,
 		sumType: st, sum: make([][]byte, sh.KVHeads), x: make([][]float32, sh.KVHeads), z: make([][]float32, sh.KVHeads),
-		heap: make([][]int, sh.KVHeads)}
+		heap: make([][]int, sh.KVHeads), refine: refine, cand: make([][]int, sh.KVHeads), candSpans: make([][]kv.Span, sh.KVHeads),
+		exact: make([][]float32, sh.KVHeads)}
 	if st == tensor.F16 {
 		for range sh.KVHeads {
 			g, err := kv.NewGroupedF16(w)
@@ -194,7 +205,10 @@ func (q *quest) chooseBlocks(c *call, g, group, hd, b0, b1, kb int) error {
 				z[b] = max(z[b], v)
 			}
 		}
-		s := topK(q.sel[g*group][:0], &q.heap[g], z, max(kb, 0))
+		s, err := q.best(c, g, g*group, group, hd, b0, z, kb)
+		if err != nil {
+			return err
+		}
 		slices.Sort(s)
 		for i := 1; i < group; i++ {
 			q.sel[g*group+i] = append(q.sel[g*group+i][:0], s...)
@@ -204,11 +218,49 @@ func (q *quest) chooseBlocks(c *call, g, group, hd, b0, b1, kb int) error {
 	}
 	for i := range group {
 		h := g*group + i
-		s := topK(q.sel[h][:0], &q.heap[g], zs[i*nb:(i+1)*nb], max(kb, 0))
+		s, err := q.best(c, g, h, 1, hd, b0, zs[i*nb:(i+1)*nb], kb)
+		if err != nil {
+			return err
+		}
 		slices.Sort(s)
 		q.sel[h] = s
 	}
 	return nil
+}
+
+// best returns the kb blocks with the best scores z for query heads [h0,
+// h0+nh) of KV head g, in q.sel[h0]'s storage.
+func (q *quest) best(c *call, g, h0, nh, hd, b0 int, z []float32, kb int) ([]int, error) {
+	if q.refine > 1 && kb > 0 {
+		return q.refineBlocks(c, g, h0, nh, hd, b0, z, kb)
+	}
+	return topK(q.sel[h0][:0], &q.heap[g], z, max(kb, 0)), nil
+}
+
+// refineBlocks keeps the kb best of the ⌈refine·kb⌉ blocks with the best
+// bounds z: a block's exact score is its best key's q·k for any of the
+// query heads [h0, h0+nh) of KV head g. The bound never underestimates
+// that score, so this is Quest's choice corrected where the bounds are
+// loose; it reads that many blocks of keys more per step.
+func (q *quest) refineBlocks(c *call, g, h0, nh, hd, b0 int, z []float32, kb int) ([]int, error) {
+	cand := topK(q.cand[g][:0], &q.heap[g], z, int(math.Ceil(q.refine*float64(kb))))
+	slices.Sort(cand)
+	q.cand[g] = cand
+	sp := q.candSpans[g][:0]
+	for _, b := range cand {
+		sp = append(sp, kv.Span{From: (b0 + b) * q.block, To: (b0 + b + 1) * q.block})
+	}
+	q.candSpans[g] = sp
+	exact := grow(q.exact[g], len(cand))
+	q.exact[g] = exact
+	if err := c.inner.SpanMaxDots(c.layer, g, sp, c.q[h0*hd:(h0+nh)*hd], nh, exact); err != nil {
+		return nil, err
+	}
+	s := topK(q.sel[h0][:0], &q.heap[g], exact, kb)
+	for i, j := range s {
+		s[i] = cand[j]
+	}
+	return s, nil
 }
 
 // scoreRow writes the row the block summaries are multiplied with for

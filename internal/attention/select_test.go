@@ -347,17 +347,21 @@ func TestQuestBound(t *testing.T) {
 
 // Each head attends to the blocks a float64 brute force ranks best, plus
 // the sinks and the recent positions, and the output matches a reference
-// over them.
+// over them. With --quest-refine R the brute force ranks the ⌈R·kb⌉ best
+// by score again by their best key; R large enough makes every block a
+// candidate: the exact best blocks.
 func TestQuestMatchesReference(t *testing.T) {
 	g := geom{layers: 1, heads: 4, kvHeads: 2, hd: 32, ctx: 600}
 	s := newStream(g, g.ctx, 21)
 	for _, mode := range []struct {
 		score   string
 		perHead bool
-	}{{"bound", true}, {"mean", true}, {"bound", false}, {"mean", false}} {
+		refine  float64
+	}{{"bound", true, 0}, {"mean", true, 0}, {"bound", false, 0}, {"mean", false, 0},
+		{"bound", false, 2}, {"bound", true, 1.5}, {"bound", false, 100}, {"mean", true, 100}} {
 		score := mode.score
 		cfg := DefaultConfig()
-		cfg.Name, cfg.Budget, cfg.BlockScore, cfg.PerHead = Quest, 128, score, mode.perHead
+		cfg.Name, cfg.Budget, cfg.BlockScore, cfg.PerHead, cfg.Refine = Quest, 128, score, mode.perHead, mode.refine
 		c, err := Wrap(cfg, g.cache(t, tensor.F32), g.info())
 		if err != nil {
 			t.Fatal(err)
@@ -389,6 +393,21 @@ func TestQuestMatchesReference(t *testing.T) {
 			}
 			return v
 		}
+		// Float64 best key score of block b for query head h.
+		exactScore := func(h, b int) float64 {
+			kvh := h / 2
+			q := rotated(s.q[0], pos, pos+1, g.heads, g.hd)[h*g.hd : (h+1)*g.hd]
+			keys := rotated(s.k[0], b*16, b*16+16, g.kvHeads, g.hd)
+			best := math.Inf(-1)
+			for t := range 16 {
+				v := 0.0
+				for i := range g.hd {
+					v += float64(q[i]) * float64(keys[t*g.kvHeads*g.hd+kvh*g.hd+i])
+				}
+				best = math.Max(best, v)
+			}
+			return best
+		}
 		for h := range g.heads {
 			type blk struct {
 				b int
@@ -403,6 +422,16 @@ func TestQuestMatchesReference(t *testing.T) {
 				bs = append(bs, blk{b, v})
 			}
 			sort.Slice(bs, func(i, j int) bool { return bs[i].v > bs[j].v })
+			if mode.refine > 1 {
+				bs = bs[:min(len(bs), int(math.Ceil(mode.refine*kb)))]
+				for i, x := range bs {
+					bs[i].v = exactScore(h, x.b)
+					if !mode.perHead {
+						bs[i].v = math.Max(exactScore(h/2*2, x.b), exactScore(h/2*2+1, x.b))
+					}
+				}
+				sort.Slice(bs, func(i, j int) bool { return bs[i].v > bs[j].v })
+			}
 			var want []kv.Span
 			want = addSpan(want, 0, 16)
 			top := bs[:kb]

@@ -132,6 +132,7 @@ type Selective interface {
 	ReadKeys(layer, kvHead, from, to int, dst []float32) error
 	// ReadValues is ReadKeys for values.
 	ReadValues(layer, kvHead, from, to int, dst []float32) error
+	KeyScorer
 	// Shape is the cache's geometry.
 	Shape() Shape
 }
