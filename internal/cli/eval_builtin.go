@@ -29,8 +29,12 @@ func builtinFlags(fs *flag.FlagSet) func(e *engine.Engine) (target.BuiltinOption
 		}
 		opt.KVType = elem
 		name := strings.ToLower(elem.String())
-		desc := map[string]string{"kv": name}
-		opt.Variant = "kv=" + name
+		id := modelID(e.Model)
+		desc := map[string]string{"kv": name, "model": id}
+		// The model's identity keys the store too: two files of the same
+		// name, or one file under another --rope-scaling, answer
+		// differently.
+		opt.Variant = "model=" + id + ",kv=" + name
 		if attn.Name != attention.Dense {
 			if err := attn.Validate(); err != nil {
 				return opt, nil, fmt.Errorf("%w: %v", errUsage, err)

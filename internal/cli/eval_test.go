@@ -67,7 +67,7 @@ func TestEvalAllSuitesBuiltin(t *testing.T) {
 		t.Fatalf("run.json: %v %s", err, b)
 	}
 	if meta.Mode != "completion" || !strings.HasPrefix(meta.Template, "none: raw prompts") || meta.Tokenizer != "the model's own tokenizer" ||
-		meta.Estimated || meta.Options["kv"] != "f16" || meta.Target != "builtin:tiny-q8_0.gguf kv=f16" || meta.Requested != 10 {
+		meta.Estimated || meta.Options["kv"] != "f16" || meta.Target != "builtin:tiny-q8_0.gguf model="+meta.Options["model"]+",kv=f16" || len(meta.Options["model"]) != 8 || meta.Requested != 10 {
 		t.Errorf("run.json: %+v", meta)
 	}
 	html := readReport(t, out)
@@ -158,10 +158,10 @@ func readReport(t *testing.T, out string) string {
 	return string(b)
 }
 
-// Every setting of an attention policy keys the results store: a rerun
-// with another block size is answered afresh, the same settings again
-// from the store.
-func TestEvalStoreKeyedByPolicySettings(t *testing.T) {
+// Every setting that changes answers keys the results store (an attention
+// policy's block size or block score, a RoPE override): a rerun with
+// another is answered afresh, the same settings again from the store.
+func TestEvalStoreKeyedBySettings(t *testing.T) {
 	m := fixture(t, "gguf/tiny-q8_0.gguf")
 	out := t.TempDir()
 	run := func(extra ...string) string {
@@ -181,7 +181,9 @@ func TestEvalStoreKeyedByPolicySettings(t *testing.T) {
 		{nil, "0 answered from the store"},
 		{[]string{"--block-size", "32"}, "0 answered from the store"},
 		{[]string{"--block-score", "mean"}, "0 answered from the store"},
+		{[]string{"--rope-scaling", "linear", "--rope-factor", "2"}, "0 answered from the store"},
 		{[]string{"--block-size", "32"}, "1 answered from the store"},
+		{[]string{"--rope-scaling", "linear", "--rope-factor", "2"}, "1 answered from the store"},
 	} {
 		if got := run(c.args...); !strings.Contains(got, c.stored) {
 			t.Errorf("run %d %v: want %q in\n%s", i, c.args, c.stored, got)

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"hash/crc32"
+	"io"
 
 	"github.com/longctx/longctx/internal/attention"
 	"github.com/longctx/longctx/internal/engine"
@@ -128,4 +129,19 @@ func fingerprint(m *model.Model) string {
 	binary.LittleEndian.PutUint32(b[:4], sum(&m.Embedding))
 	binary.LittleEndian.PutUint32(b[4:], sum(&m.Output))
 	return fmt.Sprintf("%s/%d/%d/%d/%d/%d/%d/%s/%x", c.Arch, c.Vocab, c.Embd, c.Layers, c.Heads, c.KVHeads, c.HeadDim, c.RopeString(), b)
+}
+
+// modelID is a short name for a model and its settings in result-store
+// keys: its fingerprint (geometry, RoPE as overridden, the embedding's and
+// output's first bytes) and the first bytes of every layer's weights.
+func modelID(m *model.Model) string {
+	h := crc32.NewIEEE()
+	io.WriteString(h, fingerprint(m))
+	for li := range m.Layers {
+		ly := &m.Layers[li]
+		for _, w := range []*model.Weight{&ly.Q, &ly.K, &ly.V, &ly.O, &ly.Gate, &ly.Up, &ly.Down} {
+			h.Write(w.Data[:min(len(w.Data), 4096)])
+		}
+	}
+	return fmt.Sprintf("%08x", h.Sum32())
 }
