@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/longctx/longctx/internal/kv"
 	"github.com/longctx/longctx/internal/parallel"
@@ -48,6 +49,8 @@ type quest struct {
 	refine                float64 // > 1: rescore ⌈refine·kb⌉ candidates exactly
 	cand                  [][]int
 	candSpans             [][]kv.Span
+	keyBytes              int          // bytes of one stored key
+	refineRead            atomic.Int64 // keys the refinement read, for the report
 	exact                 [][]float32
 	width                 int // values per summary row: hd (mean) or 2·hd
 	// sumType is F16 for bounds over an f16 cache (exact: the maxima and
@@ -80,6 +83,9 @@ func newQuest(c *maskCache, sinks, window, budget, block int, mean, perHead bool
 		sumType: st, sum: make([][]byte, sh.KVHeads), x: make([][]float32, sh.KVHeads), z: make([][]float32, sh.KVHeads),
 		heap: make([][]int, sh.KVHeads), refine: refine, cand: make([][]int, sh.KVHeads), candSpans: make([][]kv.Span, sh.KVHeads),
 		exact: make([][]float32, sh.KVHeads)}
+	if kb, err := sh.ElemType.RowBytes(int64(sh.HeadDim)); err == nil {
+		q.keyBytes = int(kb)
+	}
 	if st == tensor.F16 {
 		for range sh.KVHeads {
 			g, err := kv.NewGroupedF16(w)
@@ -256,6 +262,7 @@ func (q *quest) refineBlocks(c *call, g, h0, nh, hd, b0 int, z []float32, kb int
 	if err := c.inner.SpanMaxDots(c.layer, g, sp, c.q[h0*hd:(h0+nh)*hd], nh, exact); err != nil {
 		return nil, err
 	}
+	q.refineRead.Add(int64(len(cand) * q.block * q.keyBytes))
 	s := topK(q.sel[h0][:0], &q.heap[g], exact, kb)
 	for i, j := range s {
 		s[i] = cand[j]
@@ -312,7 +319,7 @@ func (q *quest) attend(c *call) error {
 	if firstErr != nil {
 		return firstErr
 	}
-	c.c.selectRead += int64(nb * q.rowBytes() * info.KVHeads)
+	c.c.selectRead += int64(nb*q.rowBytes()*info.KVHeads) + q.refineRead.Swap(0)
 	c.st.selections++
 	c.st.blocks += float64(max(kb, 0))
 	spans := q.spans.reset(c.nHead)

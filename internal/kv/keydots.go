@@ -14,7 +14,8 @@ type KeyScorer interface {
 	// SpanMaxDots sets dst[i] to the largest dot product of any of the
 	// rows query rows in q (rows × HeadDim floats) with any key of
 	// kvHead in spans[i] (spans sorted and disjoint; -Inf for an empty
-	// one). Safe for concurrent use with other readers.
+	// one). Safe for concurrent use with other readers. What it reads is
+	// not counted in Stats.Read (attention's reads): callers count it.
 	SpanMaxDots(layer, kvHead int, spans []Span, q []float32, rows int, dst []float32) error
 }
 
@@ -29,23 +30,23 @@ var spanDotsPool sync.Pool
 // spanDotsAhead is how many spans ahead spanMaxDots prefetches.
 const spanDotsAhead = 4
 
-// spanMaxDots implements SpanMaxDots over any tileReader with kernels k;
-// it returns the bytes of keys read. The keys of the spans a few ahead
+// spanMaxDots implements SpanMaxDots over any tileReader with kernels k.
+// The keys of the spans a few ahead
 // are prefetched while one is scored: scattered short runs otherwise each
 // wait for memory.
-func spanMaxDots(l *layout, k kernelSet, src tileReader, stored, layer, kvHead int, spans []Span, q []float32, rows int, dst []float32) (int64, error) {
+func spanMaxDots(l *layout, k kernelSet, src tileReader, stored, layer, kvHead int, spans []Span, q []float32, rows int, dst []float32) error {
 	if layer < 0 || layer >= l.layers || kvHead < 0 || kvHead >= l.kvHeads {
-		return 0, fmt.Errorf("kv: key scores of layer %d, KV head %d out of range", layer, kvHead)
+		return fmt.Errorf("kv: key scores of layer %d, KV head %d out of range", layer, kvHead)
 	}
 	prev := 0
 	for _, sp := range spans {
 		if sp.From < prev || sp.To < sp.From || sp.To > stored {
-			return 0, fmt.Errorf("kv: key scores of span [%d, %d) (unsorted, overlapping or past the %d positions stored)", sp.From, sp.To, stored)
+			return fmt.Errorf("kv: key scores of span [%d, %d) (unsorted, overlapping or past the %d positions stored)", sp.From, sp.To, stored)
 		}
 		prev = sp.To
 	}
 	if rows < 1 || len(q) < rows*l.hd || len(dst) < len(spans) {
-		return 0, fmt.Errorf("kv: key scores of %d query rows (%d floats) for %d spans into %d floats", rows, len(q), len(spans), len(dst))
+		return fmt.Errorf("kv: key scores of %d query rows (%d floats) for %d spans into %d floats", rows, len(q), len(spans), len(dst))
 	}
 	s, _ := spanDotsPool.Get().(*spanDotsScratch)
 	if s == nil {
@@ -72,7 +73,6 @@ func spanMaxDots(l *layout, k kernelSet, src tileReader, stored, layer, kvHead i
 	for i := range spans {
 		dst[i] = float32(math.Inf(-1))
 	}
-	var read int64
 	for r0 := 0; r0 < rows; r0 += quad {
 		nr := min(quad, rows-r0)
 		copy(s.q, q[r0*l.hd:(r0+nr)*l.hd])
@@ -86,7 +86,7 @@ func spanMaxDots(l *layout, k kernelSet, src tileReader, stored, layer, kvHead i
 				b, end, g0, g1 := piece(t, sp.To)
 				keys, err := src.keys(layer, kvHead, b, g0, g1, s.buf)
 				if err != nil {
-					return read, err
+					return err
 				}
 				ng := g1 - g0
 				os := ng * groupLen
@@ -95,12 +95,11 @@ func spanMaxDots(l *layout, k kernelSet, src tileReader, stored, layer, kvHead i
 				for r := range nr {
 					dst[si] = max(dst[si], maxOf(s.out[r*os+t-base:r*os+end-base]))
 				}
-				read += int64(ng * l.groupK)
 				t = end
 			}
 		}
 	}
-	return read, nil
+	return nil
 }
 
 func grow32(s []float32, n int) []float32 {
@@ -112,9 +111,7 @@ func grow32(s []float32, n int) []float32 {
 
 // SpanMaxDots implements KeyScorer.
 func (c *Contiguous) SpanMaxDots(layer, kvHead int, spans []Span, q []float32, rows int, dst []float32) error {
-	read, err := spanMaxDots(&c.l, c.att.k, c, c.n, layer, kvHead, spans, q, rows, dst)
-	c.read.Add(read)
-	return err
+	return spanMaxDots(&c.l, c.att.k, c, c.n, layer, kvHead, spans, q, rows, dst)
 }
 
 // SpanMaxDots implements KeyScorer; spilled blocks are read from the file.
@@ -125,7 +122,5 @@ func (s *Seq) SpanMaxDots(layer, kvHead int, spans []Span, q []float32, rows int
 	if err := s.usable(); err != nil {
 		return err
 	}
-	read, err := spanMaxDots(&p.l, p.att.k, s, s.n, layer, kvHead, spans, q, rows, dst)
-	s.read.Add(read)
-	return err
+	return spanMaxDots(&p.l, p.att.k, s, s.n, layer, kvHead, spans, q, rows, dst)
 }
