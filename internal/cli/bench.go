@@ -101,7 +101,7 @@ func benchCmd(env *Env) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	b := &bencher{m: m, elem: elem, attn: attn, realDepth: *realDepth, rng: rand.New(rand.NewPCG(1, 2))}
+	b := &bencher{m: m, elem: elem, attn: attn, realDepth: *realDepth, rng: rand.New(rand.NewPCG(1, 2)), kvRead: -1}
 	var results []benchResult
 	add := func(r benchResult, samples []float64) {
 		r.Threads, r.Reps, r.BWGBs, r.Samples = parallel.Threads(), *reps, bw/1e9, samples
@@ -111,6 +111,10 @@ func benchCmd(env *Env) error {
 		r.TS = median(samples)
 		if r.NGen > 0 {
 			r.BytesPerToken = decodeBytes(m, elem, r.Depth+r.NGen/2)
+			if b.kvRead >= 0 {
+				// A sparse policy reads what it chose, as it measured.
+				r.BytesPerToken = decodeBytes(m, elem, 0) + b.kvRead
+			}
 			r.Roofline = r.TS / (bw / float64(r.BytesPerToken))
 		}
 		results = append(results, r)
@@ -145,6 +149,9 @@ func benchCmd(env *Env) error {
 	}
 	fmt.Fprintf(env.Stdout, "model %s: %s, %.2f GB of weights; %d threads; read bandwidth %.1f GB/s\n",
 		*modelPath, m.Config.Arch, float64(m.Bytes())/1e9, parallel.Threads(), bw/1e9)
+	if attn.Name != attention.Dense {
+		fmt.Fprintf(env.Stdout, "generation tests with attention %s (roofline: the weights and the KV bytes it reported reading)\n", attn)
+	}
 	fmt.Fprintf(env.Stdout, "%-16s %12s %10s %10s\n", "test", "t/s", "±", "roofline")
 	for _, r := range results {
 		roof := "-"
@@ -171,6 +178,9 @@ type bencher struct {
 	attn      attention.Config
 	cache     kv.Cache
 	filled    int // depth the cache holds from the last fill
+	// kvRead is the KV and selection bytes a policy reported reading per
+	// token in the last generation run; -1 without a policy.
+	kvRead int64
 }
 
 // tokens returns n random non-special token ids.
@@ -269,6 +279,11 @@ func (b *bencher) run(depth, nPrompt, nGen, reps int) ([]float64, error) {
 			continue
 		}
 		toks := b.tokens(nGen)
+		rep, policy := b.cache.(attention.Reporter)
+		var r0 attention.Report
+		if policy {
+			r0 = rep.Report()
+		}
 		t := time.Now()
 		for i, tok := range toks {
 			if _, err := b.m.Forward([]int32{tok}, depth+i, b.cache, false); err != nil {
@@ -277,12 +292,18 @@ func (b *bencher) run(depth, nPrompt, nGen, reps int) ([]float64, error) {
 		}
 		elapsed = time.Since(t)
 		samples = append(samples, float64(nGen)/elapsed.Seconds())
+		b.kvRead = -1
+		if policy {
+			r1 := rep.Report()
+			b.kvRead = (r1.ReadBytes + r1.SelectBytes - r0.ReadBytes - r0.SelectBytes) / int64(nGen)
+		}
 	}
 	b.cache.Truncate(depth)
 	return samples, nil
 }
 
-// decodeBytes is what one decode step at the given depth reads: every
+// decodeBytes is what one decode step at the given depth reads under
+// dense attention: every
 // weight matrix once (the embedding only for one row, unless it is also
 // the output projection) and the keys and values of all cached positions.
 func decodeBytes(m *model.Model, elem tensor.Type, depth int) int64 {

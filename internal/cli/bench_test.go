@@ -41,6 +41,25 @@ func TestTestmodelAndBench(t *testing.T) {
 	if rs[2].BytesPerToken <= rs[1].BytesPerToken {
 		t.Errorf("bytes per token at depth 32 (%d) not above depth 0 (%d)", rs[2].BytesPerToken, rs[1].BytesPerToken)
 	}
+	// Under a sparse policy the roofline counts the KV bytes the policy
+	// read, fewer than dense attention's at the same depth.
+	var dense, quest []benchResult
+	for _, c := range []struct {
+		rs   *[]benchResult
+		args []string
+	}{{&dense, nil}, {&quest, []string{"--attention", "quest", "--budget", "64"}}} {
+		out.Reset()
+		args := append([]string{"-m", path, "-p", "0", "-n", "4", "-d", "512", "-r", "1", "--json"}, c.args...)
+		if err := benchCmd(&Env{Args: args, Stdout: &out, Stderr: &stderr}); err != nil {
+			t.Fatalf("bench %v: %v (%s)", c.args, err, stderr.String())
+		}
+		if err := json.Unmarshal(out.Bytes(), c.rs); err != nil || len(*c.rs) != 1 {
+			t.Fatalf("bench %v printed %q (%v)", c.args, out.String(), err)
+		}
+	}
+	if q, d := quest[0].BytesPerToken, dense[0].BytesPerToken; q >= d || q <= rs[1].BytesPerToken || quest[0].Attention != "quest/64" {
+		t.Errorf("bytes per token at depth 512: quest %d (%q), dense %d, weights alone %d", q, quest[0].Attention, d, rs[1].BytesPerToken)
+	}
 	// The file's layout (no packing) runs the same tests.
 	out.Reset()
 	env = &Env{Args: []string{"-m", path, "-p", "16", "-n", "4", "-r", "1", "-t", "2", "--pack-weights=false", "--json"}, Stdout: &out, Stderr: &stderr}

@@ -159,6 +159,8 @@ func TestBadInput(t *testing.T) {
 		{"", []string{"run", "-m", m, "-p", "x", "-n", "-3"}, 2, "must not be negative"},
 		{"", []string{"run", "-m", m, "-p", "x", "--temp", "-1"}, 1, "temperature"},
 		{"", []string{"run", "-m", m, "-p", "x", "--kv-type", "q3"}, 2, "-kv-type"},
+		{"", []string{"run", "-m", m, "-p", "x", "--kv-block", "1073741824"}, 2, "--kv-block"},
+		{"", []string{"run", "-m", m, "-p", "x", "--system", "be brief"}, 2, "--system needs --chat"},
 		{"", []string{"run", "-m", m, "-p", long, "--ctx", "64"}, 1, "but the context is 64"},
 		{"", []string{"run", "-m", trunc, "-p", "x"}, 1, "past the end"},
 		{"", []string{"run", "-m", notgguf, "-p", "x"}, 1, "not a GGUF file"},

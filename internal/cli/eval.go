@@ -216,6 +216,9 @@ func evalCmd(env *Env) error {
 		}
 	}
 	if tok == nil || *tokenizer == "estimate" {
+		if !(*bytesPerTok >= 0.5 && *bytesPerTok <= 64) {
+			return fmt.Errorf("%w: --bytes-per-token %g: want 0.5 to 64", errUsage, *bytesPerTok)
+		}
 		est := gen.Estimate{BytesPerToken: *bytesPerTok}
 		tok, meta.Tokenizer, meta.Estimated = est, est.String(), true
 	}
@@ -232,6 +235,9 @@ func evalCmd(env *Env) error {
 		b, err := os.ReadFile(*haystack)
 		if err != nil {
 			return err
+		}
+		if len(b) == 0 {
+			return fmt.Errorf("%w: --haystack %s is empty", errUsage, *haystack)
 		}
 		gcfg.Haystack = string(b)
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -65,8 +66,9 @@ func planCmd(env *Env) error {
 	if len(args) > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, args[0])
 	}
-	if *ctxLen < 0 || *stepTokens < 1 || *nOut < 0 || *bwFlag < 0 || *flopsFlag < 0 {
-		return fmt.Errorf("%w: --ctx, --out, --bw and --flops must be >= 0, --step-tokens >= 1", errUsage)
+	finite := func(x float64) bool { return x >= 0 && !math.IsInf(x, 1) } // NaN fails too
+	if *ctxLen < 0 || *stepTokens < 1 || *nOut < 0 || !finite(*bwFlag) || !finite(*flopsFlag) {
+		return fmt.Errorf("%w: --ctx, --out, --bw and --flops must be finite and >= 0, --step-tokens >= 1", errUsage)
 	}
 	elem, err := parseCacheType(*kvType)
 	if err != nil {
@@ -167,8 +169,15 @@ func writePlan(env *Env, rep *planReport, p plan.Plan, arch string) {
 			fit.Ctx, humanBytes(fit.SeqKV))
 	} else {
 		fmt.Fprintf(w, "  -> %d concurrent sequences of %d tokens (%s of KV each)\n", fit.MaxSeqs, fit.Ctx, humanBytes(fit.SeqKV))
-		fmt.Fprintf(w, "  longctx serve --ctx %d --parallel %d --kv-ram %d --kv-type %s --step-tokens %d\n",
-			fit.Ctx, fit.MaxSeqs, fit.KVBudget, rep.KVType, p.StepTokens)
+		// serve needs a step's tokens to exceed its sequences (each
+		// decoding one token leaves room for prefill).
+		par := min(fit.MaxSeqs, p.StepTokens-1)
+		fmt.Fprintf(w, "  longctx serve --ctx %d --parallel %d --kv-ram %d --kv-type %s --step-tokens %d",
+			fit.Ctx, par, fit.KVBudget, rep.KVType, p.StepTokens)
+		if par < fit.MaxSeqs {
+			fmt.Fprintf(w, "  (--parallel below --step-tokens; a larger --step-tokens admits more)")
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)

@@ -31,6 +31,13 @@ func TestPlanCommand(t *testing.T) {
 		}
 	}
 
+	// Memory for more sequences than a step has tokens: the suggested
+	// serve command stays one serve accepts.
+	code, out, stderr = runMain(t, "", "plan", "-m", m, "--ctx", "256", "--ram", "1GiB", "--bw", "10", "--flops", "50", "--step-tokens", "64")
+	if code != 0 || !strings.Contains(out, "--parallel 63 ") || !strings.Contains(out, "--step-tokens 64") {
+		t.Errorf("exit %d: %s%s", code, out, stderr)
+	}
+
 	code, out, stderr = runMain(t, "", "plan", "-m", m, "--ctx", "8192", "--ram", "64MiB", "--bw", "10", "--flops", "50", "--kv-type", "q8_0", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -63,6 +70,8 @@ func TestPlanCommand(t *testing.T) {
 		{"plan", "-m", m, "--ram", "1GiB", "--kv-type", "q5_k"},
 		{"plan", "-m", m, "--ram", "1GiB", "--ctx", "-5"},
 		{"plan", "-m", m, "--ram", "1GiB", "--kv-block", "100"},
+		{"plan", "-m", m, "--ram", "1GiB", "--bw", "NaN"},
+		{"plan", "-m", m, "--ram", "1GiB", "--flops", "+Inf"},
 	} {
 		if code, _, stderr := runMain(t, "", args...); code != 2 {
 			t.Errorf("%v: exit %d (%s), want 2", args, code, stderr)

@@ -85,6 +85,9 @@ func runCmd(env *Env) error {
 	if text == "" {
 		return fmt.Errorf("%w: empty prompt (give -p TEXT or -f FILE)", errUsage)
 	}
+	if *system != "" && !*useChat {
+		return fmt.Errorf("%w: --system needs --chat (a raw prompt has no system message)", errUsage)
+	}
 	req := engine.Request{MaxTokens: *n, Ctx: *ctxLen, Sampling: params(), Stop: stops, Ubatch: *ubatch}
 	if *useChat {
 		if *system != "" {

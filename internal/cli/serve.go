@@ -110,7 +110,7 @@ func serveCmd(env *Env) error {
 	}
 	defer e.Close()
 	if cfg.Ctx == 0 {
-		cfg.Ctx = e.Model.Config.CtxMax()
+		cfg.Ctx = min(e.Model.Config.CtxMax(), engine.DefaultCtx)
 	}
 	if err := fitMemory(env, e, &cfg, elem, ram); err != nil {
 		return err

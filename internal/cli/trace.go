@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -53,8 +54,12 @@ func traceCmd(env *Env) error {
 	if err != nil {
 		return err
 	}
-	if *top < 1 || *n < 1 || *ubatch < 1 {
-		return fmt.Errorf("%w: --top, -n and --ubatch must be positive", errUsage)
+	if *top < 1 || *n < 1 || *ubatch < 1 || *topTokens < 1 || *rounds < 1 || *perms < 1 || *cases < 1 {
+		return fmt.Errorf("%w: --top, -n, --ubatch, --top-tokens, --rounds, --permutations and --cases must be positive", errUsage)
+	}
+	// NaN fails these too.
+	if !(*fraction > 0 && *fraction <= 1) || !(*beta > 0 && *beta <= 1) {
+		return fmt.Errorf("%w: --fraction and --beta must be in (0, 1]", errUsage)
 	}
 	if *format != "text" && *format != "json" && *format != "html" {
 		return fmt.Errorf("%w: --format %q (want text, json or html)", errUsage, *format)
@@ -80,6 +85,26 @@ func traceCmd(env *Env) error {
 	}
 
 	if *bench {
+		// The benchmark generates its own cases and traces the local
+		// model: flags of a single trace would be silently ignored.
+		var unused []string
+		fs.Visit(func(f *flag.Flag) {
+			if slices.Contains([]string{"f", "question", "answer", "method", "template", "n", "color", "target", "model", "api-key-env"}, f.Name) {
+				unused = append(unused, "--"+f.Name)
+			}
+		})
+		if len(unused) > 0 || len(args) > 0 {
+			return fmt.Errorf("%w: --bench generates its own cases on the local model; it takes no %s%s (compare methods with --methods)",
+				errUsage, strings.Join(unused, ", "), map[bool]string{true: " or arguments"}[len(args) > 0])
+		}
+		if *format == "html" {
+			return fmt.Errorf("%w: --bench writes a text or json table, not html", errUsage)
+		}
+		for _, k := range splitList(*kinds) {
+			if !slices.Contains(trace.BenchKinds, k) {
+				return fmt.Errorf("%w: --kinds: unknown kind %q (want %s)", errUsage, k, strings.Join(trace.BenchKinds, ", "))
+			}
+		}
 		return traceBench(ctx, env, out, mf, mask, *format, *seed, trace.BenchOptions{
 			Cases: *cases, Kinds: splitList(*kinds), Methods: splitList(*methods), Segment: *segment, K: *top, AttnTrace: at, TracLLM: tl,
 		}, *lengths, *kvType, *ubatch)

@@ -67,6 +67,7 @@ func TestTraceCommand(t *testing.T) {
 
 	for _, bad := range [][]string{
 		{"--method", "lime"}, {"--segment", "words:0"}, {"--format", "pdf"}, {"--mask-heads", "99:0"}, {"--color", "maybe"}, {"--template", "{document}"},
+		{"--fraction", "NaN"}, {"--fraction", "0"}, {"--beta", "NaN"}, {"--rounds", "0"}, {"--top-tokens", "0"},
 	} {
 		args := append([]string{"trace", "-f", doc, "--question", q, "--answer", answer}, bad...)
 		if code, _, stderr := runMain(t, "", args...); code != 2 {
@@ -130,8 +131,14 @@ func TestTraceBenchCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 4 {
 		t.Fatalf("rows %s (%v)", out, err)
 	}
-	if code, _, _ := runMain(t, "", "trace", "--bench", "--kinds", "poison", "--lengths", "200"); code == 0 {
-		t.Fatal("an unknown bench kind was accepted")
+	for _, bad := range [][]string{
+		{"--kinds", "poison"}, {"--cases", "0"}, {"--format", "html"}, {"--target", "http://127.0.0.1:1"},
+		{"--method", "loo"}, {"-f", "doc.txt"}, {"--question", "q"},
+	} {
+		args := append([]string{"trace", "--bench", "--lengths", "200"}, bad...)
+		if code, _, stderr := runMain(t, "", args...); code != 2 {
+			t.Errorf("%v: exit %d (%s), want 2", bad, code, stderr)
+		}
 	}
 }
 

@@ -242,7 +242,10 @@ func (e *Engine) Generate(ctx context.Context, req Request, emit func(string) er
 	}
 
 	start = time.Now()
-	defer func() { st.Decode = time.Since(start) }() // st is the named result
+	defer func() { // st is the named result
+		st.Decode = time.Since(start)
+		st.KVBytes = max(st.KVBytes, cache.Bytes()) // grown while decoding
+	}()
 	dec := tokenizer.NewStreamDecoder(e.Tokenizer, false)
 	stop, err := sample.NewStopMatcher(req.Stop)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/longctx/longctx/internal/chat"
+	"github.com/longctx/longctx/internal/kv"
 	"github.com/longctx/longctx/internal/sample"
 	"github.com/longctx/longctx/internal/tensor"
 )
@@ -104,5 +105,28 @@ func TestGenerateErrors(t *testing.T) {
 	st, err := e.Generate(cctx, Request{Prompt: "hi", MaxTokens: 5, Sampling: greedy()}, emit)
 	if err != nil || st.StopReason != "cancelled" {
 		t.Errorf("cancelled: %+v %v", st, err)
+	}
+}
+
+// A paged cache grows while decoding: the reported KV size is the cache's
+// at the end, not after prefill.
+func TestKVBytesAfterDecode(t *testing.T) {
+	e := open(t)
+	c := e.Model.Config
+	var seq *kv.Seq
+	req := Request{Prompt: "hello", MaxTokens: 40, Sampling: greedy(), Ctx: 64, NewCache: func(n int) (kv.Cache, error) {
+		p, err := kv.NewPool(kv.Shape{Layers: c.Layers, Ctx: n, KVHeads: c.KVHeads, HeadDim: c.HeadDim, ElemType: tensor.F16}, kv.PoolOptions{BlockSize: 16})
+		if err != nil {
+			return nil, err
+		}
+		seq = p.NewSeq()
+		return seq, nil
+	}}
+	_, st := collect(t, e, req)
+	if st.PromptTokens+st.Generated <= 32 {
+		t.Fatalf("only %d prompt + %d generated tokens: the test needs more than two blocks", st.PromptTokens, st.Generated)
+	}
+	if st.KVBytes != seq.Bytes() || seq.Len() <= st.PromptTokens+16 {
+		t.Errorf("KV %d bytes reported, the cache holds %d (%d positions)", st.KVBytes, seq.Bytes(), seq.Len())
 	}
 }

@@ -45,8 +45,10 @@ func (c Config) Validate() error {
 	if err := checkElemType(c.Type, 32); err != nil {
 		return err
 	}
-	if b := c.BlockSize; b <= 0 || b%groupLen != 0 || chunkPositions%b != 0 && b%chunkPositions != 0 {
-		return fmt.Errorf("kv: --kv-block %d: want a power of two from 16 to 1024 (or a multiple of 1024)", b)
+	// Blocks are allocated whole: a huge one would reserve gigabytes for a
+	// short prompt.
+	if b := c.BlockSize; b < groupLen || b > chunkPositions || chunkPositions%b != 0 {
+		return fmt.Errorf("kv: --kv-block %d: want a power of two from 16 to 1024", b)
 	}
 	if c.RAM < 0 {
 		return fmt.Errorf("kv: --kv-ram %d is negative", c.RAM)

@@ -52,7 +52,7 @@ func TestConfigFlags(t *testing.T) {
 			t.Errorf("%v accepted", args)
 		}
 	}
-	for _, bad := range []Config{{Type: tensor.Q8_0, BlockSize: 48}, {Type: tensor.Q4_K, BlockSize: 256}, {Type: tensor.F16, BlockSize: 256, RAM: -1}} {
+	for _, bad := range []Config{{Type: tensor.Q8_0, BlockSize: 48}, {Type: tensor.F16, BlockSize: 2048}, {Type: tensor.F16, BlockSize: 1 << 30}, {Type: tensor.Q4_K, BlockSize: 256}, {Type: tensor.F16, BlockSize: 256, RAM: -1}} {
 		if err := bad.Validate(); err == nil {
 			t.Errorf("%+v valid", bad)
 		}

@@ -29,7 +29,7 @@ func (o AttnTraceOptions) withDefaults() (AttnTraceOptions, error) {
 	if o.Rounds == 0 {
 		o.Rounds = 30
 	}
-	if o.TopTokens < 1 || o.Rounds < 1 || o.Fraction <= 0 || o.Fraction > 1 {
+	if o.TopTokens < 1 || o.Rounds < 1 || !(o.Fraction > 0 && o.Fraction <= 1) {
 		return o, fmt.Errorf("trace: AttnTrace needs top tokens >= 1, rounds >= 1 and a fraction in (0, 1], got %d, %d, %g", o.TopTokens, o.Rounds, o.Fraction)
 	}
 	return o, nil

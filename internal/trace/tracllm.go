@@ -61,7 +61,7 @@ func (o TracLLMOptions) withDefaults() (TracLLMOptions, error) {
 	if !known {
 		return o, fmt.Errorf("trace: unknown TracLLM score function %q (want %s)", o.Score, strings.Join(ScoreFuncs, ", "))
 	}
-	if o.K < 1 || o.Permutations < 1 || o.Beta <= 0 || o.Beta > 1 || o.LOOWeight <= 0 {
+	if o.K < 1 || o.Permutations < 1 || !(o.Beta > 0 && o.Beta <= 1) || !(o.LOOWeight > 0) || math.IsInf(o.LOOWeight, 1) {
 		return o, fmt.Errorf("trace: TracLLM needs K >= 1, permutations >= 1, β in (0, 1] and a positive LOO weight")
 	}
 	return o, nil

@@ -189,6 +189,22 @@ func TestRulerTemplates(t *testing.T) {
 		}
 	}
 
+	// A tokenizer of many tokens per word cannot fit cwe's settings for
+	// 4096 tokens and up (ten words 30 times each): the short lengths'
+	// settings (six times each) take over instead of failing.
+	dense, err := New(Config{Seed: 7, Tokenizer: Estimate{BytesPerToken: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err = dense.Ruler("cwe", 4096, 0)
+	if err != nil {
+		t.Fatalf("cwe at 4096 with 1 byte per token: %v", err)
+	}
+	main = s.Prompt[strings.LastIndex(s.Prompt, "Below is a numbered list"):]
+	if n := len(regexp.MustCompile(`\d+\. `+s.Golds[0]+`( |\n)`).FindAllString(main, -1)); n != 6 {
+		t.Errorf("cwe with the short settings: common word %q appears %d times, want 6", s.Golds[0], n)
+	}
+
 	s, _ = g.Ruler("fwe", 8192, 0)
 	count := func(w string) int { return strings.Count(" "+s.Prompt+" ", " "+w+" ") }
 	if c1, c2, c3 := count(s.Golds[0]), count(s.Golds[1]), count(s.Golds[2]); !(c1 > c2 && c2 > c3 && c3 > 0) {

@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -144,6 +145,10 @@ func (g *Generator) Ruler(task string, length, index int) (Sample, error) {
 		}
 	}
 	budget := length - t.maxNew - g.cfg.Reserve
+	// cwe's smaller settings (RULER's below 4096 tokens) also serve a
+	// longer length that a tokenizer of many tokens per word cannot fit
+	// the larger ones into.
+	cweSmall := length < 4096
 	mk := func(i int) buildFunc {
 		return func(u int) (Sample, error) {
 			r := newRNG(g.cfg.Seed, "ruler", task, length, i)
@@ -155,7 +160,7 @@ func (g *Generator) Ruler(task string, length, index int) (Sample, error) {
 			case "vt":
 				buildVT(&s, u, length, r)
 			case "cwe":
-				err = buildCWE(&s, u, length, r)
+				err = buildCWE(&s, u, cweSmall, r)
 			case "fwe":
 				buildFWE(&s, u, length, r)
 			case "qa":
@@ -185,6 +190,10 @@ func (g *Generator) Ruler(task string, length, index int) (Sample, error) {
 		maxU = len(qa.Docs)
 	}
 	u, err := g.fit(task+"/"+strconv.Itoa(length), mk(0), budget, u0, maxU)
+	if errors.Is(err, ErrTooShort) && t.kind == "cwe" && !cweSmall {
+		cweSmall = true
+		u, err = g.fit(task+"/small/"+strconv.Itoa(length), mk(0), budget, u0, maxU)
+	}
 	if err != nil {
 		return Sample{}, fmt.Errorf("gen: %s at %d tokens: %w", task, length, err)
 	}
@@ -474,10 +483,10 @@ func numbered(words []string) string {
 }
 
 // buildCWE: u is the number of distinct words (at least 11: ten common ones
-// and one uncommon).
-func buildCWE(s *Sample, u, length int, r *rng) error {
+// and one uncommon); small picks RULER's settings for short lengths.
+func buildCWE(s *Sample, u int, small bool, r *rng) error {
 	exN, exC, exU, c, uc := 40, 10, 3, 30, 3
-	if length < 4096 {
+	if small {
 		exN, exC, exU, c, uc = 20, 3, 1, 6, 1
 	}
 	u = max(u, 11)

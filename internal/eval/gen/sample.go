@@ -52,8 +52,8 @@ type Estimate struct{ BytesPerToken float64 }
 
 // Count returns the estimated token count.
 func (e Estimate) Count(text string) (int, error) {
-	if e.BytesPerToken <= 0 {
-		return 0, errors.New("gen: Estimate.BytesPerToken must be positive")
+	if !(e.BytesPerToken > 0) || math.IsInf(e.BytesPerToken, 1) {
+		return 0, errors.New("gen: Estimate.BytesPerToken must be positive and finite")
 	}
 	return int(math.Ceil(float64(len(text)) / e.BytesPerToken)), nil
 }
