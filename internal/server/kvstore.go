@@ -148,10 +148,18 @@ func (st *kvStore) acquire(elem tensor.Type, variant string, reuse bool, prompt 
 		from.users++ // pinned: not evicted to make room for its own user
 	}
 	if !st.makeRoom(charge) {
-		if from != nil {
-			from.users--
+		if from == nil {
+			return nil, false, nil
 		}
-		return nil, false, nil
+		// The pinned prefix (and its ancestors) may be what leaves no
+		// room: start afresh rather than wait for a room that only
+		// evicting it could make.
+		from.users--
+		from, shared = nil, 0
+		charge = p.SeqBlocks(need) * p.BlockBytes()
+		if !st.makeRoom(charge) {
+			return nil, false, nil
+		}
 	}
 	pool, err := st.pool(elem)
 	if err != nil {

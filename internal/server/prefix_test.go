@@ -292,3 +292,33 @@ func TestChatTurnsReusePrefix(t *testing.T) {
 		t.Errorf("second turn: %d of %d prompt tokens cached, want at least the first turn's %d", got, second.Usage.PromptTokens, want)
 	}
 }
+
+// A prompt sharing a short prefix with a cached entry that fills the
+// budget starts afresh, evicting the entry, instead of pinning it and
+// never fitting (admission then waited forever with nothing running).
+func TestKVStoreEvictsTheEntryItWouldShare(t *testing.T) {
+	m := tinyEngine(t).Model
+	const B = 16
+	st := newKVStore(m, 256, B, 1<<30, tensor.F16)
+	defer st.close()
+	p, _ := st.plan(tensor.F16)
+	st.budget = 6 * p.BlockBytes()
+	x := span(1, 81) // 5 blocks, cached
+	l, ok, err := st.acquire(tensor.F16, "f16", true, x, 80)
+	if err != nil || !ok {
+		t.Fatalf("acquire x: %v %v", ok, err)
+	}
+	if _, err := m.Forward(x, 0, l.seq, false); err != nil {
+		t.Fatal(err)
+	}
+	st.release(l, x, true)
+	y := append(span(1, 17), span(500, 564)...) // shares one block with x
+	l, ok, err = st.acquire(tensor.F16, "f16", true, y, 80)
+	if err != nil || !ok {
+		t.Fatalf("acquire y: %v %v (the entry it shares a block with was pinned)", ok, err)
+	}
+	if l.from != nil || l.shared != 0 || len(st.entries) != 0 || st.running != 5*p.BlockBytes() {
+		t.Errorf("y forked %v at %d; %d entries left, %d running blocks", l.from, l.shared, len(st.entries), st.running/p.BlockBytes())
+	}
+	st.release(l, nil, false)
+}

@@ -312,7 +312,13 @@ func (s *scheduler) admit() int {
 		}
 		l, ok, err := s.store.acquire(g.opts.elem, g.opts.variant(), !g.promptLogprobs, reusable, g.opts.holds(len(g.prompt)+g.maxTokens))
 		if !ok && err == nil {
-			break
+			if len(s.running) > 0 {
+				break // room comes back when a running sequence ends
+			}
+			// Nothing runs, so nothing will free room: waiting would
+			// stall the queue for good.
+			err = fmt.Errorf("server: the KV budget (%d bytes) cannot hold this request (%d positions) even with the prefix cache emptied",
+				s.store.budget, g.opts.holds(len(g.prompt)+g.maxTokens))
 		}
 		s.queue = s.queue[1:]
 		if err == nil {
