@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/longctx/longctx/internal/engine"
@@ -321,4 +322,29 @@ func TestKVStoreEvictsTheEntryItWouldShare(t *testing.T) {
 		t.Errorf("y forked %v at %d; %d entries left, %d running blocks", l.from, l.shared, len(st.entries), st.running/p.BlockBytes())
 	}
 	st.release(l, nil, false)
+}
+
+// Without max_tokens a request generates as much as the KV budget holds
+// when that is less than the context; asking for more is a 400 that names
+// max_tokens.
+func TestDefaultMaxTokensFitsTheBudget(t *testing.T) {
+	p, err := plan.New(plan.FromModel(tinyEngine(t).Model), tensor.F16, 16, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := newTestServer(t, Config{Ctx: 256, KVBlock: 16, Parallel: 1, KVBytes: 4 * p.BlockBytes()}) // 64 positions
+	prompt := mustMarshal(t, span(1, 11))
+	code, _, out := post(t, ts.URL+"/v1/completions", `{"prompt":`+prompt+`,"temperature":0}`)
+	if code != 200 {
+		t.Fatalf("no max_tokens: HTTP %d %s", code, out)
+	}
+	var r completionResp
+	mustJSON(t, out, &r)
+	if r.Usage.CompletionTokens > 54 || r.Choices[0].FinishReason == "" {
+		t.Errorf("no max_tokens: %d tokens (want at most 64-10), finish %q", r.Usage.CompletionTokens, r.Choices[0].FinishReason)
+	}
+	code, _, out = post(t, ts.URL+"/v1/completions", `{"prompt":`+prompt+`,"max_tokens":100}`)
+	if code != 400 || !strings.Contains(string(out), `"param":"max_tokens"`) {
+		t.Errorf("max_tokens over the budget: HTTP %d %s", code, out)
+	}
 }

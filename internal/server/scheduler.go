@@ -22,6 +22,9 @@ import (
 type genRequest struct {
 	prompt    []int32
 	maxTokens int // 0 only with echo: score the prompt, generate nothing
+	// maxDefault: maxTokens was not asked for, so it may shrink to what
+	// the KV budget holds.
+	maxDefault bool
 	params    sample.Params
 	stops     []string
 	// logprobs asks for each generated token's logprob and topN
@@ -184,8 +187,25 @@ func (s *scheduler) submit(ctx context.Context, g *genRequest) (*seq, error) {
 	if err != nil {
 		return nil, badRequest("longctx.kv_type", "%v", err)
 	}
+	if charge > s.cfg.KVBytes && g.maxDefault {
+		// Without max_tokens the request asked for the context's room;
+		// it gets the budget's instead.
+		s.mu.Lock()
+		block, _ := s.store.seqCharge(g.opts.elem, 1)
+		s.mu.Unlock()
+		if fits := int(s.cfg.KVBytes/block) * s.cfg.KVBlock; fits > len(g.prompt) {
+			g.maxTokens = min(g.maxTokens, fits-len(g.prompt))
+			need = len(g.prompt) + g.maxTokens
+			s.mu.Lock()
+			charge, err = s.store.seqCharge(g.opts.elem, g.opts.holds(need))
+			s.mu.Unlock()
+			if err != nil {
+				return nil, badRequest("longctx.kv_type", "%v", err)
+			}
+		}
+	}
 	if charge > s.cfg.KVBytes {
-		return nil, &apiError{Status: http.StatusBadRequest, Type: "invalid_request_error", Code: "context_length_exceeded",
+		return nil, &apiError{Status: http.StatusBadRequest, Type: "invalid_request_error", Param: "max_tokens", Code: "context_length_exceeded",
 			Message: fmt.Sprintf("this request needs %d tokens of %s KV cache (%d prompt + %d max_tokens; %d bytes in blocks of %d) but the server's KV budget is %d bytes; lower max_tokens, shorten the prompt or choose a smaller longctx.kv_type",
 				g.opts.holds(need), g.opts.KVType, len(g.prompt), g.maxTokens, charge, s.cfg.KVBlock, s.cfg.KVBytes)}
 	}

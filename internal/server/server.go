@@ -182,7 +182,7 @@ func (s *Server) buildGen(f *samplingFields, maxTokens *int, prompt []int32, zer
 	g := &genRequest{prompt: prompt, opts: opts}
 	switch {
 	case maxTokens == nil:
-		g.maxTokens = min(s.cfg.MaxTokens, ctxLen-len(prompt))
+		g.maxTokens, g.maxDefault = min(s.cfg.MaxTokens, ctxLen-len(prompt)), true
 	case *maxTokens < 0 || (*maxTokens == 0 && !zeroMax):
 		return nil, badRequest("max_tokens", "max_tokens must be at least 1, got %d", *maxTokens)
 	case *maxTokens > s.cfg.MaxTokens:
