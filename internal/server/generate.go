@@ -72,14 +72,65 @@ func (s *Server) chatLogprobs(tls []tokenLogprob) []chatTokenLogprob {
 	return out
 }
 
-// appendCompletionLogprobs adds tokens to lp; offset is the text offset of
-// the first one, and the offset after the last is returned.
-func (s *Server) appendCompletionLogprobs(lp *completionLogprobs, tls []tokenLogprob, offset int) int {
-	for _, tl := range tls {
+// newCompletionLogprobs is an empty completions logprobs object: arrays,
+// never null, even in a stream chunk that carries no token.
+func newCompletionLogprobs() *completionLogprobs {
+	return &completionLogprobs{Tokens: []string{}, TokenLogprobs: []*float64{}, TopLogprobs: []map[string]float64{}, TextOffset: []int{}}
+}
+
+// textOffsets places completion logprobs in the returned text: the echoed
+// prompt's tokens at where their text starts in promptText, the generated
+// ones after it (or from 0 without echo), as their decoded bytes add up.
+// Offsets never decrease and never pass the text they index.
+type textOffsets struct {
+	s          *Server
+	promptText string
+	next       int // offset of the next generated token
+}
+
+// prompt returns the offsets of the prompt tokens ids in promptText: the
+// running length of their decoded pieces (special tokens render as
+// nothing), less the leading space the decoder removes, clamped to the
+// text (a text prompt is echoed as sent, not as decoded).
+func (o *textOffsets) prompt(ids []int32) []int {
+	full, _ := o.s.eng.Tokenizer.Decode(ids, false, false)
+	total := 0
+	for _, id := range ids {
+		p, _ := o.s.eng.Tokenizer.Piece(id, false)
+		total += len(p)
+	}
+	strip := total - len(full) // the dummy prefix's space, clean-up of spaces
+	offs := make([]int, len(ids))
+	cum := 0
+	for i, id := range ids {
+		offs[i] = min(max(cum-strip, 0), len(o.promptText))
+		if i > 0 {
+			offs[i] = max(offs[i], offs[i-1])
+		}
+		p, _ := o.s.eng.Tokenizer.Piece(id, false)
+		cum += len(p)
+	}
+	o.next = len(o.promptText)
+	return offs
+}
+
+// generated returns the offsets of generated tokens ids.
+func (o *textOffsets) generated(ids []int32) []int {
+	offs := make([]int, len(ids))
+	for i, id := range ids {
+		offs[i] = o.next
+		p, _ := o.s.eng.Tokenizer.Piece(id, false)
+		o.next += len(p)
+	}
+	return offs
+}
+
+// appendCompletionLogprobs adds tokens to lp at text offsets offs.
+func (s *Server) appendCompletionLogprobs(lp *completionLogprobs, tls []tokenLogprob, offs []int) {
+	for i, tl := range tls {
 		tok, _ := s.piece(tl.ID)
 		lp.Tokens = append(lp.Tokens, tok)
-		lp.TextOffset = append(lp.TextOffset, offset)
-		offset += len(tok)
+		lp.TextOffset = append(lp.TextOffset, offs[i])
 		if math.IsNaN(tl.Logprob) {
 			lp.TokenLogprobs = append(lp.TokenLogprobs, nil)
 			lp.TopLogprobs = append(lp.TopLogprobs, nil)
@@ -96,7 +147,22 @@ func (s *Server) appendCompletionLogprobs(lp *completionLogprobs, tls []tokenLog
 		}
 		lp.TopLogprobs = append(lp.TopLogprobs, top)
 	}
-	return offset
+}
+
+// addEvent adds an event's prompt and generated tokens to lp.
+func (s *Server) addEvent(lp *completionLogprobs, o *textOffsets, ev event) {
+	if ev.Prompt != nil {
+		s.appendCompletionLogprobs(lp, ev.Prompt, o.prompt(tokenIDs(ev.Prompt)))
+	}
+	s.appendCompletionLogprobs(lp, ev.Tokens, o.generated(tokenIDs(ev.Tokens)))
+}
+
+func tokenIDs(tls []tokenLogprob) []int32 {
+	ids := make([]int32, len(tls))
+	for i, tl := range tls {
+		ids[i] = tl.ID
+	}
+	return ids
 }
 
 func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
@@ -178,20 +244,16 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
 		var text strings.Builder
 		var lp *completionLogprobs
 		if g.logprobs {
-			lp = &completionLogprobs{Tokens: []string{}, TokenLogprobs: []*float64{}, TopLogprobs: []map[string]float64{}, TextOffset: []int{}}
+			lp = newCompletionLogprobs()
 		}
-		offset := 0
+		offs := &textOffsets{s: s, promptText: promptText}
 		if req.Echo {
 			text.WriteString(promptText)
 		}
 		var final event
 		err := wait(ctx, sq, func(ev event) error {
 			if lp != nil {
-				offset = s.appendCompletionLogprobs(lp, ev.Prompt, offset)
-				if ev.Prompt != nil {
-					offset = len(promptText)
-				}
-				offset = s.appendCompletionLogprobs(lp, ev.Tokens, offset)
+				s.addEvent(lp, offs, ev)
 			}
 			text.WriteString(ev.Text)
 			final = ev
@@ -214,7 +276,7 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	offset := 0
+	offs := &textOffsets{s: s, promptText: promptText}
 	err = wait(ctx, sq, func(ev event) error {
 		if ev.Err != nil {
 			out.sendError(ev.Err)
@@ -223,9 +285,8 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
 		if ev.Text != "" || ev.Tokens != nil || ev.Prompt != nil || ev.Done {
 			var lp *completionLogprobs
 			if g.logprobs {
-				lp = &completionLogprobs{}
-				offset = s.appendCompletionLogprobs(lp, ev.Prompt, offset)
-				offset = s.appendCompletionLogprobs(lp, ev.Tokens, offset)
+				lp = newCompletionLogprobs()
+				s.addEvent(lp, offs, ev)
 			}
 			var finish *string
 			if ev.Done {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -158,5 +159,65 @@ func TestTokenizeMatchesLlamaCpp(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no golden lines parsed")
+	}
+}
+
+// Completions logprobs' text_offset indexes the returned text: with echo
+// the prompt's tokens where their decoded text starts (BOS takes none;
+// the fixture's vocabulary spells the dummy prefix in byte tokens, so its
+// decoding is not the prompt's text), the generated ones from the
+// prompt's end, where their pieces are; offsets
+// never decrease; a stream gives the same offsets, and arrays (not null)
+// in every chunk.
+func TestCompletionTextOffsets(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	const prompt = "Hello world, the cat"
+	body := `{"prompt":"` + prompt + `","max_tokens":5,"temperature":0,"echo":true,"logprobs":1`
+	code, _, b := post(t, ts.URL+"/v1/completions", body+`}`)
+	if code != 200 {
+		t.Fatalf("HTTP %d %s", code, b)
+	}
+	var r completionResp
+	mustJSON(t, b, &r)
+	text, lp := r.Choices[0].Text, r.Choices[0].Logprobs
+	if lp == nil || len(lp.TextOffset) != len(lp.Tokens) || r.Usage.PromptTokens+r.Usage.CompletionTokens != len(lp.Tokens) {
+		t.Fatalf("logprobs %+v, usage %+v", lp, r.Usage)
+	}
+	np := r.Usage.PromptTokens
+	for i, off := range lp.TextOffset {
+		if off < 0 || off > len(text) || (i > 0 && off < lp.TextOffset[i-1]) {
+			t.Fatalf("offsets %v for text %q of %d bytes", lp.TextOffset, text, len(text))
+		}
+	}
+	if lp.TextOffset[0] != 0 || lp.TextOffset[np] != len(prompt) || !strings.HasPrefix(text, prompt) {
+		t.Errorf("offsets %v: BOS at 0, the first generated token at %d (text %q)", lp.TextOffset, len(prompt), text)
+	}
+	// Generated tokens sit where their pieces are in the text.
+	for i := np; i < len(lp.Tokens); i++ {
+		if !strings.HasPrefix(text[lp.TextOffset[i]:], lp.Tokens[i]) {
+			t.Errorf("generated token %q at offset %d: text there is %q", lp.Tokens[i], lp.TextOffset[i], text[lp.TextOffset[i]:])
+		}
+	}
+
+	code, _, b = post(t, ts.URL+"/v1/completions", body+`,"stream":true}`)
+	if code != 200 {
+		t.Fatalf("stream: HTTP %d %s", code, b)
+	}
+	var offs []int
+	for _, ev := range sseEvents(t, bytes.NewReader(b)) {
+		if ev == "[DONE]" {
+			continue
+		}
+		if strings.Contains(ev, `"tokens":null`) || strings.Contains(ev, `"text_offset":null`) {
+			t.Errorf("a chunk has null logprobs arrays: %s", ev)
+		}
+		var c completionResp
+		mustJSON(t, []byte(ev), &c)
+		if len(c.Choices) > 0 && c.Choices[0].Logprobs != nil {
+			offs = append(offs, c.Choices[0].Logprobs.TextOffset...)
+		}
+	}
+	if !slices.Equal(offs, lp.TextOffset) {
+		t.Errorf("stream offsets %v, non-stream %v", offs, lp.TextOffset)
 	}
 }
