@@ -182,7 +182,7 @@ func TestAttentionHook(t *testing.T) {
 		t.Errorf("long mirror request: HTTP %d %s", code, b)
 	}
 	code, _, b = post(t, ts.URL+"/v1/completions", `{"prompt":[1,2,3],"max_tokens":250}`)
-	checkError(t, "long dense request", code, b, 400, "", "needs 253 tokens of f16 KV cache")
+	checkError(t, "long dense request", code, b, 400, "max_tokens", "needs 253 tokens of f16 KV cache")
 	code, _, b = post(t, ts.URL+"/v1/completions", `{"prompt":"x","longctx":{"attention":"other"}}`)
 	checkError(t, "hook refusal", code, b, 400, "longctx.attention", `unknown policy "other" (want mirror)`)
 	code, _, b = post(t, ts.URL+"/v1/completions", `{"prompt":"x","longctx":{"attention":"mirror","window":-2}}`)
