@@ -202,8 +202,10 @@ func attentionPolicies(m *model.Model) server.AttentionFunc {
 				text = x
 			case float64:
 				text = strconv.FormatFloat(x, 'g', -1, 64)
+			case bool:
+				text = strconv.FormatBool(x)
 			default:
-				return nil, fmt.Errorf("longctx.%s must be a number or a string", k)
+				return nil, fmt.Errorf("longctx.%s must be a number, a string or a boolean", k)
 			}
 			if err := fs.Set(strings.ReplaceAll(k, "_", "-"), text); err != nil {
 				return nil, fmt.Errorf("longctx.%s: %v", k, err)

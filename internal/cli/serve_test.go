@@ -71,6 +71,7 @@ func TestServeAttentionPolicies(t *testing.T) {
 	for _, tc := range []struct{ longctx, window string }{
 		{`{"attention":"sink+window","budget":64,"sinks":4}`, ""},
 		{`{"attention":"quest","budget":64,"block_size":16}`, ""},
+		{`{"attention":"quest","budget":64,"quest_per_head":true,"quest_refine":1.5}`, ""},
 		{`{"attention":"tokenselect","budget":64}`, ""},
 	} {
 		code, a := postJSON(t, url, "{"+prompt+`,"longctx":`+tc.longctx+"}")
@@ -96,7 +97,8 @@ func TestServeAttentionPolicies(t *testing.T) {
 		{`{"attention":"quest","centroids":"/tmp/x"}`, "unknown option longctx.centroids"},
 		{`{"attention":"quest","block_score":"median"}`, "block-score"},
 		{`{"attention":"quest","sinks":1.5}`, "longctx.sinks"},
-		{`{"attention":"quest","sinks":true}`, "number or a string"},
+		{`{"attention":"quest","sinks":true}`, "longctx.sinks"},
+		{`{"attention":"quest","sinks":[1]}`, "number, a string or a boolean"},
 	} {
 		code, a := postJSON(t, url, "{"+prompt+`,"longctx":`+tc.longctx+"}")
 		if code != 400 || a.Error == nil || a.Error.Param != "longctx.attention" || !strings.Contains(a.Error.Message, tc.msg) {

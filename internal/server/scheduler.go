@@ -48,6 +48,9 @@ type genRequest struct {
 	observe   func(c kv.Cache, keys observe.KeyReader) (kv.Cache, error)
 	noStore   bool
 	admitted  bool
+	// pass marks a trace's pass: the trace is one request in the
+	// request-level metrics (counted by its handler), not each pass.
+	pass bool
 }
 
 // tokenLogprob is one token's log-probability under the model (raw logits,
@@ -351,16 +354,21 @@ func (s *scheduler) admit() int {
 	s.mu.Unlock()
 	for _, a := range admitted {
 		r := a.r
-		s.metrics.queued(time.Since(r.enqueued))
+		if !r.gen.pass {
+			s.metrics.queued(time.Since(r.enqueued))
+		}
 		if a.err != nil {
-			s.metrics.finished("error")
+			s.countFinished(r, "error")
 			r.out.push(event{Done: true, Err: a.err})
 			r.stopWatch()
 			continue
 		}
 		r.pos, r.cached = r.lease.shared, r.lease.shared
 		r.held = append(make([]int32, 0, len(r.gen.prompt)+r.gen.maxTokens), r.gen.prompt[:r.pos]...)
-		s.metrics.prefixLookup(len(r.gen.prompt), r.cached)
+		if !r.gen.pass && r.gen.opts.variant() != "" && !r.gen.promptLogprobs {
+			// Only a request that could reuse a prefix looked one up.
+			s.metrics.prefixLookup(len(r.gen.prompt), r.cached)
+		}
 		r.cache = r.lease.seq
 		if wrap := r.gen.opts.wrap; wrap != nil {
 			c, err := wrap(r.lease.seq)
@@ -460,7 +468,9 @@ func (s *scheduler) step() {
 			continue
 		}
 		r.decoding = true
-		s.metrics.promptTokens(len(r.gen.prompt))
+		if !r.gen.pass {
+			s.metrics.promptTokens(len(r.gen.prompt))
+		}
 		if r.gen.promptLogprobs || r.gen.scoreFrom > 0 {
 			r.out.push(event{Prompt: r.promptLP})
 			r.promptLP = nil
@@ -507,9 +517,11 @@ func (s *scheduler) sampleNext(r *seq, logits []float32) {
 	}
 	r.sampler.Accept(t)
 	now := time.Now()
-	if r.lastToken.IsZero() {
+	switch {
+	case r.gen.pass:
+	case r.lastToken.IsZero():
 		s.metrics.firstToken(now.Sub(r.enqueued))
-	} else {
+	default:
 		s.metrics.interToken(now.Sub(r.lastToken))
 	}
 	r.lastToken = now
@@ -548,8 +560,10 @@ func (s *scheduler) finish(r *seq, reason string, stopped bool) {
 		text = t + r.stop.Flush()
 	}
 	// Metrics first: a client that has its answer may scrape at once.
-	s.metrics.finished(reason)
-	s.metrics.e2e(time.Since(r.enqueued))
+	if !r.gen.pass {
+		s.metrics.finished(reason)
+		s.metrics.e2e(time.Since(r.enqueued))
+	}
 	r.out.push(event{Text: text, Done: true, Finish: reason,
 		Usage: usage{Prompt: len(r.gen.prompt), Completion: r.generated, Cached: r.cached}})
 	s.release(r, true)
@@ -558,7 +572,7 @@ func (s *scheduler) finish(r *seq, reason string, stopped bool) {
 // aborted counts a request whose client went away, and how many steps
 // began meanwhile: the step under way then, and none after it.
 func (s *scheduler) aborted(r *seq) {
-	s.metrics.finished("abort")
+	s.countFinished(r, "abort")
 	now := s.steps.Load()
 	at := r.goneAt.Load()
 	if at < 0 {
@@ -569,9 +583,16 @@ func (s *scheduler) aborted(r *seq) {
 	s.metrics.abortSteps(now - at)
 }
 
+// countFinished counts r's end, unless it is a trace's pass.
+func (s *scheduler) countFinished(r *seq, reason string) {
+	if !r.gen.pass {
+		s.metrics.finished(reason)
+	}
+}
+
 // fail ends r with err. Its cache may be half written: it is not kept.
 func (s *scheduler) fail(r *seq, err error) {
-	s.metrics.finished("error")
+	s.countFinished(r, "error")
 	r.out.push(event{Done: true, Err: err})
 	s.release(r, false)
 }
@@ -604,7 +625,7 @@ func (s *scheduler) failAll(err error) {
 		s.fail(r, err)
 	}
 	for _, r := range queued {
-		s.metrics.finished("error")
+		s.countFinished(r, "error")
 		r.out.push(event{Done: true, Err: err})
 		r.stopWatch()
 	}

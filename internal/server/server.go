@@ -13,6 +13,7 @@ import (
 	rand2 "math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -47,16 +48,33 @@ func New(e *engine.Engine, cfg Config) (*Server, error) {
 	s := &Server{eng: e, cfg: cfg, mem: mem, metrics: newMetrics(), created: time.Now().Unix()}
 	s.sched = newScheduler(e.Model, e.Tokenizer, cfg, s.metrics)
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/completions", s.handleCompletions)
-	mux.HandleFunc("POST /v1/chat/completions", s.handleChat)
-	mux.HandleFunc("POST /v1/trace", s.handleTrace)
-	mux.HandleFunc("GET /v1/models", s.handleModels)
-	mux.HandleFunc("GET /v1/models/{id}", s.handleModel)
-	mux.HandleFunc("POST /tokenize", s.handleTokenize)
-	mux.HandleFunc("POST /detokenize", s.handleDetokenize)
-	mux.HandleFunc("GET /health", s.handleHealth)
-	mux.HandleFunc("GET /metrics", s.handleMetrics)
+	routes := []struct {
+		method, path string
+		h            http.HandlerFunc
+	}{
+		{"POST", "/v1/completions", s.handleCompletions},
+		{"POST", "/v1/chat/completions", s.handleChat},
+		{"POST", "/v1/trace", s.handleTrace},
+		{"GET", "/v1/models", s.handleModels},
+		{"GET", "/v1/models/{id}", s.handleModel},
+		{"POST", "/tokenize", s.handleTokenize},
+		{"POST", "/detokenize", s.handleDetokenize},
+		{"GET", "/health", s.handleHealth},
+		{"GET", "/metrics", s.handleMetrics},
+	}
+	for _, rt := range routes {
+		mux.HandleFunc(rt.method+" "+rt.path, rt.h)
+	}
+	// The catch-all would hide the mux's own 405 for a known path.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		for _, rt := range routes {
+			if rt.path == r.URL.Path || (strings.HasSuffix(rt.path, "/{id}") && strings.HasPrefix(r.URL.Path, strings.TrimSuffix(rt.path, "{id}"))) {
+				w.Header().Set("Allow", rt.method)
+				writeError(w, &apiError{Status: http.StatusMethodNotAllowed, Type: "invalid_request_error",
+					Message: fmt.Sprintf("%s takes %s, not %s", r.URL.Path, rt.method, r.Method)})
+				return
+			}
+		}
 		writeError(w, &apiError{Status: http.StatusNotFound, Type: "not_found_error",
 			Message: fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path)})
 	})

@@ -118,6 +118,15 @@ func (s *Server) handleTrace(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel() // however the handler ends, the scheduler drops the pass under way
 	be := &schedBackend{s: s, w: w, opts: job.run, whole: job.prompt}
+	// The trace is one request in the metrics, however many passes it ran.
+	outcome := "error"
+	defer func() {
+		if ctx.Err() != nil && outcome == "error" {
+			outcome = "abort"
+		}
+		s.metrics.finished(outcome)
+		s.metrics.e2e(time.Since(start))
+	}()
 	generated := 0
 	if job.p.Answer == "" {
 		if generated, err = be.generate(ctx, job); err != nil {
@@ -143,6 +152,7 @@ func (s *Server) handleTrace(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	outcome = "stop"
 	writeJSON(w, traceResponse{
 		ID: newID("trace-"), Object: "trace", Created: time.Now().Unix(), Model: s.cfg.ModelName,
 		Report:          trace.NewReport(job.p, res, job.top),
@@ -312,7 +322,7 @@ var greedy = sample.Params{Temperature: 0, TopP: 1, TypicalP: 1, RepeatPenalty: 
 // log-probabilities it reported, text what it generated.
 func (b *schedBackend) run(ctx context.Context, g *genRequest) (prompt []tokenLogprob, text string, final event, err error) {
 	b.admit.Lock()
-	g.opts, g.params, g.admitted = b.opts, greedy, b.admitted
+	g.opts, g.params, g.admitted, g.pass = b.opts, greedy, b.admitted, true
 	sq, err := b.s.submit(ctx, b.w, g)
 	if err == nil {
 		b.admitted = true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -319,4 +320,37 @@ func FuzzTraceRequest(f *testing.F) {
 			t.Fatalf("refusal is not a 4xx apiError: %#v", err)
 		}
 	})
+}
+
+// A trace is one request in the request-level metrics however many passes
+// it runs.
+func TestTraceCountsOnceInMetrics(t *testing.T) {
+	ts := traceServer(t, Config{})
+	code, _, b := post(t, ts.URL+"/v1/trace", `{"document":"The cat sat on the mat. The dog ran away. Birds fly.","question":"Where did the cat sit?","answer":"on the mat","segment":"sentence","method":"loo"}`)
+	if code != 200 {
+		t.Fatalf("trace: HTTP %d %s", code, b)
+	}
+	var r traceResponse
+	mustJSON(t, b, &r)
+	if r.Usage.Passes < 3 {
+		t.Fatalf("%d passes: the test needs several", r.Usage.Passes)
+	}
+	waitIdle(t, ts.Server, 2*time.Second)
+	resp, err := http.Get(ts.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	text, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`finished_reason="stop"} 1`,
+		`vllm:e2e_request_latency_seconds_count{model_name="` + ts.Config().ModelName + `"} 1`,
+	} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if strings.Contains(string(text), `finished_reason="length"}`) {
+		t.Errorf("the trace's passes were counted as requests:\n%s", text)
+	}
 }

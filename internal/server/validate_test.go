@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -96,5 +97,31 @@ func TestIgnoredFieldsAreAccepted(t *testing.T) {
 	code, _, b := post(t, ts.URL+"/v1/completions", `{"prompt":"x","max_tokens":1,"user":"u1","metadata":{"a":"b"},"logit_bias":{},"tools":null}`)
 	if code != 200 {
 		t.Fatalf("HTTP %d %s", code, b)
+	}
+}
+
+// A known path asked with another method is a 405 naming the method it
+// takes; an unknown path stays a 404.
+func TestWrongMethodIs405(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	for _, c := range []struct {
+		method, path, allow string
+		status              int
+	}{
+		{"GET", "/v1/completions", "POST", 405},
+		{"GET", "/v1/trace", "POST", 405},
+		{"DELETE", "/v1/models/tiny", "GET", 405},
+		{"POST", "/metrics", "GET", 405},
+		{"GET", "/v1/embeddings", "", 404},
+	} {
+		req, _ := http.NewRequest(c.method, ts.URL+c.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.status || resp.Header.Get("Allow") != c.allow {
+			t.Errorf("%s %s: HTTP %d Allow %q, want %d %q", c.method, c.path, resp.StatusCode, resp.Header.Get("Allow"), c.status, c.allow)
+		}
 	}
 }
