@@ -25,8 +25,8 @@ type genRequest struct {
 	// maxDefault: maxTokens was not asked for, so it may shrink to what
 	// the KV budget holds.
 	maxDefault bool
-	params    sample.Params
-	stops     []string
+	params     sample.Params
+	stops      []string
 	// logprobs asks for each generated token's logprob and topN
 	// alternatives; promptLogprobs for the prompt's too (completions echo).
 	logprobs       bool
