@@ -16,7 +16,8 @@
 // model passes are scheduler sequences like any other (trace.go): admitted
 // against the KV budget, batched into the steps, dropped when the client
 // leaves, and forked from the prefix cache up to the answer; only passes
-// over the whole document are kept in the cache.
+// over the whole document are kept in the cache. The request-level metrics
+// count a trace once, not per pass.
 //
 // One scheduler goroutine owns the model. Each step it runs one forward pass
 // (model.ForwardBatch) holding the next token of every decoding sequence and
@@ -34,7 +35,9 @@
 // recently used first when a request needs room.
 //
 // Admission: a sequence reserves prompt+max_tokens positions (or what its
-// attention policy keeps), in whole blocks, when it leaves the queue. A
+// attention policy keeps), in whole blocks, when it leaves the queue;
+// without max_tokens it gets the room left in its context or, if less,
+// in the KV budget. A
 // request that can never fit its context or the KV budget gets 400 with the
 // token counts (never silent truncation); one that fits later waits in a
 // bounded FIFO queue; a full queue answers 429 with Retry-After. A client
