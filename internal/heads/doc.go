@@ -5,7 +5,8 @@
 // token it writes is the needle token its head's top-1 attention points
 // at, that head earns 1/len(needle). A head's retrieval score is its mean
 // over the samples answered correctly (ROUGE-1 recall of the needle above
-// one half): the share of the needle it copy-pastes.
+// one half, or every gold phrase in the answer, as the accuracy checks):
+// the share of the needle it copy-pastes.
 //
 // The ranked list is saved as JSON (with the reference code's
 // "layer-head": [per-sample scores] map alongside), and Verify checks

@@ -49,6 +49,29 @@ func TestNeedleRecall(t *testing.T) {
 	}
 }
 
+// A sample counts as retrieved by the paper's recall test or by the
+// accuracy's gold phrases: the number alone is a correct answer to a
+// number needle, though it is a quarter of the needle's words.
+func TestRetrieved(t *testing.T) {
+	num, kam := NumberNeedles[2], DefaultNeedles[2]
+	for _, tc := range []struct {
+		out    string
+		needle Needle
+		want   bool
+	}{
+		{" 2685904.", num, true},
+		{" 72685904.", num, true}, // as the accuracy check: the gold is in it
+		{" 2685903.", num, false},
+		{" share a warm loaf and sit in Corwin Park", kam, true},
+		{" The best thing to do in Elmstead is share a warm loaf and sit in a park", kam, true}, // recall, one gold missing
+		{" Corwin Park", kam, false},
+	} {
+		if got := retrieved(tc.out, tc.needle); got != tc.want {
+			t.Errorf("retrieved(%q) = %v, want %v", tc.out, got, tc.want)
+		}
+	}
+}
+
 func TestParseCount(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
@@ -172,7 +195,7 @@ func TestDetectOnModel(t *testing.T) {
 	// Without KeepAll only correct retrievals count.
 	o.KeepAll = false
 	strict, _ := Detect(context.Background(), l, "default", o, nil)
-	if wantKept := needleRecall(outputs[0], DefaultNeedles[0].Fact) > 0.5; (strict.Kept == 1) != wantKept {
+	if wantKept := retrieved(outputs[0], DefaultNeedles[0]); (strict.Kept == 1) != wantKept {
 		t.Fatalf("kept %d samples for the output %q", strict.Kept, outputs[0])
 	}
 

@@ -1,6 +1,7 @@
 package target
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"strings"
@@ -98,6 +99,11 @@ func (b *Builtin) Generate(ctx context.Context, req Request, p Params) (Response
 	st, err := b.e.Generate(ctx, er, func(s string) error { sb.WriteString(s); return nil })
 	if err != nil {
 		return Response{}, err
+	}
+	if st.StopReason == "cancelled" {
+		// Not an answer: a stored one would be scored and never asked
+		// again.
+		return Response{}, cmp.Or(ctx.Err(), context.Canceled)
 	}
 	resp := Response{
 		Text:         sb.String(),
