@@ -161,6 +161,7 @@ func TestBadInput(t *testing.T) {
 		{"", []string{"run", "-m", m, "-p", "x", "--kv-type", "q3"}, 2, "-kv-type"},
 		{"", []string{"run", "-m", m, "-p", "x", "--kv-block", "1073741824"}, 2, "--kv-block"},
 		{"", []string{"run", "-m", m, "-p", "x", "--system", "be brief"}, 2, "--system needs --chat"},
+		{"", []string{"run", "-m", m, "-p", "x", "--attention", "sink+window", "--kv-save", filepath.Join(dir, "p.kv")}, 2, "dense attention only"},
 		{"", []string{"run", "-m", m, "-p", long, "--ctx", "64"}, 1, "but the context is 64"},
 		{"", []string{"run", "-m", trunc, "-p", "x"}, 1, "past the end"},
 		{"", []string{"run", "-m", notgguf, "-p", "x"}, 1, "not a GGUF file"},
@@ -171,6 +172,7 @@ func TestBadInput(t *testing.T) {
 		{"", []string{"tokenize", "-m", m, "--add-special=maybe"}, 2, "--add-special"},
 		{"\xff\xfe bad utf-8", []string{"tokenize", "-m", m}, 0, ""},
 		{"", []string{"info", "-m", notgguf}, 1, "not a GGUF file"},
+		{"", []string{"info", "-m", m, "--ctx", "-5"}, 2, "--ctx -5"},
 	}
 	for _, c := range cases {
 		code, _, stderr := runMain(t, c.stdin, c.args...)

@@ -21,6 +21,9 @@ func infoCmd(env *Env) error {
 	if *modelPath == "" {
 		return fmt.Errorf("%w: -m FILE is required", errUsage)
 	}
+	if *ctx < 0 {
+		return fmt.Errorf("%w: --ctx %d is negative", errUsage, *ctx)
+	}
 	elem, err := parseKVType(*kvType)
 	if err != nil {
 		return err

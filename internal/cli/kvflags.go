@@ -65,8 +65,11 @@ func (k *kvFlags) newCacheFunc(m *model.Model) (func(ctx int) (kv.Cache, error),
 	if err := k.attn.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if k.cfg.Load != "" && k.attn.Name != attention.Dense {
-		return nil, fmt.Errorf("%w: --kv-load works with dense attention only", errUsage)
+	// A saved prefix is the dense KV of its tokens: a policy may evict
+	// positions (sink+window) or compress them (presses) before it is
+	// written.
+	if (k.cfg.Load != "" || k.cfg.Save != "") && k.attn.Name != attention.Dense {
+		return nil, fmt.Errorf("%w: --kv-load and --kv-save work with dense attention only", errUsage)
 	}
 	c := &m.Config
 	fp := fingerprint(m)

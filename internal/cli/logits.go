@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/longctx/longctx/internal/gguf"
@@ -54,6 +55,10 @@ func logitsCmd(env *Env) error {
 		for i, x := range logits[r*m.Config.Vocab : (r+1)*m.Config.Vocab] {
 			if i > 0 {
 				w.WriteByte(',')
+			}
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				w.WriteString("null") // JSON has no NaN or infinity
+				continue
 			}
 			buf = strconv.AppendFloat(buf[:0], float64(x), 'g', -1, 32)
 			w.Write(buf)

@@ -134,7 +134,11 @@ func serveCmd(env *Env) error {
 		ln.Addr(), c.ModelName, humanBytes(mem.Model.WeightBytes), c.KVType, mem.KVPerToken(), c.KVBlock, c.Ctx, c.Parallel,
 		humanBytes(c.KVBytes), c.KVBytes/mem.KVPerToken(), c.QueueDepth)
 	if c.ChatTemplate == nil {
-		fmt.Fprintln(env.Stderr, "longctx serve: the model has no chat template: /v1/chat/completions answers 400 (see --chat-template)")
+		why := "the model has no chat template"
+		if e.TemplateErr != nil {
+			why = e.TemplateErr.Error()
+		}
+		fmt.Fprintf(env.Stderr, "longctx serve: %s: /v1/chat/completions answers 400 (see --chat-template)\n", why)
 	}
 
 	// No write timeout: a long prefill or stream must not be cut off.

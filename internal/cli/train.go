@@ -63,6 +63,9 @@ func trainCmd(env *Env) error {
 		r.Seed = *seed
 	}
 	if err := r.Validate(); err != nil {
+		if *steps > 0 {
+			return fmt.Errorf("%w: --steps %d: the recipe's stages and phases, scaled to so few steps, do not fit (%v)", errUsage, *steps, err)
+		}
 		return err
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {

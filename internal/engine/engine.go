@@ -22,7 +22,11 @@ type Engine struct {
 	Model     *model.Model
 	Tokenizer *tokenizer.Tokenizer
 	Template  *chat.Template // nil when the model has none
-	file      *gguf.File
+	// TemplateErr says why the file's chat template cannot be used
+	// (Template is then nil): raw prompts still run, chat requests fail
+	// with it.
+	TemplateErr error
+	file        *gguf.File
 }
 
 // Open maps a GGUF file and loads everything needed to generate.
@@ -55,7 +59,7 @@ func New(f *gguf.File) (*Engine, error) {
 	e := &Engine{Model: m, Tokenizer: tok, file: f}
 	if src, ok := f.String("tokenizer.chat_template"); ok && src != "" {
 		if e.Template, err = chat.Parse(src); err != nil {
-			return nil, fmt.Errorf("chat template: %w", err)
+			e.Template, e.TemplateErr = nil, fmt.Errorf("chat template: %w", err)
 		}
 	}
 	return e, nil
@@ -146,6 +150,9 @@ func (e *Engine) PromptTokens(req *Request) ([]int32, error) {
 		return tok.Encode(req.Prompt, true, false)
 	}
 	if e.Template == nil {
+		if e.TemplateErr != nil {
+			return nil, fmt.Errorf("%w; send a raw prompt instead", e.TemplateErr)
+		}
 		return nil, errors.New("the model has no chat template (tokenizer.chat_template); send a raw prompt instead")
 	}
 	return e.ChatTokens(e.Template, req.Messages, true)

@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"github.com/longctx/longctx/internal/gguf"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,5 +130,52 @@ func TestKVBytesAfterDecode(t *testing.T) {
 	}
 	if st.KVBytes != seq.Bytes() || seq.Len() <= st.PromptTokens+16 {
 		t.Errorf("KV %d bytes reported, the cache holds %d (%d positions)", st.KVBytes, seq.Bytes(), seq.Len())
+	}
+}
+
+// A chat template the parser cannot read leaves raw prompts working; a
+// chat request fails with the template's error.
+func TestBrokenChatTemplateOnlyFailsChat(t *testing.T) {
+	src, err := gguf.Open("../../../shared/fixtures/gguf/tiny-q8_0.gguf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	w := gguf.NewWriter()
+	for _, kv := range src.KVs {
+		if err := w.AddKV(kv.Key, kv.Value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.AddKV("tokenizer.chat_template", gguf.String("{% if %}")); err != nil {
+		t.Fatal(err)
+	}
+	for _, ti := range src.Tensors {
+		if err := w.AddTensor(ti.Name, ti.Type, ti.Dims, ti.Data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := w.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "broken-template.gguf")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e, err := Open(path)
+	if err != nil {
+		t.Fatalf("a broken chat template made the model unusable: %v", err)
+	}
+	defer e.Close()
+	if e.Template != nil || e.TemplateErr == nil {
+		t.Fatalf("template %v, error %v", e.Template, e.TemplateErr)
+	}
+	if _, st := collect(t, e, Request{Prompt: "hello", MaxTokens: 3, Sampling: greedy()}); st.Generated == 0 && st.StopReason != "eos" {
+		t.Errorf("raw prompt: %+v", st)
+	}
+	_, err = e.PromptTokens(&Request{Messages: []chat.Message{{Role: "user", Content: "hi"}}})
+	if err == nil || !strings.Contains(err.Error(), "chat template") {
+		t.Errorf("chat request: %v", err)
 	}
 }

@@ -35,7 +35,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var((*typeFlag)(&c.Type), "kv-type", "KV cache element type: f32, f16, q8_0 or q4_0")
 	fs.IntVar(&c.BlockSize, "kv-block", c.BlockSize, "KV cache block size in positions (16-1024, a power of two)")
 	fs.Var((*bytesFlag)(&c.RAM), "kv-ram", "KV cache bytes kept in RAM, e.g. 2GiB (0: no limit); older blocks spill to disk")
-	fs.StringVar(&c.SpillPath, "kv-spill", c.SpillPath, "file for KV blocks over --kv-ram (default: a temporary file)")
+	fs.StringVar(&c.SpillPath, "kv-spill", c.SpillPath, "new file for KV blocks over --kv-ram, removed as soon as it is open (an existing file is refused; default: a temporary file)")
 	fs.StringVar(&c.Save, "kv-save", c.Save, "save the prompt's KV cache to this file after prefill")
 	fs.StringVar(&c.Load, "kv-load", c.Load, "start from a KV cache saved with --kv-save")
 }

@@ -232,6 +232,10 @@ func readPrefixBlocks(pr *prefixReader, sp savedPrefix, put func(i int, data []b
 	if pr.err != nil {
 		return fmt.Errorf("kv: loading prefix: %w", pr.err)
 	}
+	// Bytes after the checksum mean a file that is not what was saved.
+	if n, _ := pr.r.Read(make([]byte, 1)); n > 0 {
+		return errors.New("kv: loading prefix: data after the end of the saved prefix")
+	}
 	return nil
 }
 

@@ -139,6 +139,7 @@ func TestLoadErrors(t *testing.T) {
 		{"data", flip(len(file) - 100), "model-A", "data checksum"},
 		{"truncated", file[:len(file)-10], "model-A", "ends early"},
 		{"no data checksum", file[:len(file)-4], "model-A", "ends early"},
+		{"trailing bytes", append(slices.Clone(file), "xyz"...), "model-A", "data after the end"},
 	} {
 		err := load(c.data, c.fp)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

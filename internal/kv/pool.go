@@ -3,6 +3,7 @@ package kv
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 	"sync"
@@ -26,8 +27,9 @@ type PoolOptions struct {
 	// Past it, the least recently written blocks are spilled to a file,
 	// sequences' first blocks (attention sinks) last.
 	RAM int64
-	// SpillPath is the spill file (created, truncated and deleted on
-	// Close); empty means an anonymous temporary file.
+	// SpillPath is the spill file: created (it must not exist) and
+	// unlinked at once, so it only picks where the spilled blocks go;
+	// empty means an anonymous temporary file.
 	SpillPath string
 	// Shifter re-rotates keys when Remove shifts positions.
 	Shifter KeyShifter
@@ -91,6 +93,13 @@ func NewPool(s Shape, o PoolOptions) (*Pool, error) {
 	l, err := newLayout(s, o.BlockSize)
 	if err != nil {
 		return nil, err
+	}
+	// The file is made at the first spill; an existing one is refused
+	// now, not in the middle of a run.
+	if o.SpillPath != "" {
+		if _, err := os.Lstat(o.SpillPath); err == nil {
+			return nil, fmt.Errorf("kv: spill file %s exists (give a path for a new file)", o.SpillPath)
+		}
 	}
 	p := &Pool{shape: s, l: l, shifter: o.Shifter, ram: o.RAM, spillAt: o.SpillPath}
 	p.att = newAttention(&p.l)
@@ -301,22 +310,25 @@ type spillFile struct {
 	holes     []int64 // free slots
 }
 
-// openSpill creates the spill file. A temporary file is unlinked at once
-// so it disappears with the process.
+// openSpill creates the spill file: a new file at path (an existing one
+// is refused, never truncated: it may be the model or a saved KV cache),
+// or a temporary one. It is unlinked at once, so it disappears with the
+// process and nothing is ever removed by name.
 func openSpill(path string, slotBytes int64) (*spillFile, error) {
 	var f *os.File
 	var err error
 	if path == "" {
 		f, err = os.CreateTemp("", "longctx-kv-*.spill")
-		if err == nil {
-			os.Remove(f.Name())
-		}
 	} else {
-		f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+		f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("kv: spill file %s exists (give a path for a new file)", path)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("kv: spill file: %w", err)
 	}
+	os.Remove(f.Name())
 	return &spillFile{f: f, slotBytes: slotBytes}, nil
 }
 
@@ -345,11 +357,4 @@ func (s *spillFile) read(slot, off int64, dst []byte) error {
 
 func (s *spillFile) free(slot int64) { s.holes = append(s.holes, slot) }
 
-func (s *spillFile) close() error {
-	name := s.f.Name()
-	err := s.f.Close()
-	if _, statErr := os.Stat(name); statErr == nil {
-		os.Remove(name)
-	}
-	return err
-}
+func (s *spillFile) close() error { return s.f.Close() }

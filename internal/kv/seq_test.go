@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -439,5 +440,51 @@ func TestSeqsConcurrent(t *testing.T) {
 	}
 	if st := p.Stats(); st.Spilled == 0 {
 		t.Errorf("nothing spilled: %+v", st)
+	}
+}
+
+// A named spill file must be new: an existing file (the model, a saved KV
+// cache) is refused and left as it was; the new one is unlinked as soon
+// as it is open, so nothing is ever removed by name later.
+func TestSpillFileIsNewAndUnlinked(t *testing.T) {
+	s := Shape{Layers: 1, KVHeads: 1, HeadDim: 32, Ctx: 64, ElemType: tensor.F16}
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "model.gguf")
+	if err := os.WriteFile(victim, []byte("precious"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewPool(s, PoolOptions{SpillPath: victim}); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Errorf("an existing spill path: %v", err)
+	}
+	if b, err := os.ReadFile(victim); err != nil || string(b) != "precious" {
+		t.Errorf("the existing file became %q (%v)", b, err)
+	}
+	fresh := filepath.Join(dir, "spill")
+	p, err := NewPool(s, PoolOptions{BlockSize: 16, SpillPath: fresh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SetRAM(p.BlockBytes()); err != nil {
+		t.Fatal(err)
+	}
+	sq := p.NewSeq()
+	kv := make([]float32, 64*32)
+	if err := sq.Store(0, 0, kv, kv, 64); err != nil {
+		t.Fatal(err)
+	}
+	if st := p.Stats(); st.Spilled == 0 {
+		t.Fatalf("nothing spilled: %+v", st)
+	}
+	if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+		t.Errorf("the spill file is still named while open: %v", err)
+	}
+	if err := os.WriteFile(fresh, []byte("saved kv"), 0o600); err != nil { // e.g. --kv-save to the same path
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(fresh); err != nil || string(b) != "saved kv" {
+		t.Errorf("closing the pool removed or changed %s: %q %v", fresh, b, err)
 	}
 }

@@ -68,18 +68,14 @@ func (m *Model) WriteGGUF(out io.Writer, v *Vocab, o ExportOptions) (int64, erro
 		{"llama.rope.freq_base", gguf.Float32(base)},
 		{"llama.attention.layer_norm_rms_epsilon", gguf.Float32(c.RMSEps)},
 	}
-	switch o.RopeScaling {
-	case "", "none":
-	case "linear", "yarn":
-		if o.RopeFactor <= 1 {
-			return 0, fmt.Errorf("train: rope scaling %s needs a factor > 1, got %g", o.RopeScaling, o.RopeFactor)
-		}
+	if err := checkExportRope(o.RopeScaling, o.RopeFactor); err != nil {
+		return 0, err
+	}
+	if o.RopeScaling == "linear" || o.RopeScaling == "yarn" {
 		kvs = append(kvs,
 			metaKV{"llama.rope.scaling.type", gguf.String(o.RopeScaling)},
 			metaKV{"llama.rope.scaling.factor", gguf.Float32(o.RopeFactor)},
 			metaKV{"llama.rope.scaling.original_context_length", gguf.Uint32(uint32(c.Ctx))})
-	default:
-		return 0, fmt.Errorf("train: rope scaling %q (want none, linear or yarn)", o.RopeScaling)
 	}
 	for _, kv := range kvs {
 		if err := w.AddKV(kv.k, kv.v); err != nil {
@@ -108,4 +104,27 @@ func (m *Model) WriteGGUF(out io.Writer, v *Vocab, o ExportOptions) (int64, erro
 		}
 	}
 	return w.WriteTo(out)
+}
+
+// checkExportRope checks the RoPE scaling an export writes.
+func checkExportRope(typ string, factor float32) error {
+	switch typ {
+	case "", "none":
+		return nil
+	case "linear", "yarn":
+		if !(factor > 1) {
+			return fmt.Errorf("train: rope scaling %s needs a factor > 1, got %g", typ, factor)
+		}
+		return nil
+	}
+	return fmt.Errorf("train: rope scaling %q (want none, linear or yarn)", typ)
+}
+
+// checkExportType checks an export's tensor type name.
+func checkExportType(name string) error {
+	t, err := tensor.ParseType(name)
+	if _, ok := fileTypes[t]; err != nil || !ok {
+		return fmt.Errorf("train: export type %q (want f32, f16 or q8_0)", name)
+	}
+	return nil
 }

@@ -241,6 +241,9 @@ func ParseRecipe(b []byte) (Recipe, error) {
 	if err := dec.Decode(&r); err != nil {
 		return Recipe{}, fmt.Errorf("train: recipe: %w", err)
 	}
+	if dec.More() {
+		return Recipe{}, errors.New("train: recipe: more data after the JSON object")
+	}
 	return r, r.Validate()
 }
 
@@ -259,6 +262,13 @@ func (r Recipe) Validate() error {
 	}
 	if !(r.Variety >= 0 && r.Variety <= 1) {
 		return fmt.Errorf("train: recipe variety %v is outside 0..1", r.Variety)
+	}
+	// Checked now, not when the run exports its model hours later.
+	if err := checkExportType(r.ExportType); err != nil {
+		return err
+	}
+	if err := checkExportRope(r.RopeScaling, r.RopeFactor); err != nil {
+		return err
 	}
 	if r.ScaledRopeFrom != 0 && (r.ScaledRopeFrom < 0 || r.RopeScaling == "none" || r.RopeScaling == "") {
 		return fmt.Errorf("train: scaled_rope_from %d needs a positive step and a rope_scaling", r.ScaledRopeFrom)
@@ -345,7 +355,13 @@ func (r Recipe) BuildVocab() (*Vocab, error) {
 			b.WriteString(s.Prompt + s.Answer + "\n")
 		}
 	}
-	return TrainVocab(b.String(), r.VocabSize)
+	v, err := TrainVocab(b.String(), r.VocabSize)
+	if err == nil && len(v.Tokens) != r.VocabSize {
+		// The text has fewer distinct pieces than asked for; the model
+		// would train rows no token uses, and export would refuse it.
+		return nil, fmt.Errorf("train: vocab_size %d, but the curriculum's text yields a vocabulary of %d pieces", r.VocabSize, len(v.Tokens))
+	}
+	return v, err
 }
 
 // wordsPerToken converts a token budget into filler words (prose tokenizes

@@ -24,6 +24,34 @@ func TestRecipesValid(t *testing.T) {
 	if _, err := LoadRecipe("no-such-recipe"); err == nil {
 		t.Error("unknown recipe accepted")
 	}
+	// Export settings are checked when the recipe loads, not after the run.
+	for _, set := range []func(*Recipe){
+		func(r *Recipe) { r.ExportType = "bogus" },
+		func(r *Recipe) { r.ExportType = "q4_k" },
+		func(r *Recipe) { r.RopeScaling = "bogus" },
+		func(r *Recipe) { r.RopeScaling, r.RopeFactor = "yarn", 0 },
+		func(r *Recipe) { r.RopeScaling, r.RopeFactor = "linear", float32(math.NaN()) },
+	} {
+		r := Recipes["smoke"]
+		set(&r)
+		if r.Validate() == nil {
+			t.Errorf("export %q, rope %q x%g accepted", r.ExportType, r.RopeScaling, r.RopeFactor)
+		}
+	}
+	// A second JSON value after the recipe is not silently ignored.
+	b, err := json.Marshal(Recipes["smoke"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseRecipe(append(b, ` {"x":1}`...)); err == nil || !strings.Contains(err.Error(), "more data") {
+		t.Errorf("trailing JSON: %v", err)
+	}
+	// A vocabulary larger than the curriculum's text can fill.
+	r := Recipes["smoke"]
+	r.VocabSize = 1 << 16
+	if _, err := r.BuildVocab(); err == nil {
+		t.Error("vocab_size 65536 built")
+	}
 	for _, v := range []float64{-1, 1.5} {
 		r := Recipes["smoke"]
 		r.Variety = v

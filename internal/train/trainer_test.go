@@ -223,3 +223,31 @@ func FuzzParseCheckpoint(f *testing.F) {
 		}
 	})
 }
+
+// A run whose loss or gradient stops being finite ends with an error
+// naming the step, before the update: the weights stay finite.
+func TestDivergenceStops(t *testing.T) {
+	h := DefaultHyper(50)
+	h.LR, h.Clip, h.Warmup = 1e30, 0, 0
+	tr, err := NewTrainer(tinyCfg, h, 1, copyData(1, 4, 6, tinyCfg.Vocab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stepErr error
+	for range h.Steps {
+		if _, stepErr = tr.TrainStep(); stepErr != nil {
+			break
+		}
+	}
+	if stepErr == nil {
+		t.Fatal("lr 1e30 trained 50 steps without an error")
+	}
+	t.Log(stepErr)
+	for _, tn := range tr.Model.Tensors {
+		for _, w := range tn.W {
+			if math.IsNaN(float64(w)) {
+				t.Fatalf("a NaN weight reached the model (%v)", stepErr)
+			}
+		}
+	}
+}
