@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/nikolalohinski/gonja/v2/builtins"
 	"github.com/nikolalohinski/gonja/v2/exec"
@@ -179,7 +180,7 @@ func dictMethods() *exec.MethodSet[map[string]any] {
 func strMethods() *exec.MethodSet[string] {
 	m := map[string]exec.Method[string]{}
 	for _, name := range []string{
-		"capitalize", "casefold", "center", "count", "find", "format", "isalnum", "isalpha",
+		"capitalize", "casefold", "center", "find", "format", "isalnum", "isalpha",
 		"isascii", "isdecimal", "isdigit", "islower", "isnumeric", "isspace", "istitle",
 		"isupper", "join", "ljust", "lower", "partition", "removeprefix", "removesuffix",
 		"rfind", "rjust", "rpartition", "splitlines", "swapcase", "title", "upper", "zfill",
@@ -192,6 +193,7 @@ func strMethods() *exec.MethodSet[string] {
 	m["lstrip"] = stripMethod("lstrip", true, false)
 	m["rstrip"] = stripMethod("rstrip", false, true)
 	m["split"] = splitMethod
+	m["count"] = countMethod
 	m["replace"] = replaceMethod
 	m["startswith"] = affixMethod("startswith", strings.HasPrefix)
 	m["endswith"] = affixMethod("endswith", strings.HasSuffix)
@@ -242,6 +244,24 @@ func stripMethod(name string, left, right bool) exec.Method[string] {
 		}
 		return self, nil
 	}
+}
+
+// countMethod is str.count(sub): non-overlapping occurrences (gonja's
+// counted the string in itself). Python counts an empty sub between
+// every character: len+1.
+func countMethod(self string, _ *exec.Value, args *exec.VarArgs) (any, error) {
+	a, err := positional("count", args, 1, 1)
+	if err != nil {
+		return nil, err
+	}
+	if !a[0].IsString() {
+		return nil, errors.New("count() argument must be a string")
+	}
+	sub := a[0].String()
+	if sub == "" {
+		return utf8.RuneCountInString(self) + 1, nil
+	}
+	return strings.Count(self, sub), nil
 }
 
 // splitMethod is str.split(sep=None, maxsplit=-1).

@@ -48,6 +48,10 @@ func TestSnippets(t *testing.T) {
 		{"reverse slice", `{% for m in messages[::-1] %}{{ m.content }}{% endfor %}`, []Message{{Content: "a"}, {Content: "b"}}, nil, "ba"},
 		{"lstrip and trim blocks", "a\n    {% if true %}\nb\n    {% endif %}\nc", nil, nil, "a\nb\nc"},
 		{"trailing newline dropped", "x\n", nil, nil, "x"},
+		{"space before a tag mid-line kept", "x {{ 1 }} {% if true %}y{% endif %} z|{{ 'x' }}  {# c #}  y", nil, nil, "x 1 y z|x    y"},
+		{"lstrip opt-out", "a\n  {%+ if true %}b{% endif %}", nil, nil, "a\n  b"},
+		{"tabs before a comment", "a\n\t{# c #}\nb", nil, nil, "a\nb"},
+		{"count", `{{ 'aXa'.count('a') }} {{ 'aaaa'.count('aa') }} {{ 'ab'.count('') }}`, nil, nil, "2 2 3"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -67,13 +68,22 @@ type Template struct {
 	tpl    *exec.Template
 }
 
-// jinjaConfig is the Jinja environment transformers uses for chat templates.
+// jinjaConfig is the Jinja environment transformers uses for chat templates
+// (trim_blocks, lstrip_blocks), with lstrip_blocks done by lstripBlocks:
+// gonja's also strips the spaces between "}}" and a "{%" on the same line.
 func jinjaConfig() *config.Config {
 	cfg := config.New()
 	cfg.TrimBlocks = true
-	cfg.LeftStripBlocks = true
 	return cfg
 }
+
+// lineStartTag matches spaces and tabs from a line's start to a block or
+// comment tag ("{%+" and "{#+" opt out, as in Jinja).
+var lineStartTag = regexp.MustCompile(`(?m)^[ \t]+(\{[%#])([^+]|$)`)
+
+// lstripBlocks is Jinja's lstrip_blocks: the spaces and tabs before a
+// block or comment tag that begins its line are removed.
+func lstripBlocks(src string) string { return lineStartTag.ReplaceAllString(src, "$1$2") }
 
 // Parse compiles a chat template. The source is untrusted (it comes from a
 // model file): malformed input gives an error, never a panic.
@@ -91,7 +101,7 @@ func Parse(src string) (t *Template, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("chat: parse template: %w", err)
 	}
-	shifted, err := loaders.NewShiftedLoader(name, bytes.NewReader([]byte(src)), loader)
+	shifted, err := loaders.NewShiftedLoader(name, bytes.NewReader([]byte(lstripBlocks(src))), loader)
 	if err != nil {
 		return nil, fmt.Errorf("chat: parse template: %w", err)
 	}

@@ -349,6 +349,12 @@ func softmax(c []candidate) {
 		c[i].p = float32(p)
 		sum += p
 	}
+	if !(sum > 0) { // every logit -Inf (or NaN): no probability mass at all
+		for i := range c {
+			c[i].p = 0
+		}
+		return
+	}
 	for i := range c {
 		c[i].p = float32(float64(c[i].p) / sum)
 	}

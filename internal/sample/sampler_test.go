@@ -495,3 +495,16 @@ func BenchmarkSample(b *testing.B) {
 		})
 	}
 }
+
+// With every logit -Inf there is no probability mass: sampling takes the
+// first candidate, as greedy takes the lowest id.
+func TestSampleAllNegativeInfinity(t *testing.T) {
+	s, err := New(Params{Temperature: 1, TopP: 1, TypicalP: 1, RepeatPenalty: 1}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inf := float32(math.Inf(-1))
+	if got := s.Sample([]float32{inf, inf, inf}); got != 0 {
+		t.Errorf("got %d, want 0", got)
+	}
+}
