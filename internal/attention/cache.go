@@ -19,7 +19,13 @@ type maskCache struct {
 
 	selectRead int64 // bytes policies read to choose (summaries, key mirrors)
 	squeeze    *squeezeState
+	promptLen  int // positions of the prompt, when the caller said (SetPromptLen)
 }
+
+// SetPromptLen implements kv.PromptSizer: calls at positions from n on
+// are decoding. Without it a single-token call after position 0 is taken
+// for the first decode step, which a prefill in one-token chunks is not.
+func (c *maskCache) SetPromptLen(n int) { c.promptLen = n }
 
 // layerPolicy is one layer's policy.
 type layerPolicy interface {
@@ -102,6 +108,15 @@ type call struct {
 	hidden     int // positions before pos that the inner cache no longer holds
 }
 
+// decoding reports whether the call is past the prompt: presses compress
+// and squeezed clusters at the first such call.
+func (a *call) decoding() bool {
+	if a.c != nil && a.c.promptLen > 0 {
+		return a.pos >= a.c.promptLen
+	}
+	return a.n == 1 && a.pos > 0
+}
+
 // qRow is query row i (all heads).
 func (a *call) qRow(i int) []float32 {
 	w := a.nHead * a.hd
@@ -144,7 +159,7 @@ func (a *call) rows(r0, r1 int, spans [][]kv.Span) error {
 // rows of means over heads), plus hidden more visible positions (evicted
 // ones dense attention would still see).
 func (a *call) count(rows int, att, vis float64) {
-	a.st.add(rows, att, vis+float64(rows)*float64(a.hidden), a.n == 1)
+	a.st.add(rows, att, vis+float64(rows)*float64(a.hidden), a.decoding())
 	if a.layer == 0 {
 		a.meter.tokens += int64(rows)
 	}

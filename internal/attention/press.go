@@ -111,7 +111,7 @@ func (p *press) forget(n int) {
 
 func (p *press) attend(c *call) error {
 	if !p.done {
-		if c.n != 1 || c.pos == 0 {
+		if !c.decoding() {
 			if err := p.record(c); err != nil {
 				return err
 			}

@@ -117,7 +117,7 @@ func (q *squeezed) kept(_, stored int) int { return stored }
 
 func (q *squeezed) attend(c *call) error {
 	st := q.st
-	if st.prefix == 0 && c.n == 1 && c.pos > 0 {
+	if st.prefix == 0 && c.decoding() {
 		st.prefix = c.pos // the first decode step ends the fixed context
 	}
 	T := c.pos + c.n

@@ -227,6 +227,9 @@ func (e *Engine) Generate(ctx context.Context, req Request, emit func(string) er
 		cache.Truncate(from)
 		st.CachedTokens = from
 	}
+	if ps, ok := cache.(kv.PromptSizer); ok {
+		ps.SetPromptLen(len(prompt))
+	}
 	for pos := from; pos < len(prompt); pos += ub {
 		if ctx.Err() != nil {
 			st.StopReason = "cancelled"

@@ -113,6 +113,13 @@ func IsRowIndependent(c Cache) bool {
 	return ok && r.RowIndependent()
 }
 
+// PromptSizer is a cache that acts when the prompt ends (a press
+// compresses it, a policy clusters it) and wants its length before the
+// prompt is stored; callers that know it say so with SetPromptLen.
+type PromptSizer interface {
+	SetPromptLen(n int)
+}
+
 // Span is the half-open range of positions [From, To).
 type Span struct{ From, To int }
 

@@ -377,6 +377,9 @@ func (s *scheduler) admit() int {
 				n--
 				continue
 			}
+			if ps, ok := c.(kv.PromptSizer); ok {
+				ps.SetPromptLen(len(r.gen.prompt)) // prompt chunks may be one token
+			}
 			r.cache = c
 		}
 		if obs := r.gen.observe; obs != nil {
