@@ -73,7 +73,7 @@ func parseCentroids(data []byte, want centroidHeader) ([][]*clusters, error) {
 		return nil, fmt.Errorf("centroids cluster positions [%d, %d) of a %d-position context, this run [%d, %d) of %d",
 			got.from, got.to, got.prefix, want.from, want.to, want.prefix)
 	case got.keyHash != want.keyHash:
-		return nil, errors.New("centroids were computed from other keys (a different context or model)")
+		return nil, errors.New("centroids were computed from other keys (a different context or model) or with other --clusters or --kmeans-iters")
 	}
 	n, hd := want.to-want.from, want.headDim
 	off := centroidHead

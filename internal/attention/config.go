@@ -190,11 +190,22 @@ func (c Config) Validate() error {
 		if name == SnapKV && (c.PoolKernel < 1 || c.PoolKernel%2 == 0) {
 			return fmt.Errorf("attention: --pool-kernel %d: want an odd kernel", c.PoolKernel)
 		}
-		if name == ExpectedAttention && (c.FuturePositions < 1 || !(c.Epsilon >= 0)) {
-			return fmt.Errorf("attention: --future-positions %d, --press-epsilon %g: want at least 1 and at least 0", c.FuturePositions, c.Epsilon)
+		// Each future position is a rotation averaged at the prompt's end.
+		if name == ExpectedAttention && (c.FuturePositions < 1 || c.FuturePositions > maxFuturePositions || !(c.Epsilon >= 0)) {
+			return fmt.Errorf("attention: --future-positions %d, --press-epsilon %g: want 1 to %d and at least 0", c.FuturePositions, c.Epsilon, maxFuturePositions)
 		}
 	}
 	return nil
+}
+
+// MaxChunk is the most positions one prefill call may store under the
+// policy, 0 for any: sink+window's cache holds its sinks, its window and
+// room to shift, so a chunk stored beside them must fit its window.
+func (c Config) MaxChunk() int {
+	if c.Name != SinkWindow {
+		return 0
+	}
+	return max(1, c.settings(SinkWindow).window)
 }
 
 // CacheCtx is how many positions the inner cache must hold for a context
@@ -293,6 +304,11 @@ func (c Config) settings(name string) settings {
 	return s
 }
 
+// maxFuturePositions bounds expected-attention's averaged rotations (one
+// head-size rotation each, at the prompt's end): 131072 is longer than any
+// context here and about a second.
+const maxFuturePositions = 1 << 17
+
 // ModelInfo is what the policies need to know of the model.
 type ModelInfo struct {
 	Layers, Heads, KVHeads, HeadDim int
@@ -326,6 +342,11 @@ func Wrap(cfg Config, inner kv.Selective, info ModelInfo) (kv.Cache, error) {
 	}
 	if cfg.Name == SinkWindow {
 		return newStreamCache(cfg, inner, info)
+	}
+	if cfg.Name == Hybrid && cfg.DenseLayers != "" {
+		if _, err := parseLayers(cfg.DenseLayers, info.Layers); err != nil {
+			return nil, fmt.Errorf("%w (the model has layers 0-%d)", err, info.Layers-1)
+		}
 	}
 	c := newCache(cfg.Name, inner, info)
 	for l := range info.Layers {
@@ -396,6 +417,9 @@ func newLayerPolicy(cfg Config, name string, c *maskCache, layer int) (layerPoli
 			if ceiling <= 0 {
 				return nil, errors.New("attention: lm-infinite needs --ceiling or the model's trained context")
 			}
+			if s.window < 1 {
+				return nil, fmt.Errorf("attention: lm-infinite needs a window of at least 1 position (budget %d, sinks %d)", cfg.Budget, s.sinks)
+			}
 			if ceiling < s.window {
 				return nil, fmt.Errorf("attention: lm-infinite --ceiling %d is below the window of %d", ceiling, s.window)
 			}
@@ -410,8 +434,10 @@ func newLayerPolicy(cfg Config, name string, c *maskCache, layer int) (layerPoli
 		}
 		return newTokenSelect(c, s.sinks, s.window, cfg.Budget-s.sinks-s.window, cfg.SelectKernel, cfg.SelectGroup, cfg.SelectCache), nil
 	case Quest:
-		if s.sinks+s.window > cfg.Budget {
-			return nil, fmt.Errorf("attention: quest sinks %d + window %d exceed the budget %d", s.sinks, s.window, cfg.Budget)
+		// The recent positions run from the last complete block before
+		// the window: up to block-1 more than the window.
+		if s.sinks+s.window+cfg.BlockSize-1 > cfg.Budget {
+			return nil, fmt.Errorf("attention: quest sinks %d + window %d + a block less one (%d) exceed the budget %d", s.sinks, s.window, cfg.BlockSize-1, cfg.Budget)
 		}
 		return newQuest(c, s.sinks, s.window, cfg.Budget, cfg.BlockSize, cfg.BlockScore == "mean", cfg.PerHead, cfg.Refine), nil
 	case Squeezed:

@@ -59,6 +59,7 @@ func TestValidate(t *testing.T) {
 		{func(c *Config) { c.Name, c.CompressionRatio = KNorm, 1 }, "--compression-ratio"},
 		{func(c *Config) { c.Name, c.PoolKernel = SnapKV, 4 }, "--pool-kernel"},
 		{func(c *Config) { c.Name, c.FuturePositions = ExpectedAttention, 0 }, "--future-positions"},
+		{func(c *Config) { c.Name, c.FuturePositions = ExpectedAttention, 2000000000 }, "--future-positions"},
 		{func(c *Config) { c.Name, c.Sparse = Hybrid, Dense }, "--sparse"},
 		{func(c *Config) { c.Name, c.DenseEvery = Hybrid, 0 }, "--dense-every"},
 		{func(c *Config) { c.Name, c.DenseLayers = Hybrid, "3-1" }, "--dense-layers"},
@@ -96,6 +97,9 @@ func TestWrapErrors(t *testing.T) {
 		{func(c *Config, i *ModelInfo) { c.Name, c.Sinks = Quest, 2000 }, "exceed the budget"},
 		{func(c *Config, i *ModelInfo) { c.Name, c.Window = Squeezed, 2000 }, "exceed the budget"},
 		{func(c *Config, i *ModelInfo) { c.Name, c.Budget, c.Sinks = SinkWindow, 4, 4 }, "window of at least 1"},
+		{func(c *Config, i *ModelInfo) { c.Name, c.Budget = LMInfinite, 5 }, "window of at least 1"},
+		{func(c *Config, i *ModelInfo) { c.Name, c.Budget = Quest, 32 }, "a block less one"},
+		{func(c *Config, i *ModelInfo) { c.Name, c.Sparse, c.DenseLayers = Hybrid, Quest, "1,7" }, "layers 0-1"},
 	} {
 		cfg, info := DefaultConfig(), g.info()
 		c.set(&cfg, &info)

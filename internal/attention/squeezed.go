@@ -265,8 +265,9 @@ func (st *squeezeState) build(c *call) error {
 // budget is the positions of clusters a head may take.
 func (st *squeezeState) budget() int { return st.cfg.Budget - st.s.sinks - st.s.window }
 
-// keyHash fingerprints the clustered keys of layer 0, so saved centroids
-// are only used for the context they were computed from.
+// keyHash fingerprints the clustered keys of layer 0 and the clustering
+// settings, so saved centroids are only used for the context, --clusters
+// and --kmeans-iters they were computed with.
 func (st *squeezeState) keyHash(c *call) (uint64, error) {
 	sh := c.inner.Shape()
 	h := fnv.New64a()
@@ -277,6 +278,7 @@ func (st *squeezeState) keyHash(c *call) (uint64, error) {
 		}
 		h.Write(f32Bytes(buf))
 	}
+	fmt.Fprintf(h, "clusters=%g kmeans-iters=%d", st.cfg.Clusters, st.cfg.KMeansIters)
 	return h.Sum64(), nil
 }
 

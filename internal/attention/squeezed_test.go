@@ -128,8 +128,13 @@ func TestSqueezedPicksCluster(t *testing.T) {
 func TestCentroidsFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.bin")
 	s := clusteredStream(41)
+	clusters := 0.0 // the default config's
 	run := func(s *stream, path string) ([]float32, *squeezeState, error) {
-		c, err := Wrap(squeezedConfig(path), s.g.cache(t, tensor.F32), s.g.info())
+		cfg := squeezedConfig(path)
+		if clusters > 0 {
+			cfg.Clusters = clusters
+		}
+		c, err := Wrap(cfg, s.g.cache(t, tensor.F32), s.g.info())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -181,6 +186,11 @@ func TestCentroidsFile(t *testing.T) {
 	}
 	if _, _, err := run(clusteredStream(42), path); err == nil || !strings.Contains(err.Error(), "other keys") {
 		t.Errorf("file of another context: %v", err)
+	}
+	// Other clustering settings.
+	clusters = 0.2
+	if _, _, err := run(s, path); err == nil || !strings.Contains(err.Error(), "--clusters") {
+		t.Errorf("file made with other --clusters: %v", err)
 	}
 }
 

@@ -242,11 +242,14 @@ func (c *streamCache) Report() Report {
 	sh := c.inner.Shape()
 	r := Report{Policy: SinkWindow, Tokens: c.meter.tokens}
 	c.meter.fill(&r, c.inner)
-	r.KeptBytes = int64(c.inner.Len()) * sh.PositionBytes()
+	// The inner cache also holds room to shift into: positions it stores
+	// that no query attends to any more are not kept.
+	kept := min(c.inner.Len(), c.sinks+c.window)
+	r.KeptBytes = int64(kept) * sh.PositionBytes()
 	r.PolicyBytes = int64(len(c.k)+len(c.v)+len(c.q)) * 4
 	for l := range c.stats {
 		lr := c.stats[l].report(l)
-		lr.Evicted = (c.n - c.inner.Len()) * sh.KVHeads
+		lr.Evicted = (c.n - kept) * sh.KVHeads
 		r.Layers = append(r.Layers, lr)
 	}
 	return r

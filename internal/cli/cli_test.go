@@ -128,6 +128,12 @@ func TestRunCommand(t *testing.T) {
 	if s1 != s2 {
 		t.Errorf("seeded runs differ: %q vs %q", s1, s2)
 	}
+	// A small sink+window budget with the default --ubatch: the chunks are
+	// cut to its window instead of failing.
+	long := strings.Repeat("the quick brown fox jumps over the lazy dog ", 40)
+	if code, _, stderr := runMain(t, "", "run", "-m", m, "-p", long, "-n", "4", "--attention", "sink+window", "--budget", "64"); code != 0 {
+		t.Errorf("sink+window budget 64: exit %d: %s", code, stderr)
+	}
 }
 
 func TestBadInput(t *testing.T) {

@@ -230,28 +230,10 @@ func attentionPolicies(m *model.Model) server.AttentionFunc {
 			return nil, err
 		}
 		return &server.Attention{
-			Name: cfg.Name, Settings: settings, CacheCtx: cfg.CacheCtx, MaxChunk: sinkWindowChunk(cfg),
+			Name: cfg.Name, Settings: settings, CacheCtx: cfg.CacheCtx, MaxChunk: cfg.MaxChunk(),
 			Wrap: func(inner kv.Selective) (kv.Cache, error) { return attention.Wrap(cfg, inner, info) },
 		}, nil
 	}
-}
-
-// sinkWindowChunk is the largest prefill chunk sink+window always takes:
-// its window (a chunk beside the sinks and the window it keeps must fit
-// its cache). The window is resolved as internal/attention resolves it
-// (budget less 4 sinks unless set); other policies take any chunk.
-func sinkWindowChunk(cfg attention.Config) int {
-	if cfg.Name != attention.SinkWindow {
-		return 0
-	}
-	if cfg.Window >= 0 {
-		return max(1, cfg.Window)
-	}
-	sinks := 4
-	if cfg.Sinks >= 0 {
-		sinks = cfg.Sinks
-	}
-	return max(1, cfg.Budget-sinks)
 }
 
 // fitMemory checks the KV budget against the memory the machine has (or
