@@ -421,7 +421,11 @@ func newLayerPolicy(cfg Config, name string, c *maskCache, layer int) (layerPoli
 				return nil, fmt.Errorf("attention: lm-infinite needs a window of at least 1 position (budget %d, sinks %d)", cfg.Budget, s.sinks)
 			}
 			if ceiling < s.window {
-				return nil, fmt.Errorf("attention: lm-infinite --ceiling %d is below the window of %d", ceiling, s.window)
+				from := "--ceiling"
+				if cfg.Ceiling == 0 {
+					from = "the model's trained context; set --ceiling, or a smaller --budget"
+				}
+				return nil, fmt.Errorf("attention: lm-infinite's distance ceiling %d (%s) is below the window of %d", ceiling, from, s.window)
 			}
 			if c.info.Shifter == nil {
 				return nil, errors.New("attention: lm-infinite needs the model's key shifter")
