@@ -194,8 +194,15 @@ func evalCmd(env *Env) error {
 			meta.Template = "none: raw prompts (the model has no chat template, or --endpoint completions)"
 		}
 	} else {
+		if *retries < 0 {
+			return fmt.Errorf("%w: --retries %d is negative", errUsage, *retries)
+		}
+		maxRetries := *retries
+		if maxRetries == 0 {
+			maxRetries = -1 // OpenAIConfig reads 0 as its default and -1 as none
+		}
 		oa, err := target.NewOpenAI(target.OpenAIConfig{BaseURL: *targetURL, Model: *modelName, APIKey: os.Getenv(*keyEnv),
-			Endpoint: *endpoint, Concurrency: *concurrency, Timeout: *timeout, MaxRetries: *retries})
+			Endpoint: *endpoint, Concurrency: *concurrency, Timeout: *timeout, MaxRetries: maxRetries})
 		if err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}

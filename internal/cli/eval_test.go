@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"image/png"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -191,5 +194,22 @@ func TestEvalStoreKeyedBySettings(t *testing.T) {
 		if got := run(c.args...); !strings.Contains(got, c.stored) {
 			t.Errorf("run %d %v: want %q in\n%s", i, c.args, c.stored, got)
 		}
+	}
+}
+
+// --retries 0 asks once.
+func TestEvalRetriesZero(t *testing.T) {
+	var calls atomic.Int32
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/completions") {
+			calls.Add(1)
+		}
+		http.Error(w, `{"error":{"message":"down"}}`, http.StatusInternalServerError)
+	}))
+	defer hs.Close()
+	code, _, stderr := runMain(t, "", "eval", "--target", hs.URL, "--model", "x", "--tokenizer", "estimate", "--suite", "niah",
+		"--depths", "50", "--samples", "1", "--lengths", "1k", "--retries", "0", "--out", t.TempDir())
+	if code == 0 || calls.Load() != 1 {
+		t.Errorf("exit %d after %d requests (want a failure after 1): %s", code, calls.Load(), stderr)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -23,7 +24,7 @@ type OpenAIConfig struct {
 
 	Concurrency int           // requests in flight at once (default 4)
 	Timeout     time.Duration // per attempt (default 10 min: long prefills are slow)
-	MaxRetries  int           // attempts after the first (default 5)
+	MaxRetries  int           // attempts after the first (0: 5; negative: none)
 	BaseDelay   time.Duration // first backoff (default 1 s), doubled per retry
 	MaxDelay    time.Duration // backoff cap (default 60 s); Retry-After may exceed it
 	HTTPClient  *http.Client
@@ -72,9 +73,15 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	return &OpenAI{cfg: cfg, root: root, sem: make(chan struct{}, cfg.Concurrency)}, nil
 }
 
-// Name is "openai-<endpoint> <root> model=<model>".
+// Name is "openai-<endpoint> <root> model=<model>", the root without a
+// user name or password (Name goes into reports and store keys).
 func (c *OpenAI) Name() string {
-	return "openai-" + c.cfg.Endpoint + " " + c.root + " model=" + c.cfg.Model
+	root := c.root
+	if u, err := url.Parse(root); err == nil && u.User != nil {
+		u.User = nil
+		root = u.String()
+	}
+	return "openai-" + c.cfg.Endpoint + " " + root + " model=" + c.cfg.Model
 }
 
 type choice struct {

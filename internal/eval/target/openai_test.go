@@ -264,3 +264,15 @@ func TestChatOverhead(t *testing.T) {
 		t.Error("a server that cannot tokenize messages gave an overhead")
 	}
 }
+
+// A user name and password in the base URL stay out of the target's name,
+// which reports and store keys hold.
+func TestNameDropsCredentials(t *testing.T) {
+	c, err := NewOpenAI(OpenAIConfig{BaseURL: "http://alice:s3cret@127.0.0.1:8080/v1", Model: "m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Name(); strings.Contains(n, "s3cret") || strings.Contains(n, "alice") || !strings.Contains(n, "127.0.0.1:8080") {
+		t.Errorf("name %q", n)
+	}
+}
