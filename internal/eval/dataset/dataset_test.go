@@ -204,6 +204,10 @@ func TestLEval(t *testing.T) {
 	if _, err := parseLEval(newSet("leval", LEvalWords), []byte(`{"instructions":["a","b"],"outputs":["x"]}`), "quality"); err == nil {
 		t.Error("mismatched instructions accepted")
 	}
+	// A null or empty output would be a gold every answer contains.
+	if _, err := parseLEval(newSet("leval", LEvalWords), []byte(`{"input":"doc","instructions":["Which? A. x B. y"],"outputs":[null],"evaluation":"exam"}`), "coursera"); err == nil {
+		t.Error("a null output accepted")
+	}
 }
 
 func TestLooGLE(t *testing.T) {
@@ -225,7 +229,7 @@ func TestLooGLE(t *testing.T) {
 	if sm.Doc != "Please generate a summary of the below paper. \nWe prove a theorem about rivers.\n Summarization: " || sm.MaxNew != 500 {
 		t.Errorf("summarization %+v", sm)
 	}
-	for _, bad := range []string{`{"qa_pairs":"[1, 2]"}`, `{"qa_pairs":"[{'A': 'x'}]"}`, `{"qa_pairs":"[{'Q': 'x'}]"}`, `{"qa_pairs":"'unterminated"}`, `{"qa_pairs":[]}`} {
+	for _, bad := range []string{`{"qa_pairs":[{"Q":"who?","A":null}]}`, `{"qa_pairs":[{"Q":"who?","A":" "}]}`, `{"qa_pairs":"[1, 2]"}`, `{"qa_pairs":"[{'A': 'x'}]"}`, `{"qa_pairs":"[{'Q': 'x'}]"}`, `{"qa_pairs":"'unterminated"}`, `{"qa_pairs":[]}`} {
 		if err := parseLooGLE(newSet("loogle", Middle), []byte(bad), "shortdep_qa"); err == nil {
 			t.Errorf("accepted %s", bad)
 		}

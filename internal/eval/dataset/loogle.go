@@ -6,6 +6,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/longctx/longctx/internal/eval/pylit"
 )
@@ -90,9 +91,17 @@ func parseLooGLE(set *Set, data []byte, task string) error {
 				}
 				it.Golds, it.Metric = golds, "cloze_exact"
 			} else {
-				a, ok := qa["A"].(string)
-				if !ok {
-					a = fmt.Sprint(qa["A"])
+				var a string
+				switch v := qa["A"].(type) {
+				case string:
+					a = v
+				case json.Number:
+					a = v.String()
+				case float64:
+					a = strconv.FormatFloat(v, 'f', -1, 64)
+				}
+				if strings.TrimSpace(a) == "" {
+					return fmt.Errorf("line %d, question %d: answer %v is not a non-empty string", i+1, k, qa["A"])
 				}
 				it.Golds = []string{a}
 			}

@@ -416,3 +416,38 @@ func BenchmarkRuler128K(b *testing.B) {
 		b.ReportMetric(float64(len(tasks)*100)/b.Elapsed().Seconds(), "samples/s")
 	}
 }
+
+// constCount is a tokenizer whose counts never grow (a server that
+// ignores the text it is sent).
+type constCount struct{}
+
+func (constCount) Count(string) (int, error) { return 1, nil }
+
+// Broken counts end the fitting quickly with an error, not after
+// building prompts of gigabytes.
+func TestFitRejectsCountsThatDoNotGrow(t *testing.T) {
+	g, err := New(Config{Seed: 1, Tokenizer: constCount{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Ruler("niah_single_1", 1024, 0); err == nil || !strings.Contains(err.Error(), "does not grow") {
+		t.Errorf("got %v", err)
+	}
+}
+
+// A QA item without a gold (or, in HotpotQA, without a context) is refused
+// when the file loads: an empty gold is in every answer.
+func TestQARejectsEmptyGolds(t *testing.T) {
+	for _, c := range []struct {
+		parse func([]byte) (*QASet, error)
+		data  string
+	}{
+		{ParseSQuAD, `{"data":[{"paragraphs":[{"context":"c","qas":[{"question":"q","answers":[{"answer_start":1}]}]}]}]}`},
+		{ParseHotpotQA, `[{"question":"who?","answer":"","context":[["t",["Ada is here."]]]}]`},
+		{ParseHotpotQA, `[{"question":"who?","answer":"Ada"}]`},
+	} {
+		if _, err := c.parse([]byte(c.data)); err == nil {
+			t.Errorf("accepted %s", c.data)
+		}
+	}
+}

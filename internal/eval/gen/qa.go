@@ -66,6 +66,10 @@ func ParseSQuAD(data []byte) (*QASet, error) {
 				}
 				qq := QAQuestion{Query: q.Question, Context: []int{self}}
 				for _, a := range q.Answers {
+					// An empty gold is in every answer: it would score 100.
+					if strings.TrimSpace(a.Text) == "" {
+						return nil, fmt.Errorf("squad: question %q has an empty answer text", q.Question)
+					}
 					qq.Answers = append(qq.Answers, a.Text)
 				}
 				for _, i := range article {
@@ -115,6 +119,12 @@ func ParseHotpotQA(data []byte) (*QASet, error) {
 	docs, index := distinctSorted(all)
 	set := &QASet{Name: "hotpotqa", Docs: docs}
 	for i, q := range f {
+		if strings.TrimSpace(q.Answer) == "" {
+			return nil, fmt.Errorf("hotpotqa: question %d has no answer", i)
+		}
+		if len(per[i].docs) == 0 {
+			return nil, fmt.Errorf("hotpotqa: question %d has no context", i)
+		}
 		qq := QAQuestion{Query: q.Question, Answers: []string{q.Answer}}
 		for _, d := range per[i].docs {
 			qq.Context = append(qq.Context, index[d])

@@ -105,8 +105,12 @@ func fitUnits(tok Tokenizer, build buildFunc, budget, u0, maxU int) (int, error)
 			hi--
 			break
 		}
-		if hi > 1<<26 {
-			return 0, fmt.Errorf("gen: prompt does not grow with its unit count")
+		// Every unit (a word, a line, a document) is at least a token:
+		// more units than twice the budget still counted within it means
+		// the counts are broken (e.g. a /tokenize that ignores the text),
+		// and doubling on would build gigabytes of prompt.
+		if hi > 2*budget+16 || hi > 1<<26 {
+			return 0, fmt.Errorf("gen: the prompt does not grow with its unit count (%d units counted as %d tokens): is the tokenizer counting the text?", hi, n)
 		}
 		if hi == maxU {
 			return hi, nil
