@@ -539,6 +539,12 @@ func writeRun(dir string, r *report.Run) error {
 			return err
 		}
 	}
+	return writeReport(dir, r)
+}
+
+// writeReport writes a run's report.html and NIAH heatmap from what it
+// holds; the run's own files are left as they are.
+func writeReport(dir string, r *report.Run) error {
 	var html strings.Builder
 	if err := report.WriteHTML(&html, r); err != nil {
 		return err

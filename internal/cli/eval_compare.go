@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/longctx/longctx/internal/eval/report"
 )
@@ -39,11 +40,15 @@ func evalReportCmd(env *Env) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: eval report needs one run directory", errUsage)
 	}
+	if st, err := os.Stat(pos[0]); err != nil || !st.IsDir() {
+		return fmt.Errorf("%w: eval report needs a run directory, not %s", errUsage, pos[0])
+	}
 	r, err := report.Load(pos[0])
 	if err != nil {
 		return err
 	}
-	if err := writeRun(r.Dir, r); err != nil {
+	// The report is made from the run's files, which stay as they are.
+	if err := writeReport(r.Dir, r); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "eval: wrote %s/report.html\n", r.Dir)

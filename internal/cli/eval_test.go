@@ -140,6 +140,7 @@ func TestEvalUsageErrors(t *testing.T) {
 		{[]string{"eval", "-m", m, "--attention", "nope"}, "attention"},
 		{[]string{"eval", "compare", "only-one"}, "needs two runs"},
 		{[]string{"eval", "report"}, "needs one run directory"},
+		{[]string{"eval", "report", evalData + "longbench2.json"}, "needs a run directory"},
 	} {
 		code, _, stderr := runMain(t, "", c.args...)
 		if code != 2 || !strings.Contains(stderr, c.want) {

@@ -290,3 +290,17 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// Errors name the line of the file, blank lines counted, and a JSON array's
+// errors the line they are on.
+func TestErrorLines(t *testing.T) {
+	good := `{"input": "x", "context": "y", "answers": ["a"]}`
+	jsonl := good + "\n\n\n" + good + "\n" + `{"input": "x", "context": "y", "answers": ["a"`
+	if err := parseLongBench(newSet("longbench", Middle), []byte(jsonl), "hotpotqa", false); err == nil || !strings.Contains(err.Error(), "line 5:") {
+		t.Errorf("jsonl: %v", err)
+	}
+	arr := "[\n{\"_id\": \"1\", \"answer\": \"A\"},\n{\"_id\": \"2\", \"choice_A\": 5}\n]"
+	if err := parseLongBench2(newSet("longbench2", Middle), []byte(arr), "domain"); err == nil || !strings.Contains(err.Error(), "line 3:") {
+		t.Errorf("array: %v", err)
+	}
+}

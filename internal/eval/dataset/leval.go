@@ -79,7 +79,7 @@ func parseLEval(set *Set, data []byte, task string) (note string, err error) {
 	if task == "sci_fi" {
 		return "leval: sci_fi skipped (its score needs a second, knowledge-only turn)", nil
 	}
-	lines := jsonLines(data)
+	lines, lineNo := jsonLines(data)
 	if len(lines) == 0 {
 		return "", errEmpty
 	}
@@ -88,10 +88,10 @@ func parseLEval(set *Set, data []byte, task string) (note string, err error) {
 	for i, l := range lines {
 		var x levalLine
 		if err := json.Unmarshal([]byte(l), &x); err != nil {
-			return "", fmt.Errorf("line %d: %w", i+1, err)
+			return "", fmt.Errorf("line %d: %w", lineNo[i], err)
 		}
 		if len(x.Instructions) != len(x.Outputs) {
-			return "", fmt.Errorf("line %d: %d instructions but %d outputs", i+1, len(x.Instructions), len(x.Outputs))
+			return "", fmt.Errorf("line %d: %d instructions but %d outputs", lineNo[i], len(x.Instructions), len(x.Outputs))
 		}
 		var system, metric string
 		switch {
@@ -109,7 +109,7 @@ func parseLEval(set *Set, data []byte, task string) (note string, err error) {
 		}
 		for k, inst := range x.Instructions {
 			if k < len(x.Outputs) && strings.TrimSpace(x.Outputs[k]) == "" {
-				return "", fmt.Errorf("line %d, instruction %d: no output to score against (an empty gold matches any answer)", i+1, k)
+				return "", fmt.Errorf("line %d, instruction %d: no output to score against (an empty gold matches any answer)", lineNo[i], k)
 			}
 			it := Item{Task: task, ID: task + "-" + strconv.Itoa(i) + "-" + strconv.Itoa(k), System: system, Doc: x.Input,
 				Golds: []string{x.Outputs[k]}, Metric: metric, MaxNew: levalMaxNew, KeepEnd: task == "codeU"}

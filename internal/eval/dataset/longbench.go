@@ -105,14 +105,14 @@ func LoadLongBench(path string, byLength bool) (*Set, error) {
 }
 
 func parseLongBench(set *Set, data []byte, fileTask string, byLength bool) error {
-	lines := jsonLines(data)
+	lines, lineNo := jsonLines(data)
 	if len(lines) == 0 {
 		return errEmpty
 	}
 	for i, l := range lines {
 		var x longBenchLine
 		if err := json.Unmarshal([]byte(l), &x); err != nil {
-			return fmt.Errorf("line %d: %w", i+1, err)
+			return fmt.Errorf("line %d: %w", lineNo[i], err)
 		}
 		task := x.Dataset
 		if task == "" {
@@ -121,14 +121,14 @@ func parseLongBench(set *Set, data []byte, fileTask string, byLength bool) error
 		base := strings.TrimSuffix(task, "_e")
 		tmpl, ok := longBenchPrompts[base]
 		if !ok {
-			return fmt.Errorf("line %d: unknown LongBench dataset %q", i+1, task)
+			return fmt.Errorf("line %d: unknown LongBench dataset %q", lineNo[i], task)
 		}
 		if len(x.Answers) == 0 {
-			return fmt.Errorf("line %d: no answers", i+1)
+			return fmt.Errorf("line %d: no answers", lineNo[i])
 		}
 		metric := longBenchMetric[base]
 		if strings.HasSuffix(metric, "classification") && len(x.AllClasses) == 0 {
-			return fmt.Errorf("line %d: %s needs all_classes", i+1, task)
+			return fmt.Errorf("line %d: %s needs all_classes", lineNo[i], task)
 		}
 		id := x.ID
 		if id == "" {
@@ -191,13 +191,14 @@ func parseLongBench2(set *Set, data []byte, by string) error {
 	var items []longBench2Item
 	if t := strings.TrimSpace(string(data)); strings.HasPrefix(t, "[") {
 		if err := json.Unmarshal(data, &items); err != nil {
-			return err
+			return jsonErrAt(data, err)
 		}
 	} else {
-		for i, l := range jsonLines(data) {
+		lines, lineNo := jsonLines(data)
+		for i, l := range lines {
 			var it longBench2Item
 			if err := json.Unmarshal([]byte(l), &it); err != nil {
-				return fmt.Errorf("line %d: %w", i+1, err)
+				return fmt.Errorf("line %d: %w", lineNo[i], err)
 			}
 			items = append(items, it)
 		}
@@ -207,7 +208,7 @@ func parseLongBench2(set *Set, data []byte, by string) error {
 	}
 	for i, x := range items {
 		if len(x.Answer) != 1 || !strings.Contains("ABCD", x.Answer) {
-			return fmt.Errorf("item %d: answer %q is not one of A-D", i, x.Answer)
+			return fmt.Errorf("item %d (counted from 1): answer %q is not one of A-D", i+1, x.Answer)
 		}
 		group := map[string]string{"domain": x.Domain, "difficulty": x.Difficulty, "length": x.Length}[by]
 		task := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(group)), " ", "_")

@@ -58,14 +58,14 @@ func parseLooGLE(set *Set, data []byte, task string) error {
 	if !ok {
 		return fmt.Errorf("unknown LooGLE task %q (want shortdep_qa, longdep_qa, longdep_summarization or shortdep_cloze)", task)
 	}
-	lines := jsonLines(data)
+	lines, lineNo := jsonLines(data)
 	if len(lines) == 0 {
 		return errEmpty
 	}
 	for i, l := range lines {
 		var x loogleLine
 		if err := json.Unmarshal([]byte(l), &x); err != nil {
-			return fmt.Errorf("line %d: %w", i+1, err)
+			return fmt.Errorf("line %d: %w", lineNo[i], err)
 		}
 		base := Item{Task: task, MaxNew: loogleMaxNew[task], Metric: "rouge_l_recall"}
 		if task == "longdep_summarization" {
@@ -77,7 +77,7 @@ func parseLooGLE(set *Set, data []byte, task string) error {
 		}
 		pairs, err := qaPairs(x.QAPairs)
 		if err != nil {
-			return fmt.Errorf("line %d: qa_pairs: %w", i+1, err)
+			return fmt.Errorf("line %d: qa_pairs: %w", lineNo[i], err)
 		}
 		for k, qa := range pairs {
 			it := base
@@ -87,7 +87,7 @@ func parseLooGLE(set *Set, data []byte, task string) error {
 			if task == "shortdep_cloze" {
 				golds, err := clozeGolds(qa["A"])
 				if err != nil {
-					return fmt.Errorf("line %d, question %d: %w", i+1, k, err)
+					return fmt.Errorf("line %d, question %d: %w", lineNo[i], k, err)
 				}
 				it.Golds, it.Metric = golds, "cloze_exact"
 			} else {
@@ -101,7 +101,7 @@ func parseLooGLE(set *Set, data []byte, task string) error {
 					a = strconv.FormatFloat(v, 'f', -1, 64)
 				}
 				if strings.TrimSpace(a) == "" {
-					return fmt.Errorf("line %d, question %d: answer %v is not a non-empty string", i+1, k, qa["A"])
+					return fmt.Errorf("line %d, question %d: answer %v is not a non-empty string", lineNo[i], k, qa["A"])
 				}
 				it.Golds = []string{a}
 			}

@@ -1,6 +1,8 @@
 package dataset
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -177,15 +179,16 @@ func files(path string, exts ...string) ([]string, error) {
 	return out, nil
 }
 
-// jsonLines splits a jsonl file into its non-blank lines.
-func jsonLines(data []byte) []string {
-	var out []string
-	for _, l := range strings.Split(string(data), "\n") {
+// jsonLines splits a jsonl file into its non-blank lines and their
+// line numbers in the file (counted from 1, blank lines included), for
+// errors that point at the right line.
+func jsonLines(data []byte) (lines []string, lineNo []int) {
+	for i, l := range strings.Split(string(data), "\n") {
 		if strings.TrimSpace(l) != "" {
-			out = append(out, l)
+			lines, lineNo = append(lines, l), append(lineNo, i+1)
 		}
 	}
-	return out
+	return lines, lineNo
 }
 
 var errEmpty = errors.New("no items")
@@ -194,4 +197,22 @@ var errEmpty = errors.New("no items")
 func taskName(path string) string {
 	b := filepath.Base(path)
 	return strings.TrimSuffix(b, filepath.Ext(b))
+}
+
+// jsonErrAt adds the line a JSON decoding error happened on, when it
+// says where.
+func jsonErrAt(data []byte, err error) error {
+	off := int64(-1)
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	}
+	if off < 0 || off > int64(len(data)) {
+		return err
+	}
+	return fmt.Errorf("line %d: %w", 1+bytes.Count(data[:off], []byte("\n")), err)
 }

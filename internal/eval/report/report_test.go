@@ -299,6 +299,16 @@ func TestCompareAndLoad(t *testing.T) {
 	if _, err := Load(filepath.Join(dir, "bad.json")); err == nil {
 		t.Error("bad summary accepted")
 	}
+	// Lengths spelled otherwise are renamed as the runner writes them; a
+	// key that is no length is an error naming it.
+	os.WriteFile(filepath.Join(dir, "spelled.json"), []byte(`{"niah":{"depth=10":{"4096":0.9,"1536":0.5}}}`), 0o644)
+	if r, err := Load(filepath.Join(dir, "spelled.json")); err != nil || r.Summary["niah"]["depth=10"]["4k"] != 0.9 || r.Summary["niah"]["depth=10"]["1536"] != 0.5 {
+		t.Errorf("spelled lengths: %+v %v", r, err)
+	}
+	os.WriteFile(filepath.Join(dir, "bogus.json"), []byte(`{"niah":{"depth=10":{"bogus":1}}}`), 0o644)
+	if _, err := Load(filepath.Join(dir, "bogus.json")); err == nil || !strings.Contains(err.Error(), "bogus") {
+		t.Errorf("a key that is no length: %v", err)
+	}
 }
 
 // The trace suite's table has no average row and no RULER aggregates, and

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/longctx/longctx/internal/eval/gen"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -65,6 +66,22 @@ func Load(path string) (*Run, error) {
 	}
 	if r.Summary == nil {
 		return nil, fmt.Errorf("%s: empty summary", path)
+	}
+	// Lengths are keyed as the runner writes them (4k, 1536): another
+	// spelling of a length is renamed, a key that is no length refused.
+	for suite, tasks := range r.Summary {
+		for task, byLen := range tasks {
+			for k, v := range byLen {
+				n, err := gen.ParseLength(k)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %s/%s: %w", path, suite, task, err)
+				}
+				if c := gen.FormatLength(n); c != k {
+					delete(byLen, k)
+					byLen[c] = v
+				}
+			}
+		}
 	}
 	mb, err := os.ReadFile(filepath.Join(dir, "run.json"))
 	switch {
