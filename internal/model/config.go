@@ -161,12 +161,16 @@ func readConfig(f *gguf.File) (Config, error) {
 func (c *Config) readRopeScaling(f *gguf.File, optF func(string, float64) (float32, error)) error {
 	r := &c.Rope
 	r.Type = "none"
+	typed := false
 	if s, ok := f.String(c.Arch + ".rope.scaling.type"); ok {
-		r.Type = s
+		r.Type, typed = s, true
 	}
 	var err error
 	if r.Factor, err = optF("rope.scaling.factor", 0); err != nil {
 		return err
+	}
+	if !typed && r.Factor > 0 && r.Factor != 1 {
+		r.Type = "linear" // llama.cpp's default type when a factor is given
 	}
 	if r.Factor == 0 {
 		// Older files give linear scaling as rope.scale_linear.
@@ -185,12 +189,10 @@ func (c *Config) readRopeScaling(f *gguf.File, optF func(string, float64) (float
 	if r.AttnFactor, err = optF("rope.scaling.attn_factor", 1); err != nil {
 		return err
 	}
-	if r.BetaFast, err = optF("rope.scaling.yarn_beta_fast", 32); err != nil {
-		return err
-	}
-	if r.BetaSlow, err = optF("rope.scaling.yarn_beta_slow", 1); err != nil {
-		return err
-	}
+	// YaRN's ramp is 32/1 for these architectures whatever the file says:
+	// llama.cpp reads rope.scaling.yarn_beta_* only for others (grok,
+	// mistral3), and logits must match its.
+	r.BetaFast, r.BetaSlow = 32, 1
 	switch r.Type {
 	case "none", "":
 		r.Type, r.Factor = "none", 1

@@ -345,3 +345,49 @@ func TestForwardBatchMatchesSingle(t *testing.T) {
 		t.Errorf("overflowing second sequence: %v", err)
 	}
 }
+
+// RoPE scaling keys are read as llama.cpp reads them for these
+// architectures: a factor without a type is linear scaling, and YaRN's
+// beta keys are ignored (its ramp is 32/1).
+func TestRopeScalingKeysAsLlamaCpp(t *testing.T) {
+	src, err := gguf.Open(fixturePath(t, "gguf/tiny-q8_0.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	with := func(extra ...gguf.KV) *Model {
+		t.Helper()
+		w := gguf.NewWriter()
+		for _, kv := range src.KVs {
+			w.AddKV(kv.Key, kv.Value)
+		}
+		for _, kv := range extra {
+			w.AddKV(kv.Key, kv.Value)
+		}
+		for _, ti := range src.Tensors {
+			w.AddTensor(ti.Name, ti.Type, ti.Dims, ti.Data)
+		}
+		var sb strings.Builder
+		w.WriteTo(&sb)
+		f, err := gguf.Parse([]byte(sb.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	if r := with(gguf.KV{Key: "llama.rope.scaling.factor", Value: gguf.Float32(4)}).Config.Rope; r.Type != "linear" || r.Factor != 4 {
+		t.Errorf("factor without a type: %+v", r)
+	}
+	if r := with(gguf.KV{Key: "llama.rope.scaling.factor", Value: gguf.Float32(1)}).Config.Rope; r.Type != "none" {
+		t.Errorf("factor 1 without a type: %+v", r)
+	}
+	r := with(gguf.KV{Key: "llama.rope.scaling.type", Value: gguf.String("yarn")}, gguf.KV{Key: "llama.rope.scaling.factor", Value: gguf.Float32(8)},
+		gguf.KV{Key: "llama.rope.scaling.yarn_beta_fast", Value: gguf.Float32(16)}, gguf.KV{Key: "llama.rope.scaling.yarn_beta_slow", Value: gguf.Float32(2)}).Config.Rope
+	if r.Type != "yarn" || r.BetaFast != 32 || r.BetaSlow != 1 {
+		t.Errorf("yarn with beta keys: %+v", r)
+	}
+}
