@@ -62,6 +62,9 @@ func benchCmd(env *Env) error {
 	if *modelPath == "" {
 		return fmt.Errorf("%w: -m FILE is required", errUsage)
 	}
+	if *nPrompt == 0 && *nGen == 0 {
+		return fmt.Errorf("%w: -p 0 and -n 0 leave nothing to measure", errUsage)
+	}
 	if *nPrompt < 0 || *nGen < 0 || *reps < 1 || *threads < 0 {
 		return fmt.Errorf("%w: -p, -n, -t must be >= 0 and -r >= 1", errUsage)
 	}

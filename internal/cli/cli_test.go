@@ -163,7 +163,11 @@ func TestBadInput(t *testing.T) {
 		{"", []string{"ask", "-f", doc}, 2, "question"},
 		{"", []string{"ask", "-f", longDoc, "what?"}, 1, "tokens"},
 		{"", []string{"run", "-m", m, "-p", "x", "-n", "-3"}, 2, "must not be negative"},
-		{"", []string{"run", "-m", m, "-p", "x", "--temp", "-1"}, 1, "temperature"},
+		{"", []string{"run", "-m", m, "-p", "x", "--temp", "-1"}, 2, "temperature"},
+		{"", []string{"run", "-m", m, "-p", "x", "--stop", ""}, 2, "--stop"},
+		{"", []string{"train", "--recipe", "no-such-recipe", "--out", filepath.Join(dir, "tr")}, 2, "no-such-recipe"},
+		{"", []string{"bench", "-m", m, "-p", "0", "-n", "0"}, 2, "nothing to measure"},
+		{"", []string{"testmodel", "--type", "q5_9", "-o", filepath.Join(dir, "tm.gguf")}, 2, "q5_9"},
 		{"", []string{"run", "-m", m, "-p", "x", "--kv-type", "q3"}, 2, "-kv-type"},
 		{"", []string{"run", "-m", m, "-p", "x", "--kv-block", "1073741824"}, 2, "--kv-block"},
 		{"", []string{"run", "-m", m, "-p", "x", "--system", "be brief"}, 2, "--system needs --chat"},
@@ -181,9 +185,13 @@ func TestBadInput(t *testing.T) {
 		{"", []string{"info", "-m", m, "--ctx", "-5"}, 2, "--ctx -5"},
 	}
 	for _, c := range cases {
-		code, _, stderr := runMain(t, c.stdin, c.args...)
+		code, stdout, stderr := runMain(t, c.stdin, c.args...)
 		if code != c.code || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d mentioning %q", c.args, code, stderr, c.code, c.want)
+		}
+		// A failed run or ask writes nothing to standard output.
+		if code != 0 && (c.args[0] == "run" || c.args[0] == "ask") && stdout != "" {
+			t.Errorf("%v: failed but wrote %q to stdout", c.args, stdout)
 		}
 	}
 }

@@ -134,6 +134,9 @@ func headsCmd(env *Env) error {
 	if *maxNew < 1 {
 		return fmt.Errorf("%w: --max-new must be positive", errUsage)
 	}
+	if (*verify || *report != "") && *draws < 1 {
+		return fmt.Errorf("%w: --random-draws %d: want at least 1", errUsage, *draws)
+	}
 	elem, err := parseKVType(*kvType)
 	if err != nil {
 		return err
@@ -146,6 +149,13 @@ func headsCmd(env *Env) error {
 	l := &trace.Local{Model: e.Model, Tok: e.Tokenizer, KVType: elem}
 	if l.Mask, l.MaskMode, err = mask.resolve(l.Geometry(), *seed); err != nil {
 		return err
+	}
+	g := l.Geometry()
+	maskCount := 0 // checked now, not after the detection grid has run
+	if *verify || *report != "" {
+		if maskCount, err = heads.ParseCount(mask.count, g.Layers*g.Heads); err != nil {
+			return fmt.Errorf("%w: --mask-count: %v", errUsage, err)
+		}
 	}
 	if len(l.Mask) > 0 {
 		fmt.Fprintf(env.Stderr, "masking %d heads: %v\n", len(l.Mask), l.Mask)
@@ -196,16 +206,8 @@ func headsCmd(env *Env) error {
 	if !*verify {
 		return nil
 	}
-	g := l.Geometry()
-	n, err := heads.ParseCount(mask.count, g.Layers*g.Heads)
-	if err != nil {
-		return fmt.Errorf("%w: --mask-count: %v", errUsage, err)
-	}
-	if *draws < 1 {
-		return fmt.Errorf("%w: --random-draws %d: want at least 1", errUsage, *draws)
-	}
 	l.Mask = nil // Verify chooses the masks
-	checks, err := heads.Verify(ctx, l, rep, o, n, *seed, *draws)
+	checks, err := heads.Verify(ctx, l, rep, o, maskCount, *seed, *draws)
 	if err != nil {
 		return err
 	}

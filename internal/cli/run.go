@@ -89,6 +89,13 @@ func runCmd(env *Env) error {
 		return fmt.Errorf("%w: --system needs --chat (a raw prompt has no system message)", errUsage)
 	}
 	req := engine.Request{MaxTokens: *n, Ctx: *ctxLen, Sampling: params(), Stop: stops, Ubatch: *ubatch}
+	// Checked before the model loads and the prompt is prefilled.
+	if err := req.Sampling.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if _, err := sample.NewStopMatcher(stops); err != nil {
+		return fmt.Errorf("%w: --stop: %v", errUsage, err)
+	}
 	if *useChat {
 		if *system != "" {
 			req.Messages = append(req.Messages, chat.Message{Role: "system", Content: *system})
@@ -109,11 +116,15 @@ func runCmd(env *Env) error {
 	defer kvf.close()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
+	wrote := false
 	st, err := e.Generate(ctx, req, func(s string) error {
+		wrote = true
 		_, err := fmt.Fprint(env.Stdout, s)
 		return err
 	})
-	fmt.Fprintln(env.Stdout)
+	if wrote {
+		fmt.Fprintln(env.Stdout)
+	}
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/longctx/longctx/internal/testmodel"
@@ -22,10 +24,19 @@ func testmodelCmd(env *Env) error {
 	if *out == "" {
 		return fmt.Errorf("%w: -o FILE is required", errUsage)
 	}
-	f, err := os.Create(*out)
+	_, knownShape := testmodel.Shapes[*shape]
+	if !slices.Contains(testmodel.Archs, *arch) || !knownShape || !slices.Contains(testmodel.Types(), *typ) {
+		return fmt.Errorf("%w: --arch %q, --shape %q, --type %q (want %s; %s; %s)", errUsage, *arch, *shape, *typ,
+			strings.Join(testmodel.Archs, ", "), "llama-1b, qwen2-0.5b or tiny", strings.Join(testmodel.Types(), ", "))
+	}
+	// Written beside the target and renamed at the end: a failed run
+	// leaves an existing file as it was.
+	f, err := os.CreateTemp(filepath.Dir(*out), ".testmodel-*.gguf")
 	if err != nil {
 		return err
 	}
+	tmp := f.Name()
+	f.Chmod(0o644) // as os.Create would make it
 	w := bufio.NewWriterSize(f, 1<<20)
 	n, err := testmodel.Generate(w, testmodel.Options{Arch: *arch, Shape: *shape, Type: *typ, Seed: *seed})
 	if err == nil {
@@ -34,8 +45,11 @@ func testmodelCmd(env *Env) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		err = os.Rename(tmp, *out)
+	}
 	if err != nil {
-		os.Remove(*out)
+		os.Remove(tmp)
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "wrote %s: %s %s %s, %.2f GB\n", *out, *arch, *shape, *typ, float64(n)/1e9)

@@ -54,7 +54,7 @@ func trainCmd(env *Env) error {
 	}
 	r, err := train.LoadRecipe(*recipe)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %v", errUsage, err) // an unknown name, an unreadable or invalid recipe
 	}
 	if *steps > 0 {
 		scaleStages(&r, *steps)

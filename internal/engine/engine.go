@@ -209,6 +209,10 @@ func (e *Engine) Generate(ctx context.Context, req Request, emit func(string) er
 	if err != nil {
 		return st, err
 	}
+	stop, err := sample.NewStopMatcher(req.Stop) // before the prefill it would waste
+	if err != nil {
+		return st, err
+	}
 	ub := req.Ubatch
 	if ub <= 0 {
 		ub = 512
@@ -257,10 +261,6 @@ func (e *Engine) Generate(ctx context.Context, req Request, emit func(string) er
 		st.KVBytes = max(st.KVBytes, cache.Bytes()) // grown while decoding
 	}()
 	dec := tokenizer.NewStreamDecoder(e.Tokenizer, false)
-	stop, err := sample.NewStopMatcher(req.Stop)
-	if err != nil {
-		return st, err
-	}
 	out := func(s string) error {
 		if s == "" {
 			return nil
