@@ -2,10 +2,12 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 type usageJSON struct {
@@ -56,6 +58,23 @@ func (s *Server) piece(id int32) (string, []int) {
 		b[i] = int(c)
 	}
 	return string(p), b
+}
+
+// tokenText names a token in completions logprobs: its text, or, when
+// that is not UTF-8 (a byte of a longer character), OpenAI's "bytes:\\xNN"
+// form — JSON would turn every such byte into U+FFFD, and distinct tokens
+// into one top_logprobs key.
+func (s *Server) tokenText(id int32) string {
+	p, _ := s.piece(id)
+	if utf8.ValidString(p) {
+		return p
+	}
+	var b strings.Builder
+	b.WriteString("bytes:")
+	for i := 0; i < len(p); i++ {
+		fmt.Fprintf(&b, "\\x%02x", p[i])
+	}
+	return b.String()
 }
 
 func (s *Server) chatLogprobs(tls []tokenLogprob) []chatTokenLogprob {
@@ -128,7 +147,7 @@ func (o *textOffsets) generated(ids []int32) []int {
 // appendCompletionLogprobs adds tokens to lp at text offsets offs.
 func (s *Server) appendCompletionLogprobs(lp *completionLogprobs, tls []tokenLogprob, offs []int) {
 	for i, tl := range tls {
-		tok, _ := s.piece(tl.ID)
+		tok := s.tokenText(tl.ID)
 		lp.Tokens = append(lp.Tokens, tok)
 		lp.TextOffset = append(lp.TextOffset, offs[i])
 		if math.IsNaN(tl.Logprob) {
@@ -140,7 +159,7 @@ func (s *Server) appendCompletionLogprobs(lp *completionLogprobs, tls []tokenLog
 		lp.TokenLogprobs = append(lp.TokenLogprobs, &v)
 		top := map[string]float64{}
 		for _, t := range tl.Top {
-			tt, _ := s.piece(t.ID)
+			tt := s.tokenText(t.ID)
 			if _, dup := top[tt]; !dup {
 				top[tt] = t.Logprob
 			}

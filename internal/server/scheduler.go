@@ -217,6 +217,11 @@ func (s *scheduler) submit(ctx context.Context, g *genRequest) (*seq, error) {
 	if r.sampler, err = sample.New(g.params, s.model.Config.Vocab); err != nil {
 		return nil, badRequest("", "%v", err)
 	}
+	// The penalties' history starts with the prompt, as in the engine
+	// (and llama.cpp): a request's greedy answer is the CLI's.
+	for _, t := range g.prompt {
+		r.sampler.Accept(t)
+	}
 	if r.stop, err = sample.NewStopMatcher(g.stops); err != nil {
 		return nil, badRequest("stop", "%v", err)
 	}

@@ -3,8 +3,12 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/longctx/longctx/internal/engine"
+	"github.com/longctx/longctx/internal/sample"
+	"github.com/longctx/longctx/internal/tensor"
 	"io"
 	"os"
 	"path/filepath"
@@ -219,5 +223,50 @@ func TestCompletionTextOffsets(t *testing.T) {
 	}
 	if !slices.Equal(offs, lp.TextOffset) {
 		t.Errorf("stream offsets %v, non-stream %v", offs, lp.TextOffset)
+	}
+}
+
+// A repetition penalty counts the prompt's tokens too, as the engine (and
+// llama.cpp) do: the server's greedy answer is the CLI's.
+func TestRepetitionPenaltyCountsThePrompt(t *testing.T) {
+	ts := traceServer(t, Config{}) // the default model copies what it read
+	for _, prompt := range []string{"The code of Rupono is WW225. The code of Rupono is"} {
+		var b bytes.Buffer
+		if _, err := defaultEngine(t).Generate(context.Background(), engine.Request{
+			Prompt: prompt, MaxTokens: 24, Ctx: 1024, KVType: tensor.F16,
+			Sampling: sample.Params{Temperature: 0, TopP: 1, TypicalP: 1, RepeatPenalty: 1.5, RepeatLastN: -1},
+		}, func(s string) error { b.WriteString(s); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		code, _, out := post(t, ts.URL+"/v1/completions", `{"prompt":"`+prompt+`","max_tokens":24,"temperature":0,"repetition_penalty":1.5}`)
+		if code != 200 {
+			t.Fatalf("HTTP %d %s", code, out)
+		}
+		var r completionResp
+		mustJSON(t, out, &r)
+		if r.Choices[0].Text != jsonText(b.String()) {
+			t.Errorf("%q: server %q, engine %q", prompt, r.Choices[0].Text, b.String())
+		}
+	}
+}
+
+// Completions logprobs name a token that is not UTF-8 (one byte of a
+// longer character) in OpenAI's "bytes:\xNN" form: as text each such byte
+// became U+FFFD, and distinct tokens one top_logprobs key.
+func TestCompletionLogprobsByteTokens(t *testing.T) {
+	ts := traceServer(t, Config{})
+	code, _, out := post(t, ts.URL+"/v1/completions", `{"prompt":"日本語のテキスト。日本語のテキスト。日本語のテキスト。","max_tokens":3,"temperature":0,"logprobs":5}`)
+	if code != 200 {
+		t.Fatalf("HTTP %d %s", code, out)
+	}
+	if strings.Contains(string(out), `\ufffd`) || strings.Contains(string(out), "\uFFFD") {
+		t.Errorf("U+FFFD in the logprobs: %s", out)
+	}
+	var r completionResp
+	mustJSON(t, out, &r)
+	for i, top := range r.Choices[0].Logprobs.TopLogprobs {
+		if len(top) != 5 {
+			t.Errorf("row %d: %d distinct alternatives, want 5: %v", i, len(top), top)
+		}
 	}
 }
