@@ -167,3 +167,40 @@ func TestServeDrainsOnSIGTERM(t *testing.T) {
 		t.Errorf("no drain in the log: %q", l)
 	}
 }
+
+// Under a policy that chooses per prefill chunk (TokenSelect), a request's
+// answer does not depend on what else the server is decoding: its chunks
+// end at fixed positions.
+func TestServePolicyAnswerIndependentOfLoad(t *testing.T) {
+	tensor.SetTiling(false) // batched and solo runs sum alike
+	defer tensor.SetTiling(true)
+	e, err := engine.Open(fixture(t, "gguf/tiny-q8_0.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	srv, err := server.New(e, server.Config{ModelName: "tiny", Ctx: 1024, StepTokens: 64, Parallel: 4, Attention: attentionPolicies(e.Model)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	url := hs.URL + "/v1/completions"
+	long := strings.Repeat("all work and no play makes jack a dull boy ", 30)
+	body := fmt.Sprintf(`{"prompt":%q,"max_tokens":12,"temperature":0,"longctx":{"attention":"tokenselect","budget":64}}`, long)
+	_, alone := postJSON(t, url, body)
+	for range 3 {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			postJSON(t, url, `{"prompt":"once upon a time","max_tokens":200,"temperature":0}`)
+		}()
+		time.Sleep(5 * time.Millisecond)
+		_, busy := postJSON(t, url, body)
+		<-done
+		if len(alone.Choices) == 0 || len(busy.Choices) == 0 || busy.Choices[0].Text != alone.Choices[0].Text {
+			t.Fatalf("alone %+v, beside another request %+v", alone, busy)
+		}
+	}
+}

@@ -143,6 +143,17 @@ var (
 	errDraining  = errors.New("the server is shutting down")
 )
 
+// policyChunk is the fixed prefill chunk of a sequence under an attention
+// policy: what a step holds beside every slot decoding, within the
+// policy's own bound.
+func (s *scheduler) policyChunk(r *seq) int {
+	c := max(1, s.cfg.StepTokens-s.cfg.Parallel)
+	if m := r.gen.opts.maxChunk; m > 0 {
+		c = min(c, m)
+	}
+	return c
+}
+
 // promptChunkWithLogits bounds the prefill chunk of a sequence that wants
 // every position's logits (they take vocab floats per token).
 const promptChunkWithLogits = 64
@@ -442,6 +453,18 @@ func (s *scheduler) step() {
 		}
 		if c := r.gen.opts.maxChunk; c > 0 {
 			n = min(n, c)
+		}
+		if r.gen.opts.wrap != nil && !all && r.gen.scoreFrom == 0 {
+			// A policy may choose per prefill chunk (TokenSelect does):
+			// its chunks end at fixed positions, whatever else the step
+			// holds, so an answer does not depend on the server's load.
+			// A chunk that does not fit this step waits for the next.
+			c := s.policyChunk(r)
+			want := min(len(r.gen.prompt)-r.pos, c-r.pos%c)
+			if n < want {
+				continue
+			}
+			n = want
 		}
 		batch = append(batch, model.Seq{Tokens: r.gen.prompt[r.pos : r.pos+n], Pos: r.pos, Cache: r.cache, All: all})
 		members = append(members, r)
