@@ -47,25 +47,33 @@ func postJSON(t *testing.T, url, body string) (int, servedAnswer) {
 	return resp.StatusCode, a
 }
 
-// TestServeAttentionPolicies serves internal/attention's policies through
-// longctx.attention: with a budget covering every position a policy
-// answers as dense attention does; options are checked and echoed.
-func TestServeAttentionPolicies(t *testing.T) {
-	tensor.SetTiling(false) // batched and solo runs sum alike (see server tests)
-	defer tensor.SetTiling(true)
+// policyServer serves the tiny fixture with internal/attention's policies
+// and returns its completions URL. Tiling is off meanwhile: batched and
+// solo runs then sum alike (see the server's tests).
+func policyServer(t *testing.T, cfg server.Config) string {
+	t.Helper()
+	tensor.SetTiling(false)
+	t.Cleanup(func() { tensor.SetTiling(true) })
 	e, err := engine.Open(fixture(t, "gguf/tiny-q8_0.gguf"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer e.Close()
-	srv, err := server.New(e, server.Config{ModelName: "tiny", Ctx: 512, Attention: attentionPolicies(e.Model)})
+	t.Cleanup(func() { e.Close() })
+	cfg.Attention = attentionPolicies(e.Model)
+	srv, err := server.New(e, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
 	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
-	url := hs.URL + "/v1/completions"
+	t.Cleanup(func() { hs.Close(); srv.Close() })
+	return hs.URL + "/v1/completions"
+}
+
+// TestServeAttentionPolicies serves internal/attention's policies through
+// longctx.attention: with a budget covering every position a policy
+// answers as dense attention does; options are checked and echoed.
+func TestServeAttentionPolicies(t *testing.T) {
+	url := policyServer(t, server.Config{ModelName: "tiny", Ctx: 512})
 	const prompt = `"prompt":"the quick brown fox jumps over the lazy dog","max_tokens":8,"temperature":0`
 	_, dense := postJSON(t, url, "{"+prompt+"}")
 	for _, tc := range []struct{ longctx, window string }{
@@ -172,21 +180,7 @@ func TestServeDrainsOnSIGTERM(t *testing.T) {
 // answer does not depend on what else the server is decoding: its chunks
 // end at fixed positions.
 func TestServePolicyAnswerIndependentOfLoad(t *testing.T) {
-	tensor.SetTiling(false) // batched and solo runs sum alike
-	defer tensor.SetTiling(true)
-	e, err := engine.Open(fixture(t, "gguf/tiny-q8_0.gguf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	srv, err := server.New(e, server.Config{ModelName: "tiny", Ctx: 1024, StepTokens: 64, Parallel: 4, Attention: attentionPolicies(e.Model)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
-	url := hs.URL + "/v1/completions"
+	url := policyServer(t, server.Config{ModelName: "tiny", Ctx: 1024, StepTokens: 64, Parallel: 4})
 	long := strings.Repeat("all work and no play makes jack a dull boy ", 30)
 	body := fmt.Sprintf(`{"prompt":%q,"max_tokens":12,"temperature":0,"longctx":{"attention":"tokenselect","budget":64}}`, long)
 	_, alone := postJSON(t, url, body)

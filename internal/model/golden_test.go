@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -241,7 +242,7 @@ func TestLoadErrors(t *testing.T) {
 	// rebuild copies src with one metadata value set (nil drops it)
 	// and the named tensor dropped.
 	rebuild := func(key string, val *gguf.Value, dropTensor string) *gguf.File {
-		w := gguf.NewWriter()
+		var kvs []gguf.KV
 		found := false
 		for _, kv := range src.KVs {
 			if kv.Key == key {
@@ -251,23 +252,12 @@ func TestLoadErrors(t *testing.T) {
 				}
 				kv.Value = *val
 			}
-			w.AddKV(kv.Key, kv.Value)
+			kvs = append(kvs, kv)
 		}
 		if !found && val != nil {
-			w.AddKV(key, *val)
+			kvs = append(kvs, gguf.KV{Key: key, Value: *val})
 		}
-		for _, ti := range src.Tensors {
-			if ti.Name != dropTensor {
-				w.AddTensor(ti.Name, ti.Type, ti.Dims, ti.Data)
-			}
-		}
-		var sb strings.Builder
-		w.WriteTo(&sb)
-		f, err := gguf.Parse([]byte(sb.String()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f
+		return copyGGUF(t, src, kvs, dropTensor)
 	}
 	ptr := func(v gguf.Value) *gguf.Value { return &v }
 	cases := []struct {
@@ -357,23 +347,7 @@ func TestRopeScalingKeysAsLlamaCpp(t *testing.T) {
 	defer src.Close()
 	with := func(extra ...gguf.KV) *Model {
 		t.Helper()
-		w := gguf.NewWriter()
-		for _, kv := range src.KVs {
-			w.AddKV(kv.Key, kv.Value)
-		}
-		for _, kv := range extra {
-			w.AddKV(kv.Key, kv.Value)
-		}
-		for _, ti := range src.Tensors {
-			w.AddTensor(ti.Name, ti.Type, ti.Dims, ti.Data)
-		}
-		var sb strings.Builder
-		w.WriteTo(&sb)
-		f, err := gguf.Parse([]byte(sb.String()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := Load(f)
+		m, err := Load(copyGGUF(t, src, append(slices.Clone(src.KVs), extra...), ""))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -390,4 +364,31 @@ func TestRopeScalingKeysAsLlamaCpp(t *testing.T) {
 	if r.Type != "yarn" || r.BetaFast != 32 || r.BetaSlow != 1 {
 		t.Errorf("yarn with beta keys: %+v", r)
 	}
+}
+
+// copyGGUF is src with the metadata kvs and every tensor but dropTensor.
+func copyGGUF(t *testing.T, src *gguf.File, kvs []gguf.KV, dropTensor string) *gguf.File {
+	t.Helper()
+	w := gguf.NewWriter()
+	for _, kv := range kvs {
+		if err := w.AddKV(kv.Key, kv.Value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ti := range src.Tensors {
+		if ti.Name != dropTensor {
+			if err := w.AddTensor(ti.Name, ti.Type, ti.Dims, ti.Data); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var sb strings.Builder
+	if _, err := w.WriteTo(&sb); err != nil {
+		t.Fatal(err)
+	}
+	f, err := gguf.Parse([]byte(sb.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
