@@ -286,18 +286,26 @@ func (g *Generator) buildNIAH(s *Sample, t rulerTask, u int, r *rng) error {
 			pos[i] = int(float64(len(sents)) * needleDepths[d] / 100)
 		}
 		sort.Ints(pos)
+		// Sentences and needles are joined by single spaces, as RULER
+		// joins them (a needle was glued to the sentence after it).
 		var b strings.Builder
-		prev := 0
-		for i, p := range pos {
-			writeJoined(&b, sents[prev:p], " ")
+		space := func() {
 			if b.Len() > 0 {
 				b.WriteByte(' ')
 			}
+		}
+		prev := 0
+		for i, p := range pos {
+			if p > prev {
+				space()
+				writeJoined(&b, sents[prev:p], " ")
+			}
+			space()
 			b.WriteString(needles[i])
 			prev = p
 		}
 		if prev < len(sents) {
-			b.WriteByte(' ')
+			space()
 			writeJoined(&b, sents[prev:], " ")
 		}
 		context = b.String()
