@@ -112,6 +112,9 @@ func (l *layout) valueGroups(tile []byte, g0, g1 int) []byte {
 	return tile[l.vOff+g0*l.groupV : l.vOff+g1*l.groupV]
 }
 
+// maxF16 is the largest finite f16 value.
+const maxF16 = 65504
+
 // rowCodec converts one position's head vector between float32 and the
 // stored form. It carries the scratch of one goroutine.
 type rowCodec struct {
@@ -220,6 +223,11 @@ func (c *rowCodec) putValue(tile []byte, t int, x []float32) {
 		}
 	case tensor.F16:
 		for j, v := range x {
+			// Saturated, not rounded to infinity: a value pass multiplies
+			// every value of a 16-position group by its weight, and an
+			// infinite value at a position a query cannot see (a forked
+			// sequence's, past its fork) would turn 0 x Inf into NaN.
+			v = min(max(v, -maxF16), maxF16)
 			binary.LittleEndian.PutUint16(g[2*(i*l.hd+j):], tensor.F32ToF16(v))
 		}
 	case tensor.Q8_0, tensor.Q4_0:

@@ -488,3 +488,42 @@ func TestSpillFileIsNewAndUnlinked(t *testing.T) {
 		t.Errorf("closing the pool removed or changed %s: %q %v", fresh, b, err)
 	}
 }
+
+// A value too large for f16 is stored saturated: a child forked before
+// it, reading the parent's shared block, must not get NaN from the
+// invisible position (weight 0 x Inf).
+func TestF16ValueOverflowStaysInvisible(t *testing.T) {
+	s := Shape{Layers: 1, Ctx: 64, KVHeads: 1, HeadDim: 32, ElemType: tensor.F16}
+	p, err := NewPool(s, PoolOptions{BlockSize: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	par := p.NewSeq()
+	k, v := make([]float32, 8*32), make([]float32, 8*32)
+	for i := range k {
+		k[i], v[i] = 0.1, 1
+	}
+	v[5*32] = 1e6 // beyond f16's range
+	if err := par.Store(0, 0, k, v, 8); err != nil {
+		t.Fatal(err)
+	}
+	child, err := par.Fork(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]float32, 32)
+	if err := child.Attend(0, 2, k[:32], 1, 1, 0.1, out); err != nil {
+		t.Fatal(err)
+	}
+	if !(math.Abs(float64(out[0])-1) < 1e-3) { // probabilities are rounded to f16
+		t.Errorf("child's output %v, want 1 (its positions hold only ones)", out[0])
+	}
+	vals := make([]float32, 8*32)
+	if err := par.ReadValues(0, 0, 0, 8, vals); err != nil {
+		t.Fatal(err)
+	}
+	if vals[5*32] != 65504 {
+		t.Errorf("stored %v, want the largest f16, 65504", vals[5*32])
+	}
+}
