@@ -53,7 +53,7 @@ type Config struct {
 	BlockSize  int     // quest: positions per block
 	BlockScore string  // quest: "bound" (Quest's min/max upper bound) or "mean" (block-mean key)
 	PerHead    bool    // quest: blocks chosen per query head, not shared by a KV head's query heads
-	Refine     float64 // quest: rescore the best Refine x (the budget's blocks) by their keys; <= 1: off
+	Refine     float64 // quest: rescore the best Refine x (the budget's blocks) by their keys; 0 (or 1): off
 
 	Ceiling int // lm-infinite: largest RoPE distance; 0: the model's trained context
 
@@ -156,8 +156,8 @@ func (c Config) Validate() error {
 		if c.BlockScore != "bound" && c.BlockScore != "mean" {
 			return fmt.Errorf("attention: --block-score %q: want bound or mean", c.BlockScore)
 		}
-		if !(c.Refine >= 0 && c.Refine <= 1e6) {
-			return fmt.Errorf("attention: --quest-refine %g: want 0 (off) or a factor above 1", c.Refine)
+		if !(c.Refine == 0 || c.Refine >= 1 && c.Refine <= 1e6) {
+			return fmt.Errorf("attention: --quest-refine %g: want 0 (off) or a factor of at least 1", c.Refine)
 		}
 	case name == LMInfinite:
 		if c.Ceiling < 0 {

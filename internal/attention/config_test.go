@@ -47,6 +47,7 @@ func TestValidate(t *testing.T) {
 		{func(c *Config) { c.Name, c.BlockScore = Quest, "max" }, "--block-score"},
 		{func(c *Config) { c.Name, c.Refine = Quest, math.NaN() }, "--quest-refine"},
 		{func(c *Config) { c.Name, c.Refine = Quest, -1 }, "--quest-refine"},
+		{func(c *Config) { c.Name, c.Refine = Quest, 0.5 }, "--quest-refine"},
 		{func(c *Config) { c.Name, c.Ceiling = LMInfinite, -1 }, "--ceiling"},
 		{func(c *Config) { c.Name, c.SelectKernel = TokenSelect, -1 }, "--select-kernel"},
 		{func(c *Config) { c.Name, c.SelectGroup = TokenSelect, 0 }, "--select-group"},

@@ -237,6 +237,10 @@ func (c *streamCache) Attend(layer, pos int, q []float32, n, nHead int, scale fl
 	return a.sparse(spans)
 }
 
+// MaxChunk implements kv.ChunkBounded: a chunk is stored beside the sinks
+// and the window it keeps, so it must fit the window.
+func (c *streamCache) MaxChunk() int { return max(1, c.window) }
+
 // Report implements Reporter.
 func (c *streamCache) Report() Report {
 	sh := c.inner.Shape()

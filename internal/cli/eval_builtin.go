@@ -41,7 +41,6 @@ func builtinFlags(fs *flag.FlagSet) func(e *engine.Engine) (target.BuiltinOption
 			}
 			m, cfg := e.Model, attn
 			info := attention.InfoFromModel(m)
-			opt.Ubatch = cfg.MaxChunk()
 			opt.NewCache = func(ctx int) (kv.Cache, error) {
 				inner, err := m.NewCache(cfg.CacheCtx(ctx), elem)
 				if err != nil {

@@ -47,11 +47,6 @@ func (k *kvFlags) apply(m *model.Model, req *engine.Request) error {
 		return err
 	}
 	req.NewCache = newCache
-	// sink+window stores a prefill chunk beside what it keeps: a chunk
-	// larger than its window does not fit.
-	if mc := k.attn.MaxChunk(); mc > 0 && (req.Ubatch <= 0 || req.Ubatch > mc) {
-		req.Ubatch = mc
-	}
 	if k.cfg.Save != "" {
 		fp := fingerprint(m)
 		req.AfterPrefill = func(_ kv.Cache, prompt []int32) error {

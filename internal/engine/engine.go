@@ -217,6 +217,9 @@ func (e *Engine) Generate(ctx context.Context, req Request, emit func(string) er
 	if ub <= 0 {
 		ub = 512
 	}
+	if cb, ok := cache.(kv.ChunkBounded); ok {
+		ub = min(ub, cb.MaxChunk())
+	}
 
 	start := time.Now()
 	var logits []float32

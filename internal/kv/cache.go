@@ -120,6 +120,13 @@ type PromptSizer interface {
 	SetPromptLen(n int)
 }
 
+// ChunkBounded is a cache that stores at most MaxChunk positions per call
+// (sink+window keeps a chunk beside its window); callers cut their prompt
+// chunks to it.
+type ChunkBounded interface {
+	MaxChunk() int
+}
+
 // Span is the half-open range of positions [From, To).
 type Span struct{ From, To int }
 

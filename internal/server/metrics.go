@@ -102,7 +102,12 @@ func newMetrics() *metrics {
 	}
 }
 
+// locked runs f under the lock; on a nil *metrics it does nothing (a
+// trace's passes have no request-level metrics).
 func (m *metrics) locked(f func()) {
+	if m == nil {
+		return
+	}
 	m.mu.Lock()
 	f()
 	m.mu.Unlock()

@@ -370,20 +370,18 @@ func (s *scheduler) admit() int {
 	s.mu.Unlock()
 	for _, a := range admitted {
 		r := a.r
-		if !r.gen.pass {
-			s.metrics.queued(time.Since(r.enqueued))
-		}
+		s.req(r).queued(time.Since(r.enqueued))
 		if a.err != nil {
-			s.countFinished(r, "error")
+			s.req(r).finished("error")
 			r.out.push(event{Done: true, Err: a.err})
 			r.stopWatch()
 			continue
 		}
 		r.pos, r.cached = r.lease.shared, r.lease.shared
 		r.held = append(make([]int32, 0, len(r.gen.prompt)+r.gen.maxTokens), r.gen.prompt[:r.pos]...)
-		if !r.gen.pass && r.gen.opts.variant() != "" && !r.gen.promptLogprobs {
+		if r.gen.opts.variant() != "" && !r.gen.promptLogprobs {
 			// Only a request that could reuse a prefix looked one up.
-			s.metrics.prefixLookup(len(r.gen.prompt), r.cached)
+			s.req(r).prefixLookup(len(r.gen.prompt), r.cached)
 		}
 		r.cache = r.lease.seq
 		if wrap := r.gen.opts.wrap; wrap != nil {
@@ -499,9 +497,7 @@ func (s *scheduler) step() {
 			continue
 		}
 		r.decoding = true
-		if !r.gen.pass {
-			s.metrics.promptTokens(len(r.gen.prompt))
-		}
+		s.req(r).promptTokens(len(r.gen.prompt))
 		if r.gen.promptLogprobs || r.gen.scoreFrom > 0 {
 			r.out.push(event{Prompt: r.promptLP})
 			r.promptLP = nil
@@ -548,12 +544,10 @@ func (s *scheduler) sampleNext(r *seq, logits []float32) {
 	}
 	r.sampler.Accept(t)
 	now := time.Now()
-	switch {
-	case r.gen.pass:
-	case r.lastToken.IsZero():
-		s.metrics.firstToken(now.Sub(r.enqueued))
-	default:
-		s.metrics.interToken(now.Sub(r.lastToken))
+	if r.lastToken.IsZero() {
+		s.req(r).firstToken(now.Sub(r.enqueued))
+	} else {
+		s.req(r).interToken(now.Sub(r.lastToken))
 	}
 	r.lastToken = now
 	if s.tok.IsEOG(t) {
@@ -591,10 +585,8 @@ func (s *scheduler) finish(r *seq, reason string, stopped bool) {
 		text = t + r.stop.Flush()
 	}
 	// Metrics first: a client that has its answer may scrape at once.
-	if !r.gen.pass {
-		s.metrics.finished(reason)
-		s.metrics.e2e(time.Since(r.enqueued))
-	}
+	s.req(r).finished(reason)
+	s.req(r).e2e(time.Since(r.enqueued))
 	r.out.push(event{Text: text, Done: true, Finish: reason,
 		Usage: usage{Prompt: len(r.gen.prompt), Completion: r.generated, Cached: r.cached}})
 	s.release(r, true)
@@ -603,7 +595,7 @@ func (s *scheduler) finish(r *seq, reason string, stopped bool) {
 // aborted counts a request whose client went away, and how many steps
 // began meanwhile: the step under way then, and none after it.
 func (s *scheduler) aborted(r *seq) {
-	s.countFinished(r, "abort")
+	s.req(r).finished("abort")
 	now := s.steps.Load()
 	at := r.goneAt.Load()
 	if at < 0 {
@@ -614,16 +606,18 @@ func (s *scheduler) aborted(r *seq) {
 	s.metrics.abortSteps(now - at)
 }
 
-// countFinished counts r's end, unless it is a trace's pass.
-func (s *scheduler) countFinished(r *seq, reason string) {
-	if !r.gen.pass {
-		s.metrics.finished(reason)
+// req is where r's request-level metrics go: nowhere (a nil *metrics) for
+// a trace's pass, since its handler counts the trace as one request.
+func (s *scheduler) req(r *seq) *metrics {
+	if r.gen.pass {
+		return nil
 	}
+	return s.metrics
 }
 
 // fail ends r with err. Its cache may be half written: it is not kept.
 func (s *scheduler) fail(r *seq, err error) {
-	s.countFinished(r, "error")
+	s.req(r).finished("error")
 	r.out.push(event{Done: true, Err: err})
 	s.release(r, false)
 }
@@ -656,7 +650,7 @@ func (s *scheduler) failAll(err error) {
 		s.fail(r, err)
 	}
 	for _, r := range queued {
-		s.countFinished(r, "error")
+		s.req(r).finished("error")
 		r.out.push(event{Done: true, Err: err})
 		r.stopWatch()
 	}

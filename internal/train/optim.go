@@ -143,10 +143,9 @@ func gradNorm(model *Model) float64 {
 	return math.Sqrt(s)
 }
 
-// step applies one AdamW update (step is 0-based) and returns the
-// gradient norm before clipping.
-func (a *adam) step(model *Model, h Hyper, step int) float64 {
-	norm := gradNorm(model)
+// step applies one AdamW update (step is 0-based) to gradients of norm
+// norm (gradNorm), clipped to h.Clip.
+func (a *adam) step(model *Model, h Hyper, step int, norm float64) {
 	gscale := float32(1)
 	if h.Clip > 0 && norm > h.Clip {
 		gscale = float32(h.Clip / norm)
@@ -174,5 +173,4 @@ func (a *adam) step(model *Model, h Hyper, step int) float64 {
 			}
 		}))
 	}
-	return norm
 }

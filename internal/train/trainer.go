@@ -92,10 +92,12 @@ func (t *Trainer) TrainStep() (StepStats, error) {
 	st := StepStats{Step: t.Step + 1, Loss: loss, LR: t.Hyper.LRAt(t.Step), Targets: targets}
 	// A diverged run stops before the update: the weights stay those of
 	// the last good step, and no NaN reaches a checkpoint.
-	if norm := gradNorm(t.Model); math.IsNaN(loss) || math.IsInf(loss, 0) || math.IsNaN(norm) || math.IsInf(norm, 0) {
+	norm := gradNorm(t.Model)
+	if math.IsNaN(loss) || math.IsInf(loss, 0) || math.IsNaN(norm) || math.IsInf(norm, 0) {
 		return StepStats{}, fmt.Errorf("train: step %d: loss %g, gradient norm %g: the run diverged (lower the learning rate, or resume from an earlier checkpoint)", t.Step+1, loss, norm)
 	}
-	st.GradNorm = t.opt.step(t.Model, t.Hyper, t.Step)
+	t.opt.step(t.Model, t.Hyper, t.Step, norm)
+	st.GradNorm = norm
 	for _, e := range ex {
 		st.Tokens += len(e.Tokens)
 	}

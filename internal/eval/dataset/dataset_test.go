@@ -234,6 +234,13 @@ func TestLooGLE(t *testing.T) {
 			t.Errorf("accepted %s", bad)
 		}
 	}
+	// Numeric answers keep their digits, as JSON numbers or Python integers.
+	for _, line := range []string{`{"input":"d","qa_pairs":[{"Q":"q","A":12345678}]}`, `{"input":"d","qa_pairs":"[{'Q': 'q', 'A': 12345678}]"}`} {
+		s := newSet("loogle", Middle)
+		if err := parseLooGLE(s, []byte(line), "shortdep_qa"); err != nil || s.Items("shortdep_qa")[0].Golds[0] != "12345678" {
+			t.Errorf("%s: %v", line, err)
+		}
+	}
 	if err := parseLooGLE(newSet("loogle", Middle), []byte(`{"qa_pairs":[{"Q":"q","A":"{'<mask-0>': 'x'}"}]}`), "shortdep_cloze"); err != nil {
 		t.Errorf("JSON qa_pairs: %v", err)
 	}

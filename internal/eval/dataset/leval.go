@@ -108,7 +108,7 @@ func parseLEval(set *Set, data []byte, task string) (note string, err error) {
 			continue
 		}
 		for k, inst := range x.Instructions {
-			if k < len(x.Outputs) && strings.TrimSpace(x.Outputs[k]) == "" {
+			if strings.TrimSpace(x.Outputs[k]) == "" {
 				return "", fmt.Errorf("line %d, instruction %d: no output to score against (an empty gold matches any answer)", lineNo[i], k)
 			}
 			it := Item{Task: task, ID: task + "-" + strconv.Itoa(i) + "-" + strconv.Itoa(k), System: system, Doc: x.Input,

@@ -95,9 +95,9 @@ func parseLooGLE(set *Set, data []byte, task string) error {
 				switch v := qa["A"].(type) {
 				case string:
 					a = v
-				case json.Number:
-					a = v.String()
-				case float64:
+				case int64: // a Python-literal integer (pylit)
+					a = strconv.FormatInt(v, 10)
+				case float64: // a JSON number
 					a = strconv.FormatFloat(v, 'f', -1, 64)
 				}
 				if strings.TrimSpace(a) == "" {

@@ -31,9 +31,6 @@ type BuiltinOptions struct {
 	// NewCache, when set, makes each request's KV cache (attention
 	// policies, storage options); see engine.Request.NewCache.
 	NewCache func(ctx int) (kv.Cache, error)
-	// Ubatch bounds a prefill chunk (0: the engine's default), for a
-	// policy that cannot take larger ones.
-	Ubatch int
 	// Variant describes the settings, e.g. "kv=f16 attention=snapkv budget=1024".
 	Variant string
 }
@@ -84,7 +81,7 @@ func (b *Builtin) Generate(ctx context.Context, req Request, p Params) (Response
 	if p.TopP > 0 {
 		sp.TopP = float32(p.TopP)
 	}
-	er := engine.Request{Prompt: req.Prompt, MaxTokens: p.MaxTokens, KVType: b.opt.KVType, NewCache: b.opt.NewCache, Sampling: sp, Stop: p.Stop, Ubatch: b.opt.Ubatch}
+	er := engine.Request{Prompt: req.Prompt, MaxTokens: p.MaxTokens, KVType: b.opt.KVType, NewCache: b.opt.NewCache, Sampling: sp, Stop: p.Stop}
 	for _, m := range req.Messages {
 		er.Messages = append(er.Messages, chat.Message{Role: m.Role, Content: m.Content})
 	}

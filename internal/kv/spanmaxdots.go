@@ -31,9 +31,8 @@ var spanDotsPool sync.Pool
 const spanDotsAhead = 4
 
 // spanMaxDots implements SpanMaxDots over any tileReader with kernels k.
-// The keys of the spans a few ahead
-// are prefetched while one is scored: scattered short runs otherwise each
-// wait for memory.
+// The keys of the spans a few ahead are prefetched while one is scored:
+// scattered short runs otherwise each wait for memory.
 func spanMaxDots(l *layout, k kernelSet, src tileReader, stored, layer, kvHead int, spans []Span, q []float32, rows int, dst []float32) error {
 	if layer < 0 || layer >= l.layers || kvHead < 0 || kvHead >= l.kvHeads {
 		return fmt.Errorf("kv: key scores of layer %d, KV head %d out of range", layer, kvHead)
