@@ -17,6 +17,8 @@
 
 // EXP sets Y0 = exp(Y0), using Y1-Y3 and Y15 (Cephes' expf: x = n*ln2 + r
 // with |r| <= ln2/2, e^r = 1 + r + r^2*P(r), 2^n added to the exponent).
+// The polynomial's coefficients are read as whole 32-byte vectors: an
+// embedded broadcast ({1to8}) is EVEX, which AVX2-only CPUs lack.
 // The argument is clamped to [-87.3, 88.376] so that 2^n stays a normal
 // number, and the result is zeroed below -87.3 (exp(-inf) = 0, as a
 // masked softmax needs); a NaN passes through (it is the second operand
@@ -31,11 +33,11 @@
 	VFNMADD231PS    Y12, Y1, Y0                    \
 	VMULPS          Y0, Y0, Y2                     \
 	VMOVAPS         Y13, Y3                        \
-	VFMADD213PS.BCST expP1<>(SB), Y0, Y3           \
-	VFMADD213PS.BCST expP2<>(SB), Y0, Y3           \
-	VFMADD213PS.BCST expP3<>(SB), Y0, Y3           \
-	VFMADD213PS.BCST expP4<>(SB), Y0, Y3           \
-	VFMADD213PS.BCST expP5<>(SB), Y0, Y3           \
+	VFMADD213PS     expP1<>(SB), Y0, Y3            \
+	VFMADD213PS     expP2<>(SB), Y0, Y3            \
+	VFMADD213PS     expP3<>(SB), Y0, Y3            \
+	VFMADD213PS     expP4<>(SB), Y0, Y3            \
+	VFMADD213PS     expP5<>(SB), Y0, Y3            \
 	VFMADD213PS     Y0, Y2, Y3                     \
 	VADDPS          Y14, Y3, Y0                    \
 	VCVTPS2DQ       Y1, Y1                         \
@@ -285,14 +287,49 @@ GLOBL expC2<>(SB), RODATA|NOPTR, $4
 DATA expP0<>+0(SB)/4, $1.9875691500e-4
 GLOBL expP0<>(SB), RODATA|NOPTR, $4
 DATA expP1<>+0(SB)/4, $1.3981999507e-3
-GLOBL expP1<>(SB), RODATA|NOPTR, $4
+DATA expP1<>+4(SB)/4, $1.3981999507e-3
+DATA expP1<>+8(SB)/4, $1.3981999507e-3
+DATA expP1<>+12(SB)/4, $1.3981999507e-3
+DATA expP1<>+16(SB)/4, $1.3981999507e-3
+DATA expP1<>+20(SB)/4, $1.3981999507e-3
+DATA expP1<>+24(SB)/4, $1.3981999507e-3
+DATA expP1<>+28(SB)/4, $1.3981999507e-3
+GLOBL expP1<>(SB), RODATA|NOPTR, $32
 DATA expP2<>+0(SB)/4, $8.3334519073e-3
-GLOBL expP2<>(SB), RODATA|NOPTR, $4
+DATA expP2<>+4(SB)/4, $8.3334519073e-3
+DATA expP2<>+8(SB)/4, $8.3334519073e-3
+DATA expP2<>+12(SB)/4, $8.3334519073e-3
+DATA expP2<>+16(SB)/4, $8.3334519073e-3
+DATA expP2<>+20(SB)/4, $8.3334519073e-3
+DATA expP2<>+24(SB)/4, $8.3334519073e-3
+DATA expP2<>+28(SB)/4, $8.3334519073e-3
+GLOBL expP2<>(SB), RODATA|NOPTR, $32
 DATA expP3<>+0(SB)/4, $4.1665795894e-2
-GLOBL expP3<>(SB), RODATA|NOPTR, $4
+DATA expP3<>+4(SB)/4, $4.1665795894e-2
+DATA expP3<>+8(SB)/4, $4.1665795894e-2
+DATA expP3<>+12(SB)/4, $4.1665795894e-2
+DATA expP3<>+16(SB)/4, $4.1665795894e-2
+DATA expP3<>+20(SB)/4, $4.1665795894e-2
+DATA expP3<>+24(SB)/4, $4.1665795894e-2
+DATA expP3<>+28(SB)/4, $4.1665795894e-2
+GLOBL expP3<>(SB), RODATA|NOPTR, $32
 DATA expP4<>+0(SB)/4, $1.6666665459e-1
-GLOBL expP4<>(SB), RODATA|NOPTR, $4
+DATA expP4<>+4(SB)/4, $1.6666665459e-1
+DATA expP4<>+8(SB)/4, $1.6666665459e-1
+DATA expP4<>+12(SB)/4, $1.6666665459e-1
+DATA expP4<>+16(SB)/4, $1.6666665459e-1
+DATA expP4<>+20(SB)/4, $1.6666665459e-1
+DATA expP4<>+24(SB)/4, $1.6666665459e-1
+DATA expP4<>+28(SB)/4, $1.6666665459e-1
+GLOBL expP4<>(SB), RODATA|NOPTR, $32
 DATA expP5<>+0(SB)/4, $5.0000001201e-1
-GLOBL expP5<>(SB), RODATA|NOPTR, $4
+DATA expP5<>+4(SB)/4, $5.0000001201e-1
+DATA expP5<>+8(SB)/4, $5.0000001201e-1
+DATA expP5<>+12(SB)/4, $5.0000001201e-1
+DATA expP5<>+16(SB)/4, $5.0000001201e-1
+DATA expP5<>+20(SB)/4, $5.0000001201e-1
+DATA expP5<>+24(SB)/4, $5.0000001201e-1
+DATA expP5<>+28(SB)/4, $5.0000001201e-1
+GLOBL expP5<>(SB), RODATA|NOPTR, $32
 DATA expOne<>+0(SB)/4, $1.0
 GLOBL expOne<>(SB), RODATA|NOPTR, $4
