@@ -182,36 +182,44 @@ func BenchmarkQuantize(b *testing.B) {
 	}
 }
 
-// BenchmarkPrefill multiplies 2048×2048 weights with 512 activation rows,
-// the compute-bound shape of prompt processing: "tiled" with the tile
-// kernel where the CPU has one, "rows" with one VecDot per output.
+// BenchmarkPrefill multiplies 2048×2048 weights (and the default model's
+// 384×128) with 512 activation rows, the compute-bound shape of prompt
+// processing: "tiled" with the prefill tile kernel where the CPU has one,
+// "rowtiles" with the row tiles, "rows" with one VecDot per output.
 func BenchmarkPrefill(b *testing.B) {
-	const rows, cols, ntok = 2048, 2048, 512
+	const ntok = 512
 	r := rand.New(rand.NewPCG(9, 2))
-	x := make([]float32, ntok*cols)
-	for i := range x {
-		x[i] = float32(r.NormFloat64())
-	}
-	dst := make([]float32, ntok*rows)
-	for _, typ := range []Type{F32, F16, Q8_0, Q4_0, Q4_K, Q6_K} {
-		w := randomWeights(r, typ, rows*cols)
-		for _, path := range []string{"tiled", "rows"} {
-			tk := tiledKernels[typ]
-			if tk == nil && path == "tiled" {
-				continue
-			}
-			b.Run(fmt.Sprintf("%s/%s", typ, path), func(b *testing.B) {
-				if path == "rows" {
-					tiledKernels[typ] = nil
-					defer func() { tiledKernels[typ] = tk }()
+	for _, shape := range []struct{ rows, cols int }{{2048, 2048}, {384, 128}} {
+		rows, cols := shape.rows, shape.cols
+		x := make([]float32, ntok*cols)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		dst := make([]float32, ntok*rows)
+		for _, typ := range []Type{F32, F16, Q8_0, Q4_0, Q4_K, Q6_K} {
+			w := randomWeights(r, typ, rows*cols)
+			for _, path := range []string{"tiled", "rowtiles", "rows"} {
+				tk, rk := tiledKernels[typ], rowTileKernels[typ]
+				if tk == nil && path == "tiled" || rk == nil && path == "rowtiles" {
+					continue
 				}
-				for i := 0; i < b.N; i++ {
-					if err := MatMul(dst, w, typ, rows, cols, x, ntok); err != nil {
-						b.Fatal(err)
+				b.Run(fmt.Sprintf("%dx%d/%s/%s", rows, cols, typ, path), func(b *testing.B) {
+					if path != "tiled" {
+						tiledKernels[typ] = nil
+						defer func() { tiledKernels[typ] = tk }()
 					}
-				}
-				reportThroughput(b, float64(len(w)), 2*rows*cols*ntok)
-			})
+					if path == "rows" {
+						rowTileKernels[typ] = nil
+						defer func() { rowTileKernels[typ] = rk }()
+					}
+					for i := 0; i < b.N; i++ {
+						if err := MatMul(dst, w, typ, rows, cols, x, ntok); err != nil {
+							b.Fatal(err)
+						}
+					}
+					reportThroughput(b, float64(len(w)), 2*float64(rows*cols*ntok))
+				})
+			}
 		}
 	}
 }

@@ -59,12 +59,12 @@ func matMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok 
 	}
 
 	j := jobPool.Get().(*matMulJob)
-	act, packed := j.act, j.packed
+	act, packed, scales := j.act, j.packed, j.scales
 	if cap(act) < int(actBytes) {
 		act = make([]byte, actBytes)
 	}
 	*j = matMulJob{
-		dst: dst, w: w, x: x, act: act[:actBytes], packed: packed,
+		dst: dst, w: w, x: x, act: act[:actBytes], packed: packed, scales: scales,
 		rows: rows, cols: cols, ntok: ntok, rowB: int(wrb), actB: int(arb), actType: at,
 		quantize: kernels[at].quantizeActivations, vecDot: k.vecDot, vecDotRows: k.vecDotRows,
 	}
@@ -90,6 +90,13 @@ func matMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok 
 		j.packed = j.packed[:n]
 	} else if hasPacked {
 		j.packed8 = pk
+	} else if rk := rowTileKernels[wt]; rk != nil && !tilingOff.Load() && ntok >= 2 {
+		j.rowTile = rk
+		n := ntok * (cols / at.BlockSize())
+		if cap(j.scales) < n {
+			j.scales = make([]float32, n)
+		}
+		j.scales = j.scales[:n]
 	}
 	// Work in multiply-adds decides whether waking the pool pays off.
 	work := float64(rows) * float64(cols) * float64(ntok)
@@ -123,7 +130,7 @@ func matMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok 
 	} else {
 		parallel.Run(rows, grain, j)
 	}
-	*j = matMulJob{act: j.act, packed: j.packed}
+	*j = matMulJob{act: j.act, packed: j.packed, scales: j.scales}
 	jobPool.Put(j)
 	return nil
 }
@@ -156,6 +163,8 @@ type matMulJob struct {
 	vecDotRows vecDotRowsFunc // nil: one vecDot call per output
 	tile       *tiledKernel   // nil: one VecDot per output
 	batch      *batchKernel   // the batched-decode kernels, or nil
+	rowTile    *rowTileKernel // row tiles for the remaining batches, or nil
+	scales     []float32      // the activation blocks' scales for rowTile
 	packed8    *Packed        // interleaved rows for the multiply, or nil
 }
 
@@ -188,6 +197,10 @@ func (j *matMulJob) Do(lo, hi int) {
 			if j.batch != nil {
 				j.batch.prep(j.packed, a, cols/j.actType.BlockSize(), t, j.ntok)
 			}
+			if j.rowTile != nil {
+				nb := cols / j.actType.BlockSize()
+				j.rowTile.scales(j.scales[t*nb:(t+1)*nb], a)
+			}
 		}
 	case phasePack:
 		tk := j.tile
@@ -204,6 +217,8 @@ func (j *matMulJob) Do(lo, hi int) {
 			j.multiplyTiled(lo, hi)
 		case j.packed8 != nil:
 			j.multiplyPacked(lo, hi)
+		case j.rowTile != nil:
+			j.multiplyRowTiles(lo, hi)
 		default:
 			j.multiplyRows(lo, hi)
 		}

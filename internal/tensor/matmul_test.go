@@ -49,7 +49,7 @@ func TestMatMulMatchesVecDot(t *testing.T) {
 							t.Fatal(err)
 						}
 						got := dst[tok*s.rows+row]
-						if usesTiles(typ, s.rows, s.cols, s.ntok) || usesBatch(typ, s.rows, s.cols, s.ntok) {
+						if usesTiles(typ, s.rows, s.cols, s.ntok) || usesBatch(typ, s.rows, s.cols, s.ntok) || usesRowTiles(typ, s.rows, s.cols, s.ntok) {
 							wr := w[row*int(wrb) : (row+1)*int(wrb)]
 							if tol := tiledTolerance(t, typ, s.cols, wr, a); math.Abs(float64(got-want)) > tol {
 								t.Fatalf("dst[%d][%d] = %g, want %g (tolerance %g)", tok, row, got, want, tol)
@@ -160,6 +160,12 @@ func usesTiles(typ Type, rows, cols, ntok int) bool {
 // this shape (weights in the file layout).
 func usesBatch(typ Type, rows, cols, ntok int) bool {
 	return useBatch(batchKernels[typ], tiledKernels[typ], ntok, rows, cols, false)
+}
+
+// usesRowTiles reports whether MatMul takes the row tiles for this shape
+// (weights in the file layout).
+func usesRowTiles(typ Type, rows, cols, ntok int) bool {
+	return rowTileKernels[typ] != nil && !usesTiles(typ, rows, cols, ntok) && !usesBatch(typ, rows, cols, ntok) && ntok >= 2
 }
 
 // forceTiles makes MatMul take the tile kernel of typ for every batch of 2

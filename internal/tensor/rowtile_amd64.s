@@ -1,0 +1,150 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Q8_0 x Q8_0 register tiles for AVX2 (VEX only): 4 weight rows times T
+// activation rows per call over all nb 32-element blocks, each weight block
+// loaded once for the T tokens. acc[r][t] holds 8 lanes of scaled block
+// sums (|w| * sign(a, w) by VPMADDUBSW, pairs added by VPMADDWD, times
+// dw*da), reduced at the end; the four rows of a token are stored together.
+//
+// Arguments: w (row 0's first block), rowB (bytes between weight rows), a
+// (token 0's first block), actB (bytes between activation rows), s (token
+// 0's block scales as float32), sB (bytes between tokens' scales), nb,
+// dst (token 0's row-0 output), dstB (bytes between tokens' outputs).
+
+// ROWPREP loads row r's |w| into Y12 and its scale, as float32, into Y13.
+#define ROWPREP(wsrc, hsrc) \
+	VPABSB       wsrc, Y12 \
+	VPBROADCASTW hsrc, X13 \
+	VCVTPH2PS    X13, Y13
+
+// PAIR adds row r's block times token t's block into acc.
+#define PAIR(wsrc, asrc, ssrc, acc) \
+	VMOVDQU     asrc, Y14        \
+	VPSIGNB     wsrc, Y14, Y14   \
+	VPMADDUBSW  Y14, Y12, Y14    \
+	VPMADDWD    onesW<>(SB), Y14, Y14 \
+	VCVTDQ2PS   Y14, Y14         \
+	VBROADCASTSS ssrc, Y15       \
+	VMULPS      Y13, Y15, Y15    \
+	VFMADD231PS Y15, Y14, acc
+
+// REDUCE4 sums each of a, b, c, d (clobbered) and leaves [sum a, sum b,
+// sum c, sum d] in X(a).
+#define REDUCE4(a, b, c, d, xa, xb) \
+	VHADDPS      b, a, a \
+	VHADDPS      d, c, c \
+	VHADDPS      c, a, a \
+	VEXTRACTF128 $1, a, xb \
+	VADDPS       xb, xa, xa
+
+DATA onesW<>+0(SB)/8, $0x0001000100010001
+DATA onesW<>+8(SB)/8, $0x0001000100010001
+DATA onesW<>+16(SB)/8, $0x0001000100010001
+DATA onesW<>+24(SB)/8, $0x0001000100010001
+GLOBL onesW<>(SB), RODATA|NOPTR, $32
+
+// func dotQ8_0R4T3AVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *float32, sB int, nb int, dst *float32, dstB int)
+TEXT ·dotQ8_0R4T3AVX2(SB), NOSPLIT, $0-72
+	MOVQ w+0(FP), SI
+	MOVQ rowB+8(FP), R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ a+16(FP), DI
+	MOVQ actB+24(FP), R12
+	MOVQ s+32(FP), BX
+	MOVQ sB+40(FP), DX
+	MOVQ nb+48(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+loop3:
+	ROWPREP(2(SI), 0(SI))
+	PAIR(2(SI), 2(DI), (BX), Y0)
+	PAIR(2(SI), 2(DI)(R12*1), (BX)(DX*1), Y1)
+	PAIR(2(SI), 2(DI)(R12*2), (BX)(DX*2), Y2)
+	ROWPREP(2(SI)(R8*1), 0(SI)(R8*1))
+	PAIR(2(SI)(R8*1), 2(DI), (BX), Y3)
+	PAIR(2(SI)(R8*1), 2(DI)(R12*1), (BX)(DX*1), Y4)
+	PAIR(2(SI)(R8*1), 2(DI)(R12*2), (BX)(DX*2), Y5)
+	ROWPREP(2(SI)(R8*2), 0(SI)(R8*2))
+	PAIR(2(SI)(R8*2), 2(DI), (BX), Y6)
+	PAIR(2(SI)(R8*2), 2(DI)(R12*1), (BX)(DX*1), Y7)
+	PAIR(2(SI)(R8*2), 2(DI)(R12*2), (BX)(DX*2), Y8)
+	ROWPREP(2(SI)(R9*1), 0(SI)(R9*1))
+	PAIR(2(SI)(R9*1), 2(DI), (BX), Y9)
+	PAIR(2(SI)(R9*1), 2(DI)(R12*1), (BX)(DX*1), Y10)
+	PAIR(2(SI)(R9*1), 2(DI)(R12*2), (BX)(DX*2), Y11)
+	ADDQ $34, SI
+	ADDQ $34, DI
+	ADDQ $4, BX
+	DECQ CX
+	JNZ  loop3
+
+	MOVQ dst+56(FP), DI
+	MOVQ dstB+64(FP), DX
+	REDUCE4(Y0, Y3, Y6, Y9, X0, X14)
+	VMOVUPS X0, (DI)
+	REDUCE4(Y1, Y4, Y7, Y10, X1, X14)
+	VMOVUPS X1, (DI)(DX*1)
+	REDUCE4(Y2, Y5, Y8, Y11, X2, X14)
+	VMOVUPS X2, (DI)(DX*2)
+	VZEROUPPER
+	RET
+
+// func dotQ8_0R4T2AVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *float32, sB int, nb int, dst *float32, dstB int)
+TEXT ·dotQ8_0R4T2AVX2(SB), NOSPLIT, $0-72
+	MOVQ w+0(FP), SI
+	MOVQ rowB+8(FP), R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ a+16(FP), DI
+	MOVQ actB+24(FP), R12
+	MOVQ s+32(FP), BX
+	MOVQ sB+40(FP), DX
+	MOVQ nb+48(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+loop2:
+	ROWPREP(2(SI), 0(SI))
+	PAIR(2(SI), 2(DI), (BX), Y0)
+	PAIR(2(SI), 2(DI)(R12*1), (BX)(DX*1), Y1)
+	ROWPREP(2(SI)(R8*1), 0(SI)(R8*1))
+	PAIR(2(SI)(R8*1), 2(DI), (BX), Y2)
+	PAIR(2(SI)(R8*1), 2(DI)(R12*1), (BX)(DX*1), Y3)
+	ROWPREP(2(SI)(R8*2), 0(SI)(R8*2))
+	PAIR(2(SI)(R8*2), 2(DI), (BX), Y4)
+	PAIR(2(SI)(R8*2), 2(DI)(R12*1), (BX)(DX*1), Y5)
+	ROWPREP(2(SI)(R9*1), 0(SI)(R9*1))
+	PAIR(2(SI)(R9*1), 2(DI), (BX), Y6)
+	PAIR(2(SI)(R9*1), 2(DI)(R12*1), (BX)(DX*1), Y7)
+	ADDQ $34, SI
+	ADDQ $34, DI
+	ADDQ $4, BX
+	DECQ CX
+	JNZ  loop2
+
+	MOVQ dst+56(FP), DI
+	MOVQ dstB+64(FP), DX
+	REDUCE4(Y0, Y2, Y4, Y6, X0, X14)
+	VMOVUPS X0, (DI)
+	REDUCE4(Y1, Y3, Y5, Y7, X1, X14)
+	VMOVUPS X1, (DI)(DX*1)
+	VZEROUPPER
+	RET

@@ -1,0 +1,64 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// TestRowTileMatMul checks the row tiles against VecDot on random data,
+// with row counts that leave rows out of the tiles, token counts that
+// leave one or two tokens (and cross the token tile), and short and long
+// rows, serial and parallel. The prefill tiles and batched-decode kernels
+// are set aside so that the row tiles run on every CPU that has them.
+func TestRowTileMatMul(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	r := rand.New(rand.NewPCG(51, 52))
+	for typ, rk := range rowTileKernels {
+		if rk == nil {
+			continue
+		}
+		typ := Type(typ)
+		tk, bk := tiledKernels[typ], batchKernels[typ]
+		tiledKernels[typ], batchKernels[typ] = nil, nil
+		defer func() { tiledKernels[typ], batchKernels[typ] = tk, bk }()
+		for _, s := range []struct{ rows, cols, ntok int }{
+			{4, 32, 2}, {4, 32, 3}, {7, 128, 4}, {13, 128, 5}, {64, 352, 7},
+			{9, 128, 65}, {300, 256, 130}, {16, 2048, 3},
+		} {
+			t.Run(fmt.Sprintf("%s/%dx%dx%d", typ, s.rows, s.cols, s.ntok), func(t *testing.T) {
+				w := randomWeights(r, typ, s.rows*s.cols)
+				x := make([]float32, s.ntok*s.cols)
+				for i := range x {
+					x[i] = float32(r.NormFloat64())
+				}
+				dst := make([]float32, s.ntok*s.rows)
+				if err := MatMul(dst, w, typ, s.rows, s.cols, x, s.ntok); err != nil {
+					t.Fatal(err)
+				}
+				at := VecDotType(typ)
+				wrb, _ := typ.RowBytes(int64(s.cols))
+				arb, _ := at.RowBytes(int64(s.cols))
+				a := make([]byte, arb)
+				for tok := 0; tok < s.ntok; tok++ {
+					if err := QuantizeActivations(at, x[tok*s.cols:(tok+1)*s.cols], a); err != nil {
+						t.Fatal(err)
+					}
+					for row := 0; row < s.rows; row++ {
+						wr := w[row*int(wrb) : (row+1)*int(wrb)]
+						want, err := VecDot(typ, s.cols, wr, a)
+						if err != nil {
+							t.Fatal(err)
+						}
+						got := dst[tok*s.rows+row]
+						if tol := tiledTolerance(t, typ, s.cols, wr, a); !(math.Abs(float64(got-want)) <= tol) {
+							t.Fatalf("dst[%d][%d] = %g, want %g (tolerance %g)", tok, row, got, want, tol)
+						}
+					}
+				}
+			})
+		}
+	}
+}
