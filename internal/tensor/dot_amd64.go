@@ -78,6 +78,7 @@ func init() {
 	dotsF32 = dotsF32Asm
 	kernels[F16].vecDot = dotF16F16AVX2
 	kernels[Q8_0].vecDot = dotQ8_0Q8_0AVX2
+	kernels[Q8_0].vecDotRows = q8_0RowsAVX2
 	kernels[Q4_0].vecDot = dotQ4_0Q8_0AVX2
 	kernels[Q4_1].vecDot = blockDot(dotQ4_1AVX2, qk32)
 	kernels[Q5_0].vecDot = blockDot(dotQ5_0AVX2, qk32)

@@ -224,8 +224,10 @@ func TestQuantizeQ8KAVX2(t *testing.T) {
 // TestDotRowsMatchesReference compares every vecDotRows kernel with the Go
 // reference dot product, row by row: random rows of several block counts,
 // several row counts, and rows packed tightly or with a gap between them.
+// Q8_0's must also give the bits its vecDot gives (decode and batches take
+// one or the other), with quants of -128 too.
 func TestDotRowsMatchesReference(t *testing.T) {
-	refs := map[Type]vecDotFunc{Q4_K: dotQ4KQ8K, Q6_K: dotQ6KQ8K}
+	refs := map[Type]vecDotFunc{Q4_K: dotQ4KQ8K, Q6_K: dotQ6KQ8K, Q8_0: dotQ8_0Q8_0}
 	r := rand.New(rand.NewPCG(12, 14))
 	tested := 0
 	for typ, ref := range refs {
@@ -238,12 +240,15 @@ func TestDotRowsMatchesReference(t *testing.T) {
 		for _, nb := range []int{1, 2, 3, 8, 17} {
 			n := nb * typ.BlockSize()
 			rb, _ := typ.RowBytes(int64(n))
-			for _, nrows := range []int{1, 2, 3, 7, 9} {
+			for _, nrows := range []int{1, 2, 3, 4, 7, 9, 12} {
 				for _, gap := range []int{0, 5} {
 					rowB := int(rb) + gap
 					w := make([]byte, nrows*rowB)
 					for i := 0; i < nrows; i++ {
 						copy(w[i*rowB:], randomWeights(r, typ, n))
+						if typ == Q8_0 && i%2 == 1 {
+							w[i*rowB+2+r.IntN(32)] = 0x80 // -128, which ggml's quantizer never writes
+						}
 					}
 					x := make([]float32, n)
 					for i := range x {
@@ -260,6 +265,11 @@ func TestDotRowsMatchesReference(t *testing.T) {
 						wi := w[i*rowB : i*rowB+int(rb)]
 						want := ref(n, wi, a)
 						tol := 2e-6*dotMagnitude(t, typ, wi, at, a, n) + 1e-30
+						if typ == Q8_0 {
+							if one := kernels[typ].vecDot(n, wi, a); math.Float32bits(got[i]) != math.Float32bits(one) {
+								t.Fatalf("Q8_0 nb=%d nrows=%d gap=%d row %d: %g, vecDot %g", nb, nrows, gap, i, got[i], one)
+							}
+						}
 						if math.Abs(float64(got[i])-float64(want)) > tol {
 							if t.Failed() {
 								t.Fatalf("%s: stopping at the second mismatch", typ)

@@ -10,6 +10,33 @@ func dotQ8_0R4T3AVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *
 //go:noescape
 func dotQ8_0R4T2AVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *float32, sB int, nb int, dst *float32, dstB int)
 
+//go:noescape
+func dotQ8_0RowsAVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, da *float32, nb int, dst *float32, nrows int)
+
+// q8_0RowsAVX2 is Q8_0's vecDotRows: the activation's block scales are
+// converted once for all the rows, which then give what dotQ8_0AVX2 gives
+// each row, bit for bit.
+func q8_0RowsAVX2(n int, w []byte, rowB int, a []byte, dst []float32) {
+	nb := n / qk32
+	if nb == 0 {
+		clear(dst)
+		return
+	}
+	if len(dst) == 0 {
+		return
+	}
+	_ = w[(len(dst)-1)*rowB+nb*q8_0Bytes-1]
+	_ = a[nb*q8_0Bytes-1]
+	var buf [512]float32
+	da := buf[:]
+	if nb > len(buf) {
+		da = make([]float32, nb)
+	}
+	da = da[:nb]
+	q8_0Scales(da, a)
+	dotQ8_0RowsAVX2(unsafe.Pointer(&w[0]), rowB, unsafe.Pointer(&a[0]), &da[0], nb, &dst[0], len(dst))
+}
+
 func init() {
 	if !hasAVX2 {
 		return

@@ -148,3 +148,88 @@ loop2:
 	VMOVUPS X1, (DI)(DX*1)
 	VZEROUPPER
 	RET
+
+// func dotQ8_0RowsAVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, da *float32, nb int, dst *float32, nrows int)
+// nrows > 0 rows (rowB bytes apart) times one token whose nb > 0 block
+// scales are da, bit for bit what dotQ8_0AVX2 gives each row; the token's
+// scales are converted once for all the rows.
+TEXT ·dotQ8_0RowsAVX2(SB), NOSPLIT, $0-56
+	MOVQ     w+0(FP), R8
+	MOVQ     dst+40(FP), R10
+	MOVQ     nrows+48(FP), R12
+	VPCMPEQW Y15, Y15, Y15
+	VPSRLW   $15, Y15, Y15
+
+rowsrow:
+	MOVQ   R8, SI
+	MOVQ   a+16(FP), DI
+	MOVQ   da+24(FP), R11
+	MOVQ   nb+32(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y6, Y6, Y6
+	CMPQ   CX, $2
+	JLT    rowstail
+
+rowsloop2:
+	VMOVDQU      2(SI), Y1
+	VMOVDQU      2(DI), Y2
+	VPSIGNB      Y1, Y1, Y3
+	VPSIGNB      Y1, Y2, Y2
+	VPMADDUBSW   Y2, Y3, Y3
+	VPMADDWD     Y15, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 0(SI), X4
+	VCVTPH2PS    X4, X4
+	VMULSS       0(R11), X4, X4
+	VBROADCASTSS X4, Y4
+	VFMADD231PS  Y4, Y3, Y0
+	VMOVDQU      36(SI), Y1
+	VMOVDQU      36(DI), Y2
+	VPSIGNB      Y1, Y1, Y3
+	VPSIGNB      Y1, Y2, Y2
+	VPMADDUBSW   Y2, Y3, Y3
+	VPMADDWD     Y15, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 34(SI), X4
+	VCVTPH2PS    X4, X4
+	VMULSS       4(R11), X4, X4
+	VBROADCASTSS X4, Y4
+	VFMADD231PS  Y4, Y3, Y6
+	ADDQ $68, SI
+	ADDQ $68, DI
+	ADDQ $8, R11
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JGE  rowsloop2
+
+rowstail:
+	TESTQ CX, CX
+	JZ    rowsdone
+	VMOVDQU      2(SI), Y1
+	VMOVDQU      2(DI), Y2
+	VPSIGNB      Y1, Y1, Y3
+	VPSIGNB      Y1, Y2, Y2
+	VPMADDUBSW   Y2, Y3, Y3
+	VPMADDWD     Y15, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 0(SI), X4
+	VCVTPH2PS    X4, X4
+	VMULSS       0(R11), X4, X4
+	VBROADCASTSS X4, Y4
+	VFMADD231PS  Y4, Y3, Y0
+
+rowsdone:
+	VADDPS       Y6, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (R10)
+	ADDQ         rowB+8(FP), R8
+	ADDQ         $4, R10
+	DECQ         R12
+	JNZ          rowsrow
+	VZEROUPPER
+	RET
