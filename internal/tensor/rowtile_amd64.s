@@ -4,7 +4,7 @@
 
 // Q8_0 x Q8_0 register tiles for AVX2 (VEX only): 4 weight rows times T
 // activation rows per call over all nb 32-element blocks, each weight block
-// loaded once for the T tokens. acc[r][t] holds 8 lanes of scaled block
+// loaded once for the T tokens. acc[r][t] holds 4 lanes of scaled block
 // sums (|w| * sign(a, w) by VPMADDUBSW, pairs added by VPMADDWD, times
 // dw*da), reduced at the end; the four rows of a token are stored together.
 //
@@ -17,7 +17,7 @@
 #define ROWPREP(wsrc, hsrc) \
 	VPABSB       wsrc, Y12 \
 	VPBROADCASTW hsrc, X13 \
-	VCVTPH2PS    X13, Y13
+	VCVTPH2PS    X13, X13
 
 // PAIR adds row r's block times token t's block into acc.
 #define PAIR(wsrc, asrc, ssrc, acc) \
@@ -25,19 +25,19 @@
 	VPSIGNB     wsrc, Y14, Y14   \
 	VPMADDUBSW  Y14, Y12, Y14    \
 	VPMADDWD    onesW<>(SB), Y14, Y14 \
-	VCVTDQ2PS   Y14, Y14         \
-	VBROADCASTSS ssrc, Y15       \
-	VMULPS      Y13, Y15, Y15    \
-	VFMADD231PS Y15, Y14, acc
+	VEXTRACTI128 $1, Y14, X15    \
+	VPADDD      X15, X14, X14    \
+	VCVTDQ2PS   X14, X14         \
+	VBROADCASTSS ssrc, X15       \
+	VMULPS      X13, X15, X15    \
+	VFMADD231PS X15, X14, acc
 
 // REDUCE4 sums each of a, b, c, d (clobbered) and leaves [sum a, sum b,
 // sum c, sum d] in X(a).
-#define REDUCE4(a, b, c, d, xa, xb) \
-	VHADDPS      b, a, a \
-	VHADDPS      d, c, c \
-	VHADDPS      c, a, a \
-	VEXTRACTF128 $1, a, xb \
-	VADDPS       xb, xa, xa
+#define REDUCE4(a, b, c, d) \
+	VHADDPS b, a, a \
+	VHADDPS d, c, c \
+	VHADDPS c, a, a
 
 DATA onesW<>+0(SB)/8, $0x0001000100010001
 DATA onesW<>+8(SB)/8, $0x0001000100010001
@@ -55,36 +55,36 @@ TEXT ·dotQ8_0R4T3AVX2(SB), NOSPLIT, $0-72
 	MOVQ s+32(FP), BX
 	MOVQ sB+40(FP), DX
 	MOVQ nb+48(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	VXORPS X0, X0, X0
+	VXORPS X1, X1, X1
+	VXORPS X2, X2, X2
+	VXORPS X3, X3, X3
+	VXORPS X4, X4, X4
+	VXORPS X5, X5, X5
+	VXORPS X6, X6, X6
+	VXORPS X7, X7, X7
+	VXORPS X8, X8, X8
+	VXORPS X9, X9, X9
+	VXORPS X10, X10, X10
+	VXORPS X11, X11, X11
 
 loop3:
 	ROWPREP(2(SI), 0(SI))
-	PAIR(2(SI), 2(DI), (BX), Y0)
-	PAIR(2(SI), 2(DI)(R12*1), (BX)(DX*1), Y1)
-	PAIR(2(SI), 2(DI)(R12*2), (BX)(DX*2), Y2)
+	PAIR(2(SI), 2(DI), (BX), X0)
+	PAIR(2(SI), 2(DI)(R12*1), (BX)(DX*1), X1)
+	PAIR(2(SI), 2(DI)(R12*2), (BX)(DX*2), X2)
 	ROWPREP(2(SI)(R8*1), 0(SI)(R8*1))
-	PAIR(2(SI)(R8*1), 2(DI), (BX), Y3)
-	PAIR(2(SI)(R8*1), 2(DI)(R12*1), (BX)(DX*1), Y4)
-	PAIR(2(SI)(R8*1), 2(DI)(R12*2), (BX)(DX*2), Y5)
+	PAIR(2(SI)(R8*1), 2(DI), (BX), X3)
+	PAIR(2(SI)(R8*1), 2(DI)(R12*1), (BX)(DX*1), X4)
+	PAIR(2(SI)(R8*1), 2(DI)(R12*2), (BX)(DX*2), X5)
 	ROWPREP(2(SI)(R8*2), 0(SI)(R8*2))
-	PAIR(2(SI)(R8*2), 2(DI), (BX), Y6)
-	PAIR(2(SI)(R8*2), 2(DI)(R12*1), (BX)(DX*1), Y7)
-	PAIR(2(SI)(R8*2), 2(DI)(R12*2), (BX)(DX*2), Y8)
+	PAIR(2(SI)(R8*2), 2(DI), (BX), X6)
+	PAIR(2(SI)(R8*2), 2(DI)(R12*1), (BX)(DX*1), X7)
+	PAIR(2(SI)(R8*2), 2(DI)(R12*2), (BX)(DX*2), X8)
 	ROWPREP(2(SI)(R9*1), 0(SI)(R9*1))
-	PAIR(2(SI)(R9*1), 2(DI), (BX), Y9)
-	PAIR(2(SI)(R9*1), 2(DI)(R12*1), (BX)(DX*1), Y10)
-	PAIR(2(SI)(R9*1), 2(DI)(R12*2), (BX)(DX*2), Y11)
+	PAIR(2(SI)(R9*1), 2(DI), (BX), X9)
+	PAIR(2(SI)(R9*1), 2(DI)(R12*1), (BX)(DX*1), X10)
+	PAIR(2(SI)(R9*1), 2(DI)(R12*2), (BX)(DX*2), X11)
 	ADDQ $34, SI
 	ADDQ $34, DI
 	ADDQ $4, BX
@@ -93,11 +93,11 @@ loop3:
 
 	MOVQ dst+56(FP), DI
 	MOVQ dstB+64(FP), DX
-	REDUCE4(Y0, Y3, Y6, Y9, X0, X14)
+	REDUCE4(X0, X3, X6, X9)
 	VMOVUPS X0, (DI)
-	REDUCE4(Y1, Y4, Y7, Y10, X1, X14)
+	REDUCE4(X1, X4, X7, X10)
 	VMOVUPS X1, (DI)(DX*1)
-	REDUCE4(Y2, Y5, Y8, Y11, X2, X14)
+	REDUCE4(X2, X5, X8, X11)
 	VMOVUPS X2, (DI)(DX*2)
 	VZEROUPPER
 	RET
@@ -112,28 +112,28 @@ TEXT ·dotQ8_0R4T2AVX2(SB), NOSPLIT, $0-72
 	MOVQ s+32(FP), BX
 	MOVQ sB+40(FP), DX
 	MOVQ nb+48(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	VXORPS X0, X0, X0
+	VXORPS X1, X1, X1
+	VXORPS X2, X2, X2
+	VXORPS X3, X3, X3
+	VXORPS X4, X4, X4
+	VXORPS X5, X5, X5
+	VXORPS X6, X6, X6
+	VXORPS X7, X7, X7
 
 loop2:
 	ROWPREP(2(SI), 0(SI))
-	PAIR(2(SI), 2(DI), (BX), Y0)
-	PAIR(2(SI), 2(DI)(R12*1), (BX)(DX*1), Y1)
+	PAIR(2(SI), 2(DI), (BX), X0)
+	PAIR(2(SI), 2(DI)(R12*1), (BX)(DX*1), X1)
 	ROWPREP(2(SI)(R8*1), 0(SI)(R8*1))
-	PAIR(2(SI)(R8*1), 2(DI), (BX), Y2)
-	PAIR(2(SI)(R8*1), 2(DI)(R12*1), (BX)(DX*1), Y3)
+	PAIR(2(SI)(R8*1), 2(DI), (BX), X2)
+	PAIR(2(SI)(R8*1), 2(DI)(R12*1), (BX)(DX*1), X3)
 	ROWPREP(2(SI)(R8*2), 0(SI)(R8*2))
-	PAIR(2(SI)(R8*2), 2(DI), (BX), Y4)
-	PAIR(2(SI)(R8*2), 2(DI)(R12*1), (BX)(DX*1), Y5)
+	PAIR(2(SI)(R8*2), 2(DI), (BX), X4)
+	PAIR(2(SI)(R8*2), 2(DI)(R12*1), (BX)(DX*1), X5)
 	ROWPREP(2(SI)(R9*1), 0(SI)(R9*1))
-	PAIR(2(SI)(R9*1), 2(DI), (BX), Y6)
-	PAIR(2(SI)(R9*1), 2(DI)(R12*1), (BX)(DX*1), Y7)
+	PAIR(2(SI)(R9*1), 2(DI), (BX), X6)
+	PAIR(2(SI)(R9*1), 2(DI)(R12*1), (BX)(DX*1), X7)
 	ADDQ $34, SI
 	ADDQ $34, DI
 	ADDQ $4, BX
@@ -142,9 +142,9 @@ loop2:
 
 	MOVQ dst+56(FP), DI
 	MOVQ dstB+64(FP), DX
-	REDUCE4(Y0, Y2, Y4, Y6, X0, X14)
+	REDUCE4(X0, X2, X4, X6)
 	VMOVUPS X0, (DI)
-	REDUCE4(Y1, Y3, Y5, Y7, X1, X14)
+	REDUCE4(X1, X3, X5, X7)
 	VMOVUPS X1, (DI)(DX*1)
 	VZEROUPPER
 	RET
