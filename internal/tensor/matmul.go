@@ -92,11 +92,13 @@ func matMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok 
 		j.packed8 = pk
 	} else if rk := rowTileKernels[wt]; rk != nil && !tilingOff.Load() && ntok >= 2 {
 		j.rowTile = rk
-		n := ntok * (cols / at.BlockSize())
-		if cap(j.scales) < n {
-			j.scales = make([]float32, n)
+		if rk.scales != nil {
+			n := ntok * (cols / at.BlockSize())
+			if cap(j.scales) < n {
+				j.scales = make([]float32, n)
+			}
+			j.scales = j.scales[:n]
 		}
-		j.scales = j.scales[:n]
 	}
 	// Work in multiply-adds decides whether waking the pool pays off.
 	work := float64(rows) * float64(cols) * float64(ntok)
@@ -197,7 +199,7 @@ func (j *matMulJob) Do(lo, hi int) {
 			if j.batch != nil {
 				j.batch.prep(j.packed, a, cols/j.actType.BlockSize(), t, j.ntok)
 			}
-			if j.rowTile != nil {
+			if j.rowTile != nil && j.rowTile.scales != nil {
 				nb := cols / j.actType.BlockSize()
 				j.rowTile.scales(j.scales[t*nb:(t+1)*nb], a)
 			}

@@ -3,25 +3,29 @@ package tensor
 import "unsafe"
 
 // Row tiles: where no prefill tile or batched-decode kernel takes a batch
-// (the AVX2 baseline, or batches too small for them), MatMul multiplies
-// rowTileRows weight rows with up to rowTileTokens activation rows per
-// kernel call instead of one VecDot per output. Each weight block is then
-// loaded and prepared once for several tokens, and the per-call costs (the
-// indirect call, the final horizontal sums) are paid once per tile: with a
-// small model's short rows (128 columns are four Q8_0 blocks) they were
-// most of a VecDot.
-const (
-	rowTileRows   = 4
-	rowTileTokens = 3
-)
+// (the AVX2 baseline, or batches too small for them), MatMul multiplies a
+// few weight rows with a few activation rows per kernel call instead of
+// one VecDot per output. Each weight block is then loaded and prepared
+// (scales unpacked, nibbles split) once for several tokens, and the
+// per-call costs (the indirect call, the final horizontal sums) are paid
+// once per tile: with a small model's short rows (128 columns are four
+// Q8_0 blocks) they were most of a VecDot.
 
-// rowTileKernel is one weight type's row-tile kernels: tile[t-2] takes t
-// tokens (2 or 3); the outputs of token t (rowTileRows floats) are stored
-// at dst + t*dstB bytes. s holds each activation block's scale as float32,
-// sB bytes between tokens.
+// rowTileFunc multiplies a tile's weight rows (rowB bytes apart) with
+// its tokens (actB bytes apart) over nb blocks; token t's outputs for the
+// tile's rows are stored at dst + t*dstB bytes. s holds each activation
+// block's scale as float32, sB bytes between tokens, for the types whose
+// kernels want it.
+type rowTileFunc func(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *float32, sB int, nb int, dst *float32, dstB int)
+
+// rowTileKernel is one weight type's row tiles.
 type rowTileKernel struct {
-	tile [rowTileTokens - 1]func(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *float32, sB int, nb int, dst *float32, dstB int)
-	// scales writes the float32 scales of one quantized activation row.
+	rows int // weight rows per tile
+	// tile[n] takes n tokens; nil where there is no kernel for n (the
+	// tokens left then take VecDot).
+	tile [5]rowTileFunc
+	// scales, where set, writes the float32 scales of one quantized
+	// activation row for s.
 	scales func(dst []float32, act []byte)
 }
 
@@ -43,21 +47,29 @@ func (j *matMulJob) multiplyRowTiles(lo, hi int) {
 	nb := cols / j.actType.BlockSize()
 	sB := nb * 4
 	dstB := rows * 4
-	full := lo + (hi-lo)/rowTileRows*rowTileRows
+	full := lo + (hi-lo)/rk.rows*rk.rows
 	for t0 := 0; t0 < j.ntok; t0 += tokenTile {
 		t1 := min(t0+tokenTile, j.ntok)
-		for r := lo; r < full; r += rowTileRows {
+		for r := lo; r < full; r += rk.rows {
 			w := unsafe.Pointer(&j.w[r*rowB])
-			t := t0
-			for t1-t >= 2 {
-				n := min(rowTileTokens, t1-t)
-				rk.tile[n-2](w, rowB, unsafe.Pointer(&j.act[t*actB]), actB, &j.scales[t*nb], sB, nb, &j.dst[t*rows+r], dstB)
-				t += n
-			}
-			if t < t1 { // one token left
-				for i := r; i < r+rowTileRows; i++ {
-					j.dst[t*rows+i] = j.vecDot(cols, j.w[i*rowB:(i+1)*rowB], j.act[t*actB:(t+1)*actB])
+			for t := t0; t < t1; {
+				n := min(len(rk.tile)-1, t1-t)
+				for n > 0 && rk.tile[n] == nil {
+					n--
 				}
+				if n == 0 {
+					for i := r; i < r+rk.rows; i++ {
+						j.dst[t*rows+i] = j.vecDot(cols, j.w[i*rowB:(i+1)*rowB], j.act[t*actB:(t+1)*actB])
+					}
+					t++
+					continue
+				}
+				var s *float32
+				if rk.scales != nil {
+					s = &j.scales[t*nb]
+				}
+				rk.tile[n](w, rowB, unsafe.Pointer(&j.act[t*actB]), actB, s, sB, nb, &j.dst[t*rows+r], dstB)
+				t += n
 			}
 		}
 		for r := full; r < hi; r++ {

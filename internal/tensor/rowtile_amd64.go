@@ -37,12 +37,17 @@ func q8_0RowsAVX2(n int, w []byte, rowB int, a []byte, dst []float32) {
 	dotQ8_0RowsAVX2(unsafe.Pointer(&w[0]), rowB, unsafe.Pointer(&a[0]), &da[0], nb, &dst[0], len(dst))
 }
 
+//go:noescape
+func dotQ4KR1T4AVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *float32, sB int, nb int, dst *float32, dstB int)
+
 func init() {
 	if !hasAVX2 {
 		return
 	}
 	rowTileKernels[Q8_0] = &rowTileKernel{
-		tile:   [rowTileTokens - 1]func(unsafe.Pointer, int, unsafe.Pointer, int, *float32, int, int, *float32, int){dotQ8_0R4T2AVX2, dotQ8_0R4T3AVX2},
+		rows:   4,
+		tile:   [5]rowTileFunc{2: dotQ8_0R4T2AVX2, 3: dotQ8_0R4T3AVX2},
 		scales: q8_0Scales,
 	}
+	rowTileKernels[Q4_K] = &rowTileKernel{rows: 1, tile: [5]rowTileFunc{4: dotQ4KR1T4AVX2}}
 }

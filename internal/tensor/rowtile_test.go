@@ -24,10 +24,11 @@ func TestRowTileMatMul(t *testing.T) {
 		tk, bk := tiledKernels[typ], batchKernels[typ]
 		tiledKernels[typ], batchKernels[typ] = nil, nil
 		defer func() { tiledKernels[typ], batchKernels[typ] = tk, bk }()
-		for _, s := range []struct{ rows, cols, ntok int }{
-			{4, 32, 2}, {4, 32, 3}, {7, 128, 4}, {13, 128, 5}, {64, 352, 7},
-			{9, 128, 65}, {300, 256, 130}, {16, 2048, 3},
+		for _, s := range []struct{ rows, blocks, ntok int }{
+			{4, 1, 2}, {4, 1, 3}, {7, 4, 4}, {13, 4, 5}, {64, 11, 7}, {5, 2, 8},
+			{9, 4, 65}, {300, 8, 130}, {16, 64, 3},
 		} {
+			s := struct{ rows, cols, ntok int }{s.rows, s.blocks * typ.BlockSize(), s.ntok}
 			t.Run(fmt.Sprintf("%s/%dx%dx%d", typ, s.rows, s.cols, s.ntok), func(t *testing.T) {
 				w := randomWeights(r, typ, s.rows*s.cols)
 				x := make([]float32, s.ntok*s.cols)
