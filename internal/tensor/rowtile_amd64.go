@@ -40,6 +40,9 @@ func q8_0RowsAVX2(n int, w []byte, rowB int, a []byte, dst []float32) {
 //go:noescape
 func dotQ4KR1T4AVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *float32, sB int, nb int, dst *float32, dstB int)
 
+//go:noescape
+func dotQ6KR1T4AVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *float32, sB int, nb int, dst *float32, dstB int)
+
 func init() {
 	if !hasAVX2 {
 		return
@@ -50,4 +53,5 @@ func init() {
 		scales: q8_0Scales,
 	}
 	rowTileKernels[Q4_K] = &rowTileKernel{rows: 1, tile: [5]rowTileFunc{4: dotQ4KR1T4AVX2}}
+	rowTileKernels[Q6_K] = &rowTileKernel{rows: 1, tile: [5]rowTileFunc{4: dotQ6KR1T4AVX2}}
 }
