@@ -43,15 +43,26 @@ func dotQ4KR1T4AVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *f
 //go:noescape
 func dotQ6KR1T4AVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *float32, sB int, nb int, dst *float32, dstB int)
 
+// avx2RowTiles are the AVX2 row tiles, by weight type.
+func avx2RowTiles() map[Type]*rowTileKernel {
+	return map[Type]*rowTileKernel{
+		Q8_0: {rows: 4, tile: [5]rowTileFunc{2: dotQ8_0R4T2AVX2, 3: dotQ8_0R4T3AVX2}, scales: q8_0Scales},
+		Q4_K: {rows: 1, tile: [5]rowTileFunc{4: dotQ4KR1T4AVX2}},
+		Q6_K: {rows: 1, tile: [5]rowTileFunc{4: dotQ6KR1T4AVX2}},
+	}
+}
+
 func init() {
 	if !hasAVX2 {
 		return
 	}
-	rowTileKernels[Q8_0] = &rowTileKernel{
-		rows:   4,
-		tile:   [5]rowTileFunc{2: dotQ8_0R4T2AVX2, 3: dotQ8_0R4T3AVX2},
-		scales: q8_0Scales,
+	for typ, rk := range avx2RowTiles() {
+		// With AVX512-VNNI, K-quant rows have their own vecDotRows kernels
+		// (and batches their tiles); the row tiles were measured only
+		// against the AVX2 ones.
+		if hasVNNI && kernels[typ].vecDotRows != nil && typ != Q8_0 {
+			continue
+		}
+		rowTileKernels[typ] = rk
 	}
-	rowTileKernels[Q4_K] = &rowTileKernel{rows: 1, tile: [5]rowTileFunc{4: dotQ4KR1T4AVX2}}
-	rowTileKernels[Q6_K] = &rowTileKernel{rows: 1, tile: [5]rowTileFunc{4: dotQ6KR1T4AVX2}}
 }

@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 package tensor
 
 import (
@@ -11,19 +13,20 @@ import (
 // TestRowTileMatMul checks the row tiles against VecDot on random data,
 // with row counts that leave rows out of the tiles, token counts that
 // leave one or two tokens (and cross the token tile), and short and long
-// rows, serial and parallel. The prefill tiles and batched-decode kernels
-// are set aside so that the row tiles run on every CPU that has them.
+// rows, serial and parallel. Every AVX2 row tile is installed in turn
+// (including those a VNNI CPU does not use) and the prefill tiles and
+// batched-decode kernels set aside, so that all of them run on every AVX2
+// CPU.
 func TestRowTileMatMul(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	r := rand.New(rand.NewPCG(51, 52))
-	for typ, rk := range rowTileKernels {
-		if rk == nil {
-			continue
-		}
-		typ := Type(typ)
-		tk, bk := tiledKernels[typ], batchKernels[typ]
-		tiledKernels[typ], batchKernels[typ] = nil, nil
-		defer func() { tiledKernels[typ], batchKernels[typ] = tk, bk }()
+	if !hasAVX2 {
+		t.Skip("no AVX2")
+	}
+	for typ, rk := range avx2RowTiles() {
+		tk, bk, saved := tiledKernels[typ], batchKernels[typ], rowTileKernels[typ]
+		tiledKernels[typ], batchKernels[typ], rowTileKernels[typ] = nil, nil, rk
+		defer func() { tiledKernels[typ], batchKernels[typ], rowTileKernels[typ] = tk, bk, saved }()
 		for _, s := range []struct{ rows, blocks, ntok int }{
 			{4, 1, 2}, {4, 1, 3}, {7, 4, 4}, {13, 4, 5}, {64, 11, 7}, {5, 2, 8},
 			{9, 4, 65}, {300, 8, 130}, {16, 64, 3},
