@@ -196,7 +196,7 @@ func BenchmarkPrefill(b *testing.B) {
 			x[i] = float32(r.NormFloat64())
 		}
 		dst := make([]float32, ntok*rows)
-		for _, typ := range []Type{F32, F16, Q8_0, Q4_0, Q4_K, Q6_K} {
+		for _, typ := range []Type{F32, F16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K} {
 			w := randomWeights(r, typ, rows*cols)
 			for _, path := range []string{"tiled", "rowtiles", "rows"} {
 				tk, rk := tiledKernels[typ], rowTileKernels[typ]
