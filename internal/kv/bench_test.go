@@ -236,3 +236,27 @@ func benchSpans(b *testing.B, contig bool) {
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e6, "µs/layer")
 }
+
+// BenchmarkStore times storing one ubatch's keys and values (512 tokens of
+// the benchmark layer shape) in one layer, reporting tokens per second.
+func BenchmarkStore(b *testing.B) {
+	const kvHeads, hd, n = 8, 64, 512
+	for _, typ := range []tensor.Type{tensor.F16, tensor.Q8_0} {
+		b.Run(typ.String(), func(b *testing.B) {
+			s := Shape{Layers: 1, Ctx: n, KVHeads: kvHeads, HeadDim: hd, ElemType: typ}
+			c, err := NewContiguous(s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r := rand.New(rand.NewPCG(5, 5))
+			k, v := randVec(r, n*kvHeads*hd), randVec(r, n*kvHeads*hd)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := c.Store(0, 0, k, v, n); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "tok/s")
+		})
+	}
+}

@@ -118,13 +118,15 @@ const maxF16 = 65504
 // rowCodec converts one position's head vector between float32 and the
 // stored form. It carries the scratch of one goroutine.
 type rowCodec struct {
-	l   *layout
-	raw []byte // the vector as a ggml row of l.typ
+	l    *layout
+	raw  []byte    // the vector as a ggml row of l.typ
+	half []uint16  // the vector as f16, converted in bulk (F16C where the CPU has it)
+	sat  []float32 // the vector saturated to the f16 range
 }
 
 func (l *layout) codec() *rowCodec {
 	n, _ := l.typ.RowBytes(int64(l.hd))
-	return &rowCodec{l: l, raw: make([]byte, n)}
+	return &rowCodec{l: l, raw: make([]byte, n), half: make([]uint16, l.hd), sat: make([]float32, l.hd)}
 }
 
 // quantize converts x to a ggml row of the layout's type in c.raw: q8_0
@@ -150,8 +152,9 @@ func (c *rowCodec) putKey(tile []byte, t int, x []float32) {
 			putF32(g, j*groupLen+i, v)
 		}
 	case tensor.F16:
-		for j, v := range x {
-			binary.LittleEndian.PutUint16(g[2*(j*groupLen+i):], tensor.F32ToF16(v))
+		tensor.F32ToF16Slice(c.half, x) // same bits as F32ToF16, 8 at a time
+		for j, h := range c.half {
+			binary.LittleEndian.PutUint16(g[2*(j*groupLen+i):], h)
 		}
 	case tensor.Q8_0:
 		c.quantize(x)
@@ -227,8 +230,12 @@ func (c *rowCodec) putValue(tile []byte, t int, x []float32) {
 			// every value of a 16-position group by its weight, and an
 			// infinite value at a position a query cannot see (a forked
 			// sequence's, past its fork) would turn 0 x Inf into NaN.
-			v = min(max(v, -maxF16), maxF16)
-			binary.LittleEndian.PutUint16(g[2*(i*l.hd+j):], tensor.F32ToF16(v))
+			c.sat[j] = min(max(v, -maxF16), maxF16)
+		}
+		tensor.F32ToF16Slice(c.half, c.sat)
+		row := g[2*i*l.hd : 2*(i+1)*l.hd]
+		for j, h := range c.half {
+			binary.LittleEndian.PutUint16(row[2*j:], h)
 		}
 	case tensor.Q8_0, tensor.Q4_0:
 		c.quantize(x)
