@@ -92,8 +92,8 @@ func matMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok 
 		j.packed8 = pk
 	} else if rk := rowTileKernels[wt]; rk != nil && !tilingOff.Load() && ntok >= 2 {
 		j.rowTile = rk
-		if rk.scales != nil {
-			n := ntok * (cols / at.BlockSize())
+		if rk.side != nil {
+			n := ntok * (cols / at.BlockSize()) * rk.sideWords
 			if cap(j.scales) < n {
 				j.scales = make([]float32, n)
 			}
@@ -166,7 +166,7 @@ type matMulJob struct {
 	tile       *tiledKernel   // nil: one VecDot per output
 	batch      *batchKernel   // the batched-decode kernels, or nil
 	rowTile    *rowTileKernel // row tiles for the remaining batches, or nil
-	scales     []float32      // the activation blocks' scales for rowTile
+	scales     []float32      // the activation blocks' side words for rowTile
 	packed8    *Packed        // interleaved rows for the multiply, or nil
 }
 
@@ -199,9 +199,9 @@ func (j *matMulJob) Do(lo, hi int) {
 			if j.batch != nil {
 				j.batch.prep(j.packed, a, cols/j.actType.BlockSize(), t, j.ntok)
 			}
-			if j.rowTile != nil && j.rowTile.scales != nil {
-				nb := cols / j.actType.BlockSize()
-				j.rowTile.scales(j.scales[t*nb:(t+1)*nb], a)
+			if rk := j.rowTile; rk != nil && rk.side != nil {
+				n := cols / j.actType.BlockSize() * rk.sideWords
+				rk.side(j.scales[t*n:(t+1)*n], a)
 			}
 		}
 	case phasePack:

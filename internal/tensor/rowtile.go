@@ -1,6 +1,9 @@
 package tensor
 
-import "unsafe"
+import (
+	"math"
+	"unsafe"
+)
 
 // Row tiles: where no prefill tile or batched-decode kernel takes a batch
 // (the AVX2 baseline, or batches too small for them), MatMul multiplies a
@@ -24,13 +27,30 @@ type rowTileKernel struct {
 	// tile[n] takes n tokens; nil where there is no kernel for n (the
 	// tokens left then take VecDot).
 	tile [5]rowTileFunc
-	// scales, where set, writes the float32 scales of one quantized
-	// activation row for s.
-	scales func(dst []float32, act []byte)
+	// side, where set, writes sideWords words per block of one quantized
+	// activation row for s (the block scales as float32, and whatever else
+	// the kernels want per block).
+	side      func(dst []float32, act []byte)
+	sideWords int
 }
 
 // rowTileKernels is indexed by weight type; nil where there is none.
 var rowTileKernels [maxType]*rowTileKernel
+
+// q4_0Side writes, for each Q8_0 block of act, its scale and 8 times the
+// sum of its quants (as int32 bits), which the Q4_0 tiles subtract from
+// their unsigned-quant sums.
+func q4_0Side(dst []float32, act []byte) {
+	for b := 0; b < len(dst)/2; b++ {
+		blk := act[b*q8_0Bytes : (b+1)*q8_0Bytes]
+		var sum int32
+		for _, q := range blk[2:] {
+			sum += int32(int8(q))
+		}
+		dst[2*b] = F16ToF32(uint16(blk[0]) | uint16(blk[1])<<8)
+		dst[2*b+1] = math.Float32frombits(uint32(8 * sum))
+	}
+}
 
 // q8_0Scales writes the scale of each Q8_0 block of act.
 func q8_0Scales(dst []float32, act []byte) {
@@ -45,7 +65,7 @@ func (j *matMulJob) multiplyRowTiles(lo, hi int) {
 	rk := j.rowTile
 	cols, actB, rows, rowB := j.cols, j.actB, j.rows, j.rowB
 	nb := cols / j.actType.BlockSize()
-	sB := nb * 4
+	sB := nb * 4 * rk.sideWords
 	dstB := rows * 4
 	full := lo + (hi-lo)/rk.rows*rk.rows
 	for t0 := 0; t0 < j.ntok; t0 += tokenTile {
@@ -65,8 +85,8 @@ func (j *matMulJob) multiplyRowTiles(lo, hi int) {
 					continue
 				}
 				var s *float32
-				if rk.scales != nil {
-					s = &j.scales[t*nb]
+				if rk.side != nil {
+					s = &j.scales[t*nb*rk.sideWords]
 				}
 				rk.tile[n](w, rowB, unsafe.Pointer(&j.act[t*actB]), actB, s, sB, nb, &j.dst[t*rows+r], dstB)
 				t += n

@@ -38,6 +38,12 @@ func q8_0RowsAVX2(n int, w []byte, rowB int, a []byte, dst []float32) {
 }
 
 //go:noescape
+func dotQ4_0R4T3AVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *float32, sB int, nb int, dst *float32, dstB int)
+
+//go:noescape
+func dotQ4_0R4T2AVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *float32, sB int, nb int, dst *float32, dstB int)
+
+//go:noescape
 func dotQ4KR1T4AVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *float32, sB int, nb int, dst *float32, dstB int)
 
 //go:noescape
@@ -49,7 +55,8 @@ func dotQ6KR1T4AVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *f
 // avx2RowTiles are the AVX2 row tiles, by weight type.
 func avx2RowTiles() map[Type]*rowTileKernel {
 	return map[Type]*rowTileKernel{
-		Q8_0: {rows: 4, tile: [5]rowTileFunc{2: dotQ8_0R4T2AVX2, 3: dotQ8_0R4T3AVX2}, scales: q8_0Scales},
+		Q8_0: {rows: 4, tile: [5]rowTileFunc{2: dotQ8_0R4T2AVX2, 3: dotQ8_0R4T3AVX2}, side: q8_0Scales, sideWords: 1},
+		Q4_0: {rows: 4, tile: [5]rowTileFunc{2: dotQ4_0R4T2AVX2, 3: dotQ4_0R4T3AVX2}, side: q4_0Side, sideWords: 2},
 		Q4_K: {rows: 1, tile: [5]rowTileFunc{4: dotQ4KR1T4AVX2}},
 		Q5_K: {rows: 1, tile: [5]rowTileFunc{4: dotQ5KR1T4AVX2}},
 		Q6_K: {rows: 1, tile: [5]rowTileFunc{4: dotQ6KR1T4AVX2}},
