@@ -185,7 +185,8 @@ func BenchmarkQuantize(b *testing.B) {
 // BenchmarkPrefill multiplies 2048×2048 weights (and the default model's
 // 384×128) with 512 activation rows, the compute-bound shape of prompt
 // processing: "tiled" with the prefill tile kernel where the CPU has one,
-// "rowtiles" with the row tiles, "rows" with one VecDot per output.
+// "rowtiles" with the row tiles, "rows" without either (one VecDot per
+// output, or the type's vecDotRows kernel a row block at a time).
 func BenchmarkPrefill(b *testing.B) {
 	const ntok = 512
 	r := rand.New(rand.NewPCG(9, 2))
@@ -197,6 +198,9 @@ func BenchmarkPrefill(b *testing.B) {
 		}
 		dst := make([]float32, ntok*rows)
 		for _, typ := range []Type{F32, F16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K} {
+			if cols%typ.BlockSize() != 0 {
+				continue
+			}
 			w := randomWeights(r, typ, rows*cols)
 			for _, path := range []string{"tiled", "rowtiles", "rows"} {
 				tk, rk := tiledKernels[typ], rowTileKernels[typ]

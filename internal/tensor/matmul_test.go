@@ -108,6 +108,27 @@ func TestMatMulF32(t *testing.T) {
 	}
 }
 
+// TestMatMulZeroColumns checks that rows of no elements give zeros for
+// every batch size (no kernel may index an empty row or run zero blocks).
+func TestMatMulZeroColumns(t *testing.T) {
+	for _, typ := range dotTypes {
+		for _, ntok := range []int{1, 2, 3, 4, 17} {
+			dst := make([]float32, ntok*5)
+			for i := range dst {
+				dst[i] = 1
+			}
+			if err := MatMul(dst, nil, typ, 5, 0, nil, ntok); err != nil {
+				t.Fatalf("%s ntok=%d: %v", typ, ntok, err)
+			}
+			for i, v := range dst {
+				if v != 0 {
+					t.Fatalf("%s ntok=%d: dst[%d] = %g, want 0", typ, ntok, i, v)
+				}
+			}
+		}
+	}
+}
+
 func TestMatMulErrors(t *testing.T) {
 	const rows, cols, ntok = 4, 64, 2
 	w := make([]byte, rows*2*q8_0Bytes)

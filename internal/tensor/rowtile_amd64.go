@@ -28,11 +28,14 @@ func q8_0RowsAVX2(n int, w []byte, rowB int, a []byte, dst []float32) {
 	_ = w[(len(dst)-1)*rowB+nb*q8_0Bytes-1]
 	_ = a[nb*q8_0Bytes-1]
 	var buf [512]float32
-	da := buf[:]
 	if nb > len(buf) {
-		da = make([]float32, nb)
+		// Rows this long are rare; the same bits without allocating.
+		for i := range dst {
+			dst[i] = dotQ8_0AVX2(unsafe.Pointer(&w[i*rowB]), unsafe.Pointer(&a[0]), nb)
+		}
+		return
 	}
-	da = da[:nb]
+	da := buf[:nb]
 	q8_0Scales(da, a)
 	dotQ8_0RowsAVX2(unsafe.Pointer(&w[0]), rowB, unsafe.Pointer(&a[0]), &da[0], nb, &dst[0], len(dst))
 }
