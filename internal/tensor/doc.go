@@ -58,8 +58,9 @@
 //
 // Batches no tile or batched-decode kernel takes (every batch on an
 // AVX2-only CPU) go through row tiles (rowtile.go, rowtile_amd64.s) where
-// the type has them: Q8_0 and Q4_0 multiply 4 weight rows with 2-3 tokens
-// per call, Q4_K, Q5_K and Q6_K one row with 4 tokens, so that a weight block is
+// the type has them: Q8_0, Q4_0, F16 and F32 multiply 4 weight rows with
+// 2-3 tokens per call, Q4_K, Q5_K and Q6_K one row with 4 tokens, so that a
+// weight block is
 // loaded and unpacked once for several tokens and the per-call costs are
 // shared. They too differ from VecDot only in float summation order.
 // Baseline kernels must not use AVX-512 encodings (TestBaselineAssemblyIsVEX).

@@ -90,7 +90,7 @@ func matMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok 
 		j.packed = j.packed[:n]
 	} else if hasPacked {
 		j.packed8 = pk
-	} else if rk := rowTileKernels[wt]; rk != nil && !tilingOff.Load() && ntok >= 2 && cols >= at.BlockSize() {
+	} else if rk := rowTileKernels[wt]; rk != nil && !tilingOff.Load() && ntok >= 2 && cols >= rk.stepOf(at) && cols%rk.stepOf(at) == 0 {
 		j.rowTile = rk
 		if rk.side != nil {
 			n := ntok * (cols / at.BlockSize()) * rk.sideWords

@@ -24,6 +24,10 @@ type rowTileFunc func(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s 
 // rowTileKernel is one weight type's row tiles.
 type rowTileKernel struct {
 	rows int // weight rows per tile
+	// step is the elements per kernel step when not the activation type's
+	// block (8 for float types); nb counts steps, and the columns must be
+	// a whole number of them.
+	step int
 	// tile[n] takes n tokens; nil where there is no kernel for n (the
 	// tokens left then take VecDot).
 	tile [5]rowTileFunc
@@ -32,6 +36,14 @@ type rowTileKernel struct {
 	// the kernels want per block).
 	side      func(dst []float32, act []byte)
 	sideWords int
+}
+
+// stepOf is the elements per kernel step for activations of type at.
+func (rk *rowTileKernel) stepOf(at Type) int {
+	if rk.step > 0 {
+		return rk.step
+	}
+	return at.BlockSize()
 }
 
 // rowTileKernels is indexed by weight type; nil where there is none.
@@ -64,8 +76,9 @@ func q8_0Scales(dst []float32, act []byte) {
 func (j *matMulJob) multiplyRowTiles(lo, hi int) {
 	rk := j.rowTile
 	cols, actB, rows, rowB := j.cols, j.actB, j.rows, j.rowB
-	nb := cols / j.actType.BlockSize()
-	sB := nb * 4 * rk.sideWords
+	nb := cols / rk.stepOf(j.actType)
+	sideN := cols / j.actType.BlockSize() * rk.sideWords // side words per token
+	sB := sideN * 4
 	dstB := rows * 4
 	full := lo + (hi-lo)/rk.rows*rk.rows
 	for t0 := 0; t0 < j.ntok; t0 += tokenTile {
@@ -86,7 +99,7 @@ func (j *matMulJob) multiplyRowTiles(lo, hi int) {
 				}
 				var s *float32
 				if rk.side != nil {
-					s = &j.scales[t*nb*rk.sideWords]
+					s = &j.scales[t*sideN]
 				}
 				rk.tile[n](w, rowB, unsafe.Pointer(&j.act[t*actB]), actB, s, sB, nb, &j.dst[t*rows+r], dstB)
 				t += n

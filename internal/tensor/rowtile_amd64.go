@@ -47,6 +47,18 @@ func dotQ4_0R4T3AVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *
 func dotQ4_0R4T2AVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *float32, sB int, nb int, dst *float32, dstB int)
 
 //go:noescape
+func dotF16R4T3AVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *float32, sB int, nb int, dst *float32, dstB int)
+
+//go:noescape
+func dotF16R4T2AVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *float32, sB int, nb int, dst *float32, dstB int)
+
+//go:noescape
+func dotF32R4T3AVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *float32, sB int, nb int, dst *float32, dstB int)
+
+//go:noescape
+func dotF32R4T2AVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *float32, sB int, nb int, dst *float32, dstB int)
+
+//go:noescape
 func dotQ4KR1T4AVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *float32, sB int, nb int, dst *float32, dstB int)
 
 //go:noescape
@@ -55,10 +67,20 @@ func dotQ5KR1T4AVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *f
 //go:noescape
 func dotQ6KR1T4AVX2(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *float32, sB int, nb int, dst *float32, dstB int)
 
+// f16Side writes the f16 activation row act as float32 (F16's tiles read
+// it so, instead of converting each token's values once per row).
+func f16Side(dst []float32, act []byte) {
+	if len(dst) > 0 {
+		f16ToF32Bulk(dst, unsafe.Slice((*uint16)(unsafe.Pointer(&act[0])), len(dst)))
+	}
+}
+
 // avx2RowTiles are the AVX2 row tiles, by weight type.
 func avx2RowTiles() map[Type]*rowTileKernel {
 	return map[Type]*rowTileKernel{
 		Q8_0: {rows: 4, tile: [5]rowTileFunc{2: dotQ8_0R4T2AVX2, 3: dotQ8_0R4T3AVX2}, side: q8_0Scales, sideWords: 1},
+		F16:  {rows: 4, step: 8, tile: [5]rowTileFunc{2: dotF16R4T2AVX2, 3: dotF16R4T3AVX2}, side: f16Side, sideWords: 1},
+		F32:  {rows: 4, step: 8, tile: [5]rowTileFunc{2: dotF32R4T2AVX2, 3: dotF32R4T3AVX2}},
 		Q4_0: {rows: 4, tile: [5]rowTileFunc{2: dotQ4_0R4T2AVX2, 3: dotQ4_0R4T3AVX2}, side: q4_0Side, sideWords: 2},
 		Q4_K: {rows: 1, tile: [5]rowTileFunc{4: dotQ4KR1T4AVX2}},
 		Q5_K: {rows: 1, tile: [5]rowTileFunc{4: dotQ5KR1T4AVX2}},

@@ -27,11 +27,15 @@ func TestRowTileMatMul(t *testing.T) {
 		tk, bk, saved := tiledKernels[typ], batchKernels[typ], rowTileKernels[typ]
 		tiledKernels[typ], batchKernels[typ], rowTileKernels[typ] = nil, nil, rk
 		defer func() { tiledKernels[typ], batchKernels[typ], rowTileKernels[typ] = tk, bk, saved }()
-		for _, s := range []struct{ rows, blocks, ntok int }{
-			{4, 1, 2}, {4, 1, 3}, {7, 4, 4}, {13, 4, 5}, {64, 11, 7}, {5, 2, 8},
-			{9, 4, 65}, {300, 8, 130}, {16, 64, 3},
+		for _, s := range []struct{ rows, steps, extra, ntok int }{
+			{4, 1, 0, 2}, {4, 1, 0, 3}, {7, 4, 0, 4}, {13, 4, 0, 5}, {64, 11, 0, 7}, {5, 2, 0, 8},
+			{9, 4, 0, 65}, {300, 8, 0, 130}, {16, 64, 0, 3},
+			{4, 2, 3, 3}, // float rows that are not whole steps take VecDot
 		} {
-			s := struct{ rows, cols, ntok int }{s.rows, s.blocks * typ.BlockSize(), s.ntok}
+			if s.extra != 0 && rk.step == 0 {
+				continue
+			}
+			s := struct{ rows, cols, ntok int }{s.rows, s.steps*rk.stepOf(VecDotType(typ)) + s.extra, s.ntok}
 			t.Run(fmt.Sprintf("%s/%dx%dx%d", typ, s.rows, s.cols, s.ntok), func(t *testing.T) {
 				w := randomWeights(r, typ, s.rows*s.cols)
 				x := make([]float32, s.ntok*s.cols)
