@@ -152,7 +152,7 @@ func (c *rowCodec) putKey(tile []byte, t int, x []float32) {
 			putF32(g, j*groupLen+i, v)
 		}
 	case tensor.F16:
-		tensor.F32ToF16Slice(c.half, x) // same bits as F32ToF16, 8 at a time
+		tensor.F32ToF16Slice(c.half, x[:l.hd]) // same bits as F32ToF16, 8 at a time
 		for j, h := range c.half {
 			binary.LittleEndian.PutUint16(g[2*(j*groupLen+i):], h)
 		}

@@ -21,7 +21,7 @@ func TestTrimmedLastLayerIsExact(t *testing.T) {
 	tensor.SetTiling(false)
 	defer tensor.SetTiling(true)
 	tokens := []int32{1, 17, 400, 999, 3, 250, 42, 42, 7, 5, 600, 12, 9, 31}
-	for _, name := range []string{"tinyqwen2-f32", "tinyqwen2-q8_0", "tinyqwen2-q4_k_m"} {
+	for _, name := range []string{"tinyqwen2-f32", "tinyqwen2-q8_0", "tinyqwen2-q4_k_m", "tiny-f16", "tiny-f32", "tiny-q4_0"} {
 		t.Run(name, func(t *testing.T) {
 			m := loadModel(t, name)
 			run := func(c kv.Cache) []float32 {
