@@ -26,39 +26,8 @@ func TestMatMulMatchesVecDot(t *testing.T) {
 	for _, typ := range dotTypes {
 		for _, s := range shapes {
 			t.Run(fmt.Sprintf("%s/%dx%dx%d", typ, s.rows, s.cols, s.ntok), func(t *testing.T) {
-				w := randomWeights(r, typ, s.rows*s.cols)
-				x := make([]float32, s.ntok*s.cols)
-				for i := range x {
-					x[i] = float32(r.NormFloat64())
-				}
-				dst := make([]float32, s.ntok*s.rows)
-				if err := MatMul(dst, w, typ, s.rows, s.cols, x, s.ntok); err != nil {
-					t.Fatal(err)
-				}
-				at := VecDotType(typ)
-				wrb, _ := typ.RowBytes(int64(s.cols))
-				arb, _ := at.RowBytes(int64(s.cols))
-				a := make([]byte, arb)
-				for tok := 0; tok < s.ntok; tok++ {
-					if err := QuantizeActivations(at, x[tok*s.cols:(tok+1)*s.cols], a); err != nil {
-						t.Fatal(err)
-					}
-					for row := 0; row < s.rows; row++ {
-						want, err := VecDot(typ, s.cols, w[row*int(wrb):(row+1)*int(wrb)], a)
-						if err != nil {
-							t.Fatal(err)
-						}
-						got := dst[tok*s.rows+row]
-						if usesTiles(typ, s.rows, s.cols, s.ntok) || usesBatch(typ, s.rows, s.cols, s.ntok) || usesRowTiles(typ, s.rows, s.cols, s.ntok) {
-							wr := w[row*int(wrb) : (row+1)*int(wrb)]
-							if tol := tiledTolerance(t, typ, s.cols, wr, a); math.Abs(float64(got-want)) > tol {
-								t.Fatalf("dst[%d][%d] = %g, want %g (tolerance %g)", tok, row, got, want, tol)
-							}
-						} else if math.Float32bits(got) != math.Float32bits(want) {
-							t.Fatalf("dst[%d][%d] = %g, want %g", tok, row, got, want)
-						}
-					}
-				}
+				exact := !usesTiles(typ, s.rows, s.cols, s.ntok) && !usesBatch(typ, s.rows, s.cols, s.ntok) && !usesRowTiles(typ, s.rows, s.cols, s.ntok)
+				w, x, dst := checkMatMul(t, r, typ, s.rows, s.cols, s.ntok, exact)
 				if s.ntok == 1 {
 					vec := make([]float32, s.rows)
 					if err := MatVec(vec, w, typ, s.rows, s.cols, x); err != nil {
@@ -169,6 +138,48 @@ func TestMatMulErrors(t *testing.T) {
 	if err := MatMul(nil, make([]byte, 144), Q4_K, 1, 256, nil, 0); err != nil {
 		t.Errorf("zero tokens: %v", err)
 	}
+}
+
+// checkMatMul multiplies random weights and activations of the shape and
+// checks every output against VecDot of the quantized activation row: the
+// same bits when exact, else within tiledTolerance. It returns the inputs
+// and the product.
+func checkMatMul(t *testing.T, r *rand.Rand, typ Type, rows, cols, ntok int, exact bool) (w []byte, x, dst []float32) {
+	t.Helper()
+	w = randomWeights(r, typ, rows*cols)
+	x = make([]float32, ntok*cols)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	dst = make([]float32, ntok*rows)
+	if err := MatMul(dst, w, typ, rows, cols, x, ntok); err != nil {
+		t.Fatal(err)
+	}
+	at := VecDotType(typ)
+	wrb, _ := typ.RowBytes(int64(cols))
+	arb, _ := at.RowBytes(int64(cols))
+	a := make([]byte, arb)
+	for tok := 0; tok < ntok; tok++ {
+		if err := QuantizeActivations(at, x[tok*cols:(tok+1)*cols], a); err != nil {
+			t.Fatal(err)
+		}
+		for row := 0; row < rows; row++ {
+			wr := w[row*int(wrb) : (row+1)*int(wrb)]
+			want, err := VecDot(typ, cols, wr, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := dst[tok*rows+row]
+			if exact {
+				if math.Float32bits(got) != math.Float32bits(want) {
+					t.Fatalf("dst[%d][%d] = %g, want %g", tok, row, got, want)
+				}
+			} else if tol := tiledTolerance(t, typ, cols, wr, a); !(math.Abs(float64(got-want)) <= tol) {
+				t.Fatalf("dst[%d][%d] = %g, want %g (tolerance %g)", tok, row, got, want, tol)
+			}
+		}
+	}
+	return w, x, dst
 }
 
 // usesTiles reports whether MatMul takes the tile kernel for this shape.

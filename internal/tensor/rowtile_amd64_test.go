@@ -4,7 +4,6 @@ package tensor
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -37,35 +36,7 @@ func TestRowTileMatMul(t *testing.T) {
 			}
 			s := struct{ rows, cols, ntok int }{s.rows, s.steps*rk.stepOf(VecDotType(typ)) + s.extra, s.ntok}
 			t.Run(fmt.Sprintf("%s/%dx%dx%d", typ, s.rows, s.cols, s.ntok), func(t *testing.T) {
-				w := randomWeights(r, typ, s.rows*s.cols)
-				x := make([]float32, s.ntok*s.cols)
-				for i := range x {
-					x[i] = float32(r.NormFloat64())
-				}
-				dst := make([]float32, s.ntok*s.rows)
-				if err := MatMul(dst, w, typ, s.rows, s.cols, x, s.ntok); err != nil {
-					t.Fatal(err)
-				}
-				at := VecDotType(typ)
-				wrb, _ := typ.RowBytes(int64(s.cols))
-				arb, _ := at.RowBytes(int64(s.cols))
-				a := make([]byte, arb)
-				for tok := 0; tok < s.ntok; tok++ {
-					if err := QuantizeActivations(at, x[tok*s.cols:(tok+1)*s.cols], a); err != nil {
-						t.Fatal(err)
-					}
-					for row := 0; row < s.rows; row++ {
-						wr := w[row*int(wrb) : (row+1)*int(wrb)]
-						want, err := VecDot(typ, s.cols, wr, a)
-						if err != nil {
-							t.Fatal(err)
-						}
-						got := dst[tok*s.rows+row]
-						if tol := tiledTolerance(t, typ, s.cols, wr, a); !(math.Abs(float64(got-want)) <= tol) {
-							t.Fatalf("dst[%d][%d] = %g, want %g (tolerance %g)", tok, row, got, want, tol)
-						}
-					}
-				}
+				checkMatMul(t, r, typ, s.rows, s.cols, s.ntok, false)
 			})
 		}
 	}
