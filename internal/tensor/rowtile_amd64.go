@@ -2,6 +2,8 @@
 
 package tensor
 
+//go:generate go run ./rowtilegen -o rowtile_amd64.s -dot dot_amd64.s
+
 import "unsafe"
 
 //go:noescape
