@@ -107,6 +107,22 @@ DATA onesW<>+24(SB)/8, $0x0001000100010001
 GLOBL onesW<>(SB), RODATA|NOPTR, $32
 `
 
+// r1t4Prolog loads the arguments of the 1-row, 4-token K-quant tiles and
+// clears their accumulators.
+const r1t4Prolog = `	MOVQ         w+0(FP), SI
+	MOVQ         a+16(FP), DI
+	MOVQ         actB+24(FP), R12
+	LEAQ         (R12)(R12*2), R13
+	MOVQ         nb+48(FP), CX
+	MOVL         $0x0f0f0f0f, AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+`
+
 // tileProlog is the argument loading shared by the 4-row tiles.
 const tileProlog = `
 // func %s(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *float32, sB int, nb int, dst *float32, dstB int)
@@ -280,19 +296,9 @@ func genK(b *strings.Builder, name, label string, blockB, qsOff int, fiveBit boo
 // func %s(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *float32, sB int, nb int, dst *float32, dstB int)
 %s
 TEXT ·%s(SB), NOSPLIT, $0-72
-	MOVQ         w+0(FP), SI
-	MOVQ         a+16(FP), DI
-	MOVQ         actB+24(FP), R12
-	LEAQ         (R12)(R12*2), R13
-	MOVQ         nb+48(FP), CX
-	MOVL         $0x0f0f0f0f, AX
-	VMOVD        AX, X15
-	VPBROADCASTD X15, Y15
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-
+`, name, doc, name)
+	b.WriteString(r1t4Prolog)
+	fmt.Fprintf(b, `
 %sloop:
 	MOVL  4(SI), AX
 	MOVL  8(SI), BX
@@ -324,7 +330,7 @@ TEXT ·%s(SB), NOSPLIT, $0-72
 	VPMOVZXBW    X4, Y4
 	VPBROADCASTW 2(SI), X5
 	VCVTPH2PS    X5, Y5
-`, name, doc, name, label)
+`, label)
 	for t := 0; t < 4; t++ {
 		fmt.Fprintf(b, `	VPMADDWD     %s, Y4, Y6
 	VCVTDQ2PS    Y6, Y6
@@ -448,19 +454,7 @@ func genQ6K(b *strings.Builder) {
 // super-blocks. The quants are used unsigned (0..63) and their offset of 32
 // removed as 32*sum(scale*bsum), as dotQ6KAVX2 does.
 TEXT ·dotQ6KR1T4AVX2(SB), NOSPLIT, $0-72
-	MOVQ         w+0(FP), SI
-	MOVQ         a+16(FP), DI
-	MOVQ         actB+24(FP), R12
-	LEAQ         (R12)(R12*2), R13
-	MOVQ         nb+48(FP), CX
-	MOVL         $0x0f0f0f0f, AX
-	VMOVD        AX, X15
-	VPBROADCASTD X15, Y15
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-
+` + r1t4Prolog + `
 q6kt4loop:
 	// iacc[t] = -32 * sum(scale * bsum[t])
 	VPMOVSXBW    192(SI), Y8
