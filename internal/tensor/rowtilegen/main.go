@@ -137,6 +137,19 @@ const tileProlog = `
 	MOVQ nb+48(FP), CX
 `
 
+// clearAccs zeroes the accumulators of a 4-row, T-token tile, register
+// prefix+(r*T+t) for row r and token t, and returns their names.
+func clearAccs(b *strings.Builder, prefix string, T int) func(r, t int) string {
+	acc := func(r, t int) string { return fmt.Sprintf("%s%d", prefix, r*T+t) }
+	for r := 0; r < 4; r++ {
+		for t := 0; t < T; t++ {
+			a := acc(r, t)
+			fmt.Fprintf(b, "\tVXORPS %s, %s, %s\n", a, a, a)
+		}
+	}
+	return acc
+}
+
 // genQ8_0Tiles writes the header with the shared macros and onesW, then the
 // Q8_0 tiles of 4 rows times 3 and 2 tokens.
 func genQ8_0Tiles(b *strings.Builder) {
@@ -149,13 +162,7 @@ func genQ8_0Tiles(b *strings.Builder) {
 	for _, T := range []int{3, 2} {
 		name := fmt.Sprintf("dotQ8_0R4T%dAVX2", T)
 		fmt.Fprintf(b, tileProlog, name, "", name)
-		acc := func(r, t int) string { return fmt.Sprintf("X%d", r*T+t) }
-		for r := 0; r < 4; r++ {
-			for t := 0; t < T; t++ {
-				a := acc(r, t)
-				fmt.Fprintf(b, "\tVXORPS %s, %s, %s\n", a, a, a)
-			}
-		}
+		acc := clearAccs(b, "X", T)
 		fmt.Fprintf(b, "\nloop%d:\n", T)
 		for r := 0; r < 4; r++ {
 			fmt.Fprintf(b, "\tROWPREP(%s, %s)\n", rows[r], hrows[r])
@@ -533,13 +540,7 @@ func genQ4_0(b *strings.Builder, T int) {
 	S := []string{"(BX)", "(BX)(DX*1)", "(BX)(DX*2)"}
 	dsts := []string{"(DI)", "(DI)(DX*1)", "(DI)(DX*2)"}
 	fmt.Fprintf(b, tileProlog, name, "", name)
-	acc := func(r, t int) string { return fmt.Sprintf("X%d", r*T+t) }
-	for r := 0; r < 4; r++ {
-		for t := 0; t < T; t++ {
-			a := acc(r, t)
-			fmt.Fprintf(b, "\tVXORPS %s, %s, %s\n", a, a, a)
-		}
-	}
+	acc := clearAccs(b, "X", T)
 	fmt.Fprintf(b, "\nq40t%dloop:\n", T)
 	for r := 0; r < 4; r++ {
 		w := W[r]
@@ -605,13 +606,7 @@ func genFloat(b *strings.Builder, kind string, T int) {
 	}
 	dsts := []string{"(DI)", "(DI)(DX*1)", "(DI)(DX*2)"}
 	fmt.Fprintf(b, tileProlog, name, "// nb is the number of 8-element steps. "+doc+"\n", name)
-	acc := func(r, t int) string { return fmt.Sprintf("Y%d", r*T+t) }
-	for r := 0; r < 4; r++ {
-		for t := 0; t < T; t++ {
-			a := acc(r, t)
-			fmt.Fprintf(b, "\tVXORPS %s, %s, %s\n", a, a, a)
-		}
-	}
+	acc := clearAccs(b, "Y", T)
 	loop := fmt.Sprintf("%st%dloop", strings.ToLower(kind), T)
 	fmt.Fprintf(b, "\n%s:\n", loop)
 	for t := 0; t < T; t++ {
