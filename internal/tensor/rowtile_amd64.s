@@ -69,8 +69,13 @@ TEXT ·dotQ8_0R4T3AVX2(SB), NOSPLIT, $0-72
 	VXORPS X9, X9, X9
 	VXORPS X10, X10, X10
 	VXORPS X11, X11, X11
+	LEAQ (SI)(R8*4), R10
 
 loop3:
+	PREFETCHT0 (R10)
+	PREFETCHT0 (R10)(R8*1)
+	PREFETCHT0 (R10)(R8*2)
+	PREFETCHT0 (R10)(R9*1)
 	ROWPREP(2(SI), 0(SI))
 	PAIR(2(SI), 2(DI), (BX), X0)
 	PAIR(2(SI), 2(DI)(R12*1), (BX)(DX*1), X1)
@@ -88,6 +93,7 @@ loop3:
 	PAIR(2(SI)(R9*1), 2(DI)(R12*1), (BX)(DX*1), X10)
 	PAIR(2(SI)(R9*1), 2(DI)(R12*2), (BX)(DX*2), X11)
 	ADDQ $34, SI
+	ADDQ $34, R10
 	ADDQ $34, DI
 	ADDQ $4, BX
 	DECQ CX
@@ -122,8 +128,13 @@ TEXT ·dotQ8_0R4T2AVX2(SB), NOSPLIT, $0-72
 	VXORPS X5, X5, X5
 	VXORPS X6, X6, X6
 	VXORPS X7, X7, X7
+	LEAQ (SI)(R8*4), R10
 
 loop2:
+	PREFETCHT0 (R10)
+	PREFETCHT0 (R10)(R8*1)
+	PREFETCHT0 (R10)(R8*2)
+	PREFETCHT0 (R10)(R9*1)
 	ROWPREP(2(SI), 0(SI))
 	PAIR(2(SI), 2(DI), (BX), X0)
 	PAIR(2(SI), 2(DI)(R12*1), (BX)(DX*1), X1)
@@ -137,6 +148,7 @@ loop2:
 	PAIR(2(SI)(R9*1), 2(DI), (BX), X6)
 	PAIR(2(SI)(R9*1), 2(DI)(R12*1), (BX)(DX*1), X7)
 	ADDQ $34, SI
+	ADDQ $34, R10
 	ADDQ $34, DI
 	ADDQ $4, BX
 	DECQ CX
@@ -241,6 +253,8 @@ rowsdone:
 // super-blocks.
 TEXT ·dotQ4KR1T4AVX2(SB), NOSPLIT, $0-72
 	MOVQ         w+0(FP), SI
+	MOVQ         rowB+8(FP), R11
+	ADDQ         SI, R11
 	MOVQ         a+16(FP), DI
 	MOVQ         actB+24(FP), R12
 	LEAQ         (R12)(R12*2), R13
@@ -254,6 +268,9 @@ TEXT ·dotQ4KR1T4AVX2(SB), NOSPLIT, $0-72
 	VXORPS       Y3, Y3, Y3
 
 q4kt4loop:
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 128(R11)
 	MOVL  4(SI), AX
 	MOVL  8(SI), BX
 	MOVL  12(SI), DX
@@ -453,6 +470,7 @@ q4kt4loop:
 	VMULPS       Y9, Y8, Y9
 	VFMADD231PS  Y9, Y7, Y3
 	ADDQ $144, SI
+	ADDQ $144, R11
 	ADDQ $292, DI
 	DECQ CX
 	JNZ  q4kt4loop
@@ -477,6 +495,8 @@ q4kt4loop:
 // super-blocks: the Q4_K tile with each quant's fifth bit from qh.
 TEXT ·dotQ5KR1T4AVX2(SB), NOSPLIT, $0-72
 	MOVQ         w+0(FP), SI
+	MOVQ         rowB+8(FP), R11
+	ADDQ         SI, R11
 	MOVQ         a+16(FP), DI
 	MOVQ         actB+24(FP), R12
 	LEAQ         (R12)(R12*2), R13
@@ -490,6 +510,9 @@ TEXT ·dotQ5KR1T4AVX2(SB), NOSPLIT, $0-72
 	VXORPS       Y3, Y3, Y3
 
 q5kt4loop:
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 128(R11)
 	MOVL  4(SI), AX
 	MOVL  8(SI), BX
 	MOVL  12(SI), DX
@@ -717,6 +740,7 @@ q5kt4loop:
 	VMULPS       Y9, Y8, Y9
 	VFMADD231PS  Y9, Y7, Y3
 	ADDQ $176, SI
+	ADDQ $176, R11
 	ADDQ $292, DI
 	DECQ CX
 	JNZ  q5kt4loop
@@ -785,6 +809,8 @@ GLOBL q4kTileScaleMask<>(SB), RODATA|NOPTR, $256
 // removed as 32*sum(scale*bsum), as dotQ6KAVX2 does.
 TEXT ·dotQ6KR1T4AVX2(SB), NOSPLIT, $0-72
 	MOVQ         w+0(FP), SI
+	MOVQ         rowB+8(FP), R11
+	ADDQ         SI, R11
 	MOVQ         a+16(FP), DI
 	MOVQ         actB+24(FP), R12
 	LEAQ         (R12)(R12*2), R13
@@ -798,6 +824,10 @@ TEXT ·dotQ6KR1T4AVX2(SB), NOSPLIT, $0-72
 	VXORPS       Y3, Y3, Y3
 
 q6kt4loop:
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 128(R11)
+	PREFETCHT0 192(R11)
 	// iacc[t] = -32 * sum(scale * bsum[t])
 	VPMOVSXBW    192(SI), Y8
 	VPXOR        Y9, Y9, Y9
@@ -1000,6 +1030,7 @@ q6kt4loop:
 	VMULPS       Y9, Y8, Y9
 	VFMADD231PS  Y9, Y7, Y3
 	ADDQ $210, SI
+	ADDQ $210, R11
 	ADDQ $292, DI
 	DECQ CX
 	JNZ  q6kt4loop
@@ -1050,8 +1081,13 @@ TEXT ·dotQ4_0R4T3AVX2(SB), NOSPLIT, $0-72
 	VXORPS X9, X9, X9
 	VXORPS X10, X10, X10
 	VXORPS X11, X11, X11
+	LEAQ (SI)(R8*4), R10
 
 q40t3loop:
+	PREFETCHT0 (R10)
+	PREFETCHT0 (R10)(R8*1)
+	PREFETCHT0 (R10)(R8*2)
+	PREFETCHT0 (R10)(R9*1)
 	VMOVDQU      2(SI), X12
 	VPSRLW       $4, X12, X13
 	VINSERTI128  $1, X13, Y12, Y12
@@ -1197,6 +1233,7 @@ q40t3loop:
 	VMULPS       X13, X15, X15
 	VFMADD231PS  X15, X14, X11
 	ADDQ $18, SI
+	ADDQ $18, R10
 	ADDQ $34, DI
 	ADDQ $8, BX
 	DECQ CX
@@ -1231,8 +1268,13 @@ TEXT ·dotQ4_0R4T2AVX2(SB), NOSPLIT, $0-72
 	VXORPS X5, X5, X5
 	VXORPS X6, X6, X6
 	VXORPS X7, X7, X7
+	LEAQ (SI)(R8*4), R10
 
 q40t2loop:
+	PREFETCHT0 (R10)
+	PREFETCHT0 (R10)(R8*1)
+	PREFETCHT0 (R10)(R8*2)
+	PREFETCHT0 (R10)(R9*1)
 	VMOVDQU      2(SI), X12
 	VPSRLW       $4, X12, X13
 	VINSERTI128  $1, X13, Y12, Y12
@@ -1338,6 +1380,7 @@ q40t2loop:
 	VMULPS       X13, X15, X15
 	VFMADD231PS  X15, X14, X7
 	ADDQ $18, SI
+	ADDQ $18, R10
 	ADDQ $34, DI
 	ADDQ $8, BX
 	DECQ CX

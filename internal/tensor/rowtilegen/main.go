@@ -108,8 +108,12 @@ GLOBL onesW<>(SB), RODATA|NOPTR, $32
 `
 
 // r1t4Prolog loads the arguments of the 1-row, 4-token K-quant tiles and
-// clears their accumulators.
+// clears their accumulators; R11 follows the next row, which the loops
+// prefetch a super-block at a time (the first tile of a row otherwise
+// waits for it from memory).
 const r1t4Prolog = `	MOVQ         w+0(FP), SI
+	MOVQ         rowB+8(FP), R11
+	ADDQ         SI, R11
 	MOVQ         a+16(FP), DI
 	MOVQ         actB+24(FP), R12
 	LEAQ         (R12)(R12*2), R13
@@ -122,6 +126,10 @@ const r1t4Prolog = `	MOVQ         w+0(FP), SI
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
 `
+
+// prefetchNext4 prefetches the next four rows' current block, R10 following
+// them: the first tile of a row group otherwise waits for them from memory.
+const prefetchNext4 = "\tPREFETCHT0 (R10)\n\tPREFETCHT0 (R10)(R8*1)\n\tPREFETCHT0 (R10)(R8*2)\n\tPREFETCHT0 (R10)(R9*1)\n"
 
 // tileProlog is the argument loading shared by the 4-row tiles.
 const tileProlog = `
@@ -163,7 +171,9 @@ func genQ8_0Tiles(b *strings.Builder) {
 		name := fmt.Sprintf("dotQ8_0R4T%dAVX2", T)
 		fmt.Fprintf(b, tileProlog, name, "", name)
 		acc := clearAccs(b, "X", T)
+		b.WriteString("\tLEAQ (SI)(R8*4), R10\n")
 		fmt.Fprintf(b, "\nloop%d:\n", T)
+		b.WriteString(prefetchNext4)
 		for r := 0; r < 4; r++ {
 			fmt.Fprintf(b, "\tROWPREP(%s, %s)\n", rows[r], hrows[r])
 			for t := 0; t < T; t++ {
@@ -171,6 +181,7 @@ func genQ8_0Tiles(b *strings.Builder) {
 			}
 		}
 		fmt.Fprintf(b, `	ADDQ $34, SI
+	ADDQ $34, R10
 	ADDQ $34, DI
 	ADDQ $4, BX
 	DECQ CX
@@ -307,6 +318,9 @@ TEXT ·%s(SB), NOSPLIT, $0-72
 	b.WriteString(r1t4Prolog)
 	fmt.Fprintf(b, `
 %sloop:
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 128(R11)
 	MOVL  4(SI), AX
 	MOVL  8(SI), BX
 	MOVL  12(SI), DX
@@ -404,10 +418,11 @@ TEXT ·%s(SB), NOSPLIT, $0-72
 `)
 	kScaleSums(b)
 	fmt.Fprintf(b, `	ADDQ $%d, SI
+	ADDQ $%d, R11
 	ADDQ $292, DI
 	DECQ CX
 	JNZ  %sloop
-`, blockB, label)
+`, blockB, blockB, label)
 	b.WriteString(kEpilog)
 }
 
@@ -463,6 +478,10 @@ func genQ6K(b *strings.Builder) {
 TEXT ·dotQ6KR1T4AVX2(SB), NOSPLIT, $0-72
 ` + r1t4Prolog + `
 q6kt4loop:
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 128(R11)
+	PREFETCHT0 192(R11)
 	// iacc[t] = -32 * sum(scale * bsum[t])
 	VPMOVSXBW    192(SI), Y8
 	VPXOR        Y9, Y9, Y9
@@ -511,6 +530,7 @@ q6kt4loop:
 `)
 	kScaleSums(b)
 	b.WriteString(`	ADDQ $210, SI
+	ADDQ $210, R11
 	ADDQ $292, DI
 	DECQ CX
 	JNZ  q6kt4loop
@@ -541,7 +561,9 @@ func genQ4_0(b *strings.Builder, T int) {
 	dsts := []string{"(DI)", "(DI)(DX*1)", "(DI)(DX*2)"}
 	fmt.Fprintf(b, tileProlog, name, "", name)
 	acc := clearAccs(b, "X", T)
+	b.WriteString("\tLEAQ (SI)(R8*4), R10\n")
 	fmt.Fprintf(b, "\nq40t%dloop:\n", T)
+	b.WriteString(prefetchNext4)
 	for r := 0; r < 4; r++ {
 		w := W[r]
 		fmt.Fprintf(b, `	VMOVDQU      2%s, X12
@@ -566,6 +588,7 @@ func genQ4_0(b *strings.Builder, T int) {
 		}
 	}
 	fmt.Fprintf(b, `	ADDQ $18, SI
+	ADDQ $18, R10
 	ADDQ $34, DI
 	ADDQ $8, BX
 	DECQ CX
@@ -607,6 +630,8 @@ func genFloat(b *strings.Builder, kind string, T int) {
 	dsts := []string{"(DI)", "(DI)(DX*1)", "(DI)(DX*2)"}
 	fmt.Fprintf(b, tileProlog, name, "// nb is the number of 8-element steps. "+doc+"\n", name)
 	acc := clearAccs(b, "Y", T)
+	// No prefetching here: a step is only 16-32 bytes of each row, and
+	// four prefetches a step cost F32 a quarter of its speed.
 	loop := fmt.Sprintf("%st%dloop", strings.ToLower(kind), T)
 	fmt.Fprintf(b, "\n%s:\n", loop)
 	for t := 0; t < T; t++ {
