@@ -15,10 +15,10 @@ import (
 // Q8_0 blocks) they were most of a VecDot.
 
 // rowTileFunc multiplies a tile's weight rows (rowB bytes apart) with
-// its tokens (actB bytes apart) over nb blocks; token t's outputs for the
-// tile's rows are stored at dst + t*dstB bytes. s holds each activation
-// block's scale as float32, sB bytes between tokens, for the types whose
-// kernels want it.
+// its tokens (actB bytes apart) over nb steps (see rowTileKernel.step);
+// token t's outputs for the tile's rows are stored at dst + t*dstB bytes.
+// s holds the tokens' side words (rowTileKernel.side), sB bytes between
+// tokens, for the types whose kernels want them.
 type rowTileFunc func(w unsafe.Pointer, rowB int, a unsafe.Pointer, actB int, s *float32, sB int, nb int, dst *float32, dstB int)
 
 // rowTileKernel is one weight type's row tiles.
