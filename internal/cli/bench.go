@@ -34,6 +34,7 @@ type benchResult struct {
 	TS        float64   `json:"t_s"`         // median tokens per second
 	Samples   []float64 `json:"t_s_samples"` // tokens per second of each repetition
 	BWGBs     float64   `json:"bw_gbs"`      // read bandwidth probe, GB/s
+	Kernels   string    `json:"kernels"`     // tensor.KernelSet: which kernels ran
 	// BytesPerToken is what one decode step reads (weights + KV cache at
 	// the mean depth of the run); Roofline is TS over BWGBs/BytesPerToken.
 	// Both are only meaningful, and only set, for generation tests.
@@ -108,6 +109,7 @@ func benchCmd(env *Env) error {
 	var results []benchResult
 	add := func(r benchResult, samples []float64) {
 		r.Threads, r.Reps, r.BWGBs, r.Samples = parallel.Threads(), *reps, bw/1e9, samples
+		r.Kernels = tensor.KernelSet()
 		if attn.Name != attention.Dense && r.NGen > 0 {
 			r.Attention = fmt.Sprintf("%s/%d", attn.Name, attn.Budget)
 		}
@@ -150,8 +152,8 @@ func benchCmd(env *Env) error {
 		enc := json.NewEncoder(env.Stdout)
 		return enc.Encode(results)
 	}
-	fmt.Fprintf(env.Stdout, "model %s: %s, %.2f GB of weights; %d threads; read bandwidth %.1f GB/s\n",
-		*modelPath, m.Config.Arch, float64(m.Bytes())/1e9, parallel.Threads(), bw/1e9)
+	fmt.Fprintf(env.Stdout, "model %s: %s, %.2f GB of weights; %d threads, %s kernels; read bandwidth %.1f GB/s\n",
+		*modelPath, m.Config.Arch, float64(m.Bytes())/1e9, parallel.Threads(), tensor.KernelSet(), bw/1e9)
 	if attn.Name != attention.Dense {
 		fmt.Fprintf(env.Stdout, "generation tests with attention %s (roofline: the weights and the KV bytes it reported reading)\n", attn)
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/longctx/longctx/internal/tensor"
 )
 
 // TestTestmodelAndBench writes a tiny model with testmodelCmd and checks
@@ -31,8 +33,8 @@ func TestTestmodelAndBench(t *testing.T) {
 		t.Fatalf("got %d results %+v, want %v", len(rs), rs, want)
 	}
 	for i, r := range rs {
-		if r.Test != want[i] || r.TS <= 0 || r.BWGBs <= 0 || len(r.Samples) != 2 || r.Threads != 2 {
-			t.Errorf("result %d: %+v, want test %s with positive t_s, bw_gbs, 2 samples, 2 threads", i, r, want[i])
+		if r.Test != want[i] || r.TS <= 0 || r.BWGBs <= 0 || len(r.Samples) != 2 || r.Threads != 2 || r.Kernels != tensor.KernelSet() {
+			t.Errorf("result %d: %+v, want test %s with positive t_s, bw_gbs, 2 samples, 2 threads, kernels %s", i, r, want[i], tensor.KernelSet())
 		}
 		if strings.HasPrefix(r.Test, "tg") && (r.Roofline <= 0 || r.BytesPerToken <= 0) {
 			t.Errorf("%s: roofline %g, bytes/token %d", r.Test, r.Roofline, r.BytesPerToken)

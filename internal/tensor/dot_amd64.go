@@ -72,6 +72,10 @@ func init() {
 	if !hasAVX2 {
 		return
 	}
+	kernelSet = "avx2"
+	if hasVNNI {
+		kernelSet = "avx2+avx512-vnni"
+	}
 	f16ToF32Bulk = f16ToF32AVX
 	f32ToF16Bulk = f32ToF16AVX
 	kernels[F32].vecDot = dotF32F32AVX2

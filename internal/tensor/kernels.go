@@ -84,3 +84,12 @@ func kernelsFor(t Type) *typeKernels {
 	}
 	return &kernels[t]
 }
+
+// kernelSet names the instruction sets the kernels use on this CPU; the
+// architecture files raise it at start-up.
+var kernelSet = "go"
+
+// KernelSet names the kernels MatMul and the elementwise functions run on
+// this CPU: "go" (the plain-Go references, as with -tags purego or off
+// amd64), "avx2" or "avx2+avx512-vnni".
+func KernelSet() string { return kernelSet }
