@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,7 +28,7 @@ func testmodelCmd(env *Env) error {
 	_, knownShape := testmodel.Shapes[*shape]
 	if !slices.Contains(testmodel.Archs, *arch) || !knownShape || !slices.Contains(testmodel.Types(), *typ) {
 		return fmt.Errorf("%w: --arch %q, --shape %q, --type %q (want %s; %s; %s)", errUsage, *arch, *shape, *typ,
-			strings.Join(testmodel.Archs, ", "), "llama-1b, qwen2-0.5b or tiny", strings.Join(testmodel.Types(), ", "))
+			strings.Join(testmodel.Archs, ", "), strings.Join(slices.Sorted(maps.Keys(testmodel.Shapes)), ", "), strings.Join(testmodel.Types(), ", "))
 	}
 	// Written beside the target and renamed at the end: a failed run
 	// leaves an existing file as it was.

@@ -93,7 +93,7 @@ func matMul(dst []float32, w []byte, wt Type, rows, cols int, x []float32, ntok 
 	} else if rk := rowTileKernels[wt]; rk != nil && !tilingOff.Load() && ntok >= 2 && cols >= rk.stepOf(at) && cols%rk.stepOf(at) == 0 {
 		j.rowTile = rk
 		if rk.side != nil {
-			n := ntok * (cols / at.BlockSize()) * rk.sideWords
+			n := ntok * rk.sideLen(cols, at)
 			if cap(j.scales) < n {
 				j.scales = make([]float32, n)
 			}
@@ -200,7 +200,7 @@ func (j *matMulJob) Do(lo, hi int) {
 				j.batch.prep(j.packed, a, cols/j.actType.BlockSize(), t, j.ntok)
 			}
 			if rk := j.rowTile; rk != nil && rk.side != nil {
-				n := cols / j.actType.BlockSize() * rk.sideWords
+				n := rk.sideLen(cols, j.actType)
 				rk.side(j.scales[t*n:(t+1)*n], a)
 			}
 		}

@@ -46,6 +46,11 @@ func (rk *rowTileKernel) stepOf(at Type) int {
 	return at.BlockSize()
 }
 
+// sideLen is the side words of one token of cols elements of type at.
+func (rk *rowTileKernel) sideLen(cols int, at Type) int {
+	return cols / at.BlockSize() * rk.sideWords
+}
+
 // rowTileKernels is indexed by weight type; nil where there is none.
 var rowTileKernels [maxType]*rowTileKernel
 
@@ -59,7 +64,7 @@ func q4_0Side(dst []float32, act []byte) {
 		for _, q := range blk[2:] {
 			sum += int32(int8(q))
 		}
-		dst[2*b] = F16ToF32(uint16(blk[0]) | uint16(blk[1])<<8)
+		dst[2*b] = f16At(blk, 0)
 		dst[2*b+1] = math.Float32frombits(uint32(8 * sum))
 	}
 }
@@ -67,7 +72,7 @@ func q4_0Side(dst []float32, act []byte) {
 // q8_0Scales writes the scale of each Q8_0 block of act.
 func q8_0Scales(dst []float32, act []byte) {
 	for b := range dst {
-		dst[b] = F16ToF32(uint16(act[b*q8_0Bytes]) | uint16(act[b*q8_0Bytes+1])<<8)
+		dst[b] = f16At(act, b*q8_0Bytes)
 	}
 }
 
@@ -77,7 +82,7 @@ func (j *matMulJob) multiplyRowTiles(lo, hi int) {
 	rk := j.rowTile
 	cols, actB, rows, rowB := j.cols, j.actB, j.rows, j.rowB
 	nb := cols / rk.stepOf(j.actType)
-	sideN := cols / j.actType.BlockSize() * rk.sideWords // side words per token
+	sideN := rk.sideLen(cols, j.actType)
 	sB := sideN * 4
 	dstB := rows * 4
 	full := lo + (hi-lo)/rk.rows*rk.rows

@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/longctx/longctx/internal/eval/gen"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/longctx/longctx/internal/eval/gen"
 	"github.com/longctx/longctx/internal/eval/runner"
 	"github.com/longctx/longctx/internal/trace"
 )
