@@ -26,6 +26,14 @@ func (a attnShape) scale() float32 { return float32(1 / math.Sqrt(float64(a.hd))
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
+// blockQ and blockK are the query rows of a forward block and the keys of
+// a backward block: blocks of the score matrix are computed as small
+// matrix products (gemm), never as separate dot products.
+const (
+	blockQ = 16
+	blockK = 16
+)
+
 // attention computes causal softmax(q·kᵀ·scale)·v per sequence and head
 // into out, and the log-sum-exp of each (row, head) into lse ([row][head]),
 // which the backward pass uses to recompute the probabilities instead of
@@ -40,43 +48,85 @@ func attention(out, lse, q, k, v []float32, a attnShape) {
 	}))
 }
 
+// transposeHead writes the hd×padded transpose of rows b..b+L-1 of x's
+// head g (row stride ld) into dst, zero in the columns from L on.
+func transposeHead(dst, x []float32, b, L, ld, g, hd, padded int) {
+	for c := 0; c < hd; c++ {
+		clear(dst[c*padded+L : (c+1)*padded])
+	}
+	for j := 0; j < L; j++ {
+		row := x[(b+j)*ld+g*hd : (b+j)*ld+(g+1)*hd]
+		for c, x := range row {
+			dst[c*padded+j] = x
+		}
+	}
+}
+
+// scaledHead writes rows b..b+L-1 of x's head h (row stride ld) times
+// scale into dst (L×hd): attention's queries with 1/√hd folded in.
+func scaledHead(dst, x []float32, b, L, ld, h, hd int, scale float32) {
+	for i := 0; i < L; i++ {
+		row := x[(b+i)*ld+h*hd : (b+i)*ld+(h+1)*hd]
+		for c, v := range row {
+			dst[i*hd+c] = v * scale
+		}
+	}
+}
+
+// rowMax is the largest of x (len(x) > 0), over four running maxima.
+func rowMax(x []float32) float32 {
+	m0 := x[0]
+	m1, m2, m3 := m0, m0, m0
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		m0, m1, m2, m3 = max(m0, x[i]), max(m1, x[i+1]), max(m2, x[i+2]), max(m3, x[i+3])
+	}
+	for ; i < len(x); i++ {
+		m0 = max(m0, x[i])
+	}
+	return max(max(m0, m1), max(m2, m3))
+}
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// attendHead handles one (sequence, head) a block of blockQ query rows at
+// a time: the block's scores against every key up to its last row, the
+// softmax of each row (masked beyond the diagonal), then P·V.
 func attendHead(out, lse, q, k, v []float32, a attnShape, sg segment, h int, s *scratch) {
 	hd, qd, kd, L, b := a.hd, a.qDim(), a.kvDim(), sg.n, sg.start
 	g := a.kvHead(h)
 	scale := a.scale()
-	vt := s.get(0, hd*L)
-	for j := 0; j < L; j++ {
-		row := v[(b+j)*kd+g*hd:]
-		for c := 0; c < hd; c++ {
-			vt[c*L+j] = row[c]
+	padded := roundUp(L, gemmCols)
+	kt := s.get(0, hd*padded)
+	transposeHead(kt, k, b, L, kd, g, hd, padded)
+	qs := s.get(3, L*hd)
+	scaledHead(qs, q, b, L, qd, h, hd, scale)
+	S := s.get(1, blockQ*padded)
+	o := s.get(2, blockQ*hd)
+	var inv [blockQ]float32
+	for i0 := 0; i0 < L; i0 += blockQ {
+		m := min(blockQ, L-i0)
+		nk := i0 + m // keys the block's last row sees
+		cols := roundUp(nk, gemmCols)
+		clear(S[:m*cols])
+		gemm(m, cols, hd, qs[i0*hd:], hd, 1, kt, padded, S, cols)
+		clear(o[:m*hd])
+		for r := 0; r < m; r++ {
+			row := S[r*cols : r*cols+cols]
+			n := i0 + r + 1
+			mx := rowMax(row[:n])
+			sum := expShift(row[:n], mx)
+			clear(row[n:nk])
+			lse[(b+i0+r)*a.heads+h] = mx + float32(math.Log(float64(sum)))
+			inv[r] = 1 / sum
 		}
-	}
-	p := s.get(1, L)
-	for i := 0; i < L; i++ {
-		qi := q[(b+i)*qd+h*hd : (b+i)*qd+(h+1)*hd]
-		pr := p[:i+1]
-		tensor.DotsF32(pr, qi, k[b*kd+g*hd:], kd)
-		mx := float32(math.Inf(-1))
-		for j, x := range pr {
-			x *= scale
-			pr[j] = x
-			mx = max(mx, x)
+		gemm(m, hd, nk, S, cols, 1, v[b*kd+g*hd:], kd, o, hd)
+		for r := 0; r < m; r++ {
+			dst := out[(b+i0+r)*qd+h*hd : (b+i0+r)*qd+(h+1)*hd]
+			for c, x := range o[r*hd : (r+1)*hd] {
+				dst[c] = x * inv[r]
+			}
 		}
-		for j := range pr {
-			pr[j] -= mx
-		}
-		expSlice(pr)
-		var sum float32
-		for _, e := range pr {
-			sum += e
-		}
-		inv := 1 / sum
-		o := out[(b+i)*qd+h*hd : (b+i)*qd+(h+1)*hd]
-		tensor.DotsF32(o, pr, vt, L)
-		for c := range o {
-			o[c] *= inv
-		}
-		lse[(b+i)*a.heads+h] = mx + float32(math.Log(float64(sum)))
 	}
 }
 
@@ -111,63 +161,65 @@ func attentionBack(dq, dk, dv, do, o, lse, q, k, v []float32, a attnShape, part 
 	}
 }
 
-// backHead handles one (sequence, head). It recomputes the probabilities
-// from lse column by column (one key against all later queries), forms
-// dS = P⊙(dP − rowsum(dO⊙O)), and takes dv = Pᵀ·dO, dk = dSᵀ·q·scale and
-// dq = dS·k·scale as long dot products over transposed operands. dkh and
-// dvh are this head's rows×hd partials (indexed by row).
+// backHead handles one (sequence, head) a block of blockK keys at a time,
+// against every query row from the block's first key on: it recomputes
+// the probabilities P from lse, forms dS = P⊙(dP − rowsum(dO⊙O)) with
+// dP = dO·vᵀ, and adds dv += Pᵀ·dO, dk += dSᵀ·q·scale, dq += dS·k·scale,
+// each a small matrix product. dkh and dvh are this head's rows×hd
+// partials (indexed by row), overwritten.
 func backHead(dq, dkh, dvh, do, o, lse, q, k, v []float32, a attnShape, sg segment, h int, s *scratch) {
 	hd, qd, kd, L, b := a.hd, a.qDim(), a.kvDim(), sg.n, sg.start
 	g := a.kvHead(h)
 	scale := a.scale()
-	kt, qt, dot := s.get(0, hd*L), s.get(1, hd*L), s.get(2, hd*L)
-	D := s.get(3, L)
-	for j := 0; j < L; j++ {
-		kr, qr, dr := k[(b+j)*kd+g*hd:], q[(b+j)*qd+h*hd:], do[(b+j)*qd+h*hd:]
-		for c := 0; c < hd; c++ {
-			kt[c*L+j] = kr[c]
-			qt[c*L+j] = qr[c]
-			dot[c*L+j] = dr[c]
-		}
-		D[j] = tensor.DotF32(do[(b+j)*qd+h*hd:(b+j)*qd+(h+1)*hd], o[(b+j)*qd+h*hd:])
+	padded := roundUp(L, blockK)
+	kt, vt := s.get(0, hd*padded), s.get(1, hd*padded)
+	transposeHead(kt, k, b, L, kd, g, hd, padded)
+	transposeHead(vt, v, b, L, kd, g, hd, padded)
+	qs := s.get(8, L*hd)
+	scaledHead(qs, q, b, L, qd, h, hd, scale)
+	D, hl := s.get(2, L), s.get(3, L)
+	for i := 0; i < L; i++ {
+		D[i] = tensor.DotF32(do[(b+i)*qd+h*hd:(b+i)*qd+(h+1)*hd], o[(b+i)*qd+h*hd:])
+		hl[i] = lse[(b+i)*a.heads+h]
 	}
-	Pt, St := s.get(4, L*L), s.get(5, L*L)
-	for j := 0; j < L; j++ {
-		kj, vj := k[(b+j)*kd+g*hd:(b+j)*kd+(g+1)*hd], v[(b+j)*kd+g*hd:(b+j)*kd+(g+1)*hd]
-		pc, sc := Pt[j*L:(j+1)*L], St[j*L:(j+1)*L]
-		tensor.DotsF32(pc[j:], kj, q[(b+j)*qd+h*hd:], qd)
-		for i := j; i < L; i++ {
-			pc[i] = float32(scale*pc[i]) - lse[(b+i)*a.heads+h] // unfused, as expf
-		}
-		expSlice(pc[j:])
-		tensor.DotsF32(sc[j:], vj, do[(b+j)*qd+h*hd:], qd)
-		for i := j; i < L; i++ {
-			sc[i] = pc[i] * (sc[i] - D[i])
-		}
-		dkr, dvr := dkh[(b+j)*hd:(b+j+1)*hd], dvh[(b+j)*hd:(b+j+1)*hd]
-		tensor.DotsF32(dvr, pc[j:], dot[j:], L)
-		tensor.DotsF32(dkr, sc[j:], qt[j:], L)
-		for c := range dkr {
-			dkr[c] *= scale
-		}
-	}
-	// Rows of dS for dq: the lower triangle of St transposed, in tiles.
-	S := Pt // P is no longer needed
-	const tb = 32
-	for j0 := 0; j0 < L; j0 += tb {
-		for i0 := j0; i0 < L; i0 += tb {
-			for j := j0; j < min(j0+tb, L); j++ {
-				for i := max(i0, j); i < min(i0+tb, L); i++ {
-					S[i*L+j] = St[j*L+i]
-				}
+	P, dS := s.get(4, L*blockK), s.get(5, L*blockK)
+	dqh := s.get(6, L*hd)
+	clear(dqh)
+	dkv := s.get(7, 2*blockK*hd)
+	dkb, dvb := dkv[:blockK*hd], dkv[blockK*hd:]
+	for j0 := 0; j0 < L; j0 += blockK {
+		m := L - j0 // query rows j0..L-1
+		nk := min(blockK, m)
+		P, dS := P[:m*blockK], dS[:m*blockK]
+		clear(P)
+		clear(dS)
+		gemm(m, blockK, hd, qs[j0*hd:], hd, 1, kt[j0:], padded, P, blockK)
+		gemm(m, blockK, hd, do[(b+j0)*qd+h*hd:], qd, 1, vt[j0:], padded, dS, blockK)
+		for r := 0; r < m; r++ {
+			pr, sr := P[r*blockK:(r+1)*blockK], dS[r*blockK:(r+1)*blockK]
+			n := min(r+1, nk) // keys j0..j0+n-1 are at or before row j0+r
+			l, d := hl[j0+r], D[j0+r]
+			expShift(pr[:n], l)
+			for c := range pr[:n] {
+				sr[c] = pr[c] * (sr[c] - d)
 			}
+			clear(pr[n:])
+			clear(sr[n:])
+		}
+		clear(dkv)
+		gemm(blockK, hd, m, P, 1, blockK, do[(b+j0)*qd+h*hd:], qd, dvb, hd)
+		gemm(blockK, hd, m, dS, 1, blockK, qs[j0*hd:], hd, dkb, hd)
+		gemm(m, hd, nk, dS, blockK, 1, k[(b+j0)*kd+g*hd:], kd, dqh[j0*hd:], hd)
+		for c := 0; c < nk; c++ {
+			dkr, dvr := dkh[(b+j0+c)*hd:(b+j0+c+1)*hd], dvh[(b+j0+c)*hd:(b+j0+c+1)*hd]
+			copy(dkr, dkb[c*hd:(c+1)*hd])
+			copy(dvr, dvb[c*hd:(c+1)*hd])
 		}
 	}
 	for i := 0; i < L; i++ {
-		sr := S[i*L : i*L+i+1]
 		dqi := dq[(b+i)*qd+h*hd : (b+i)*qd+(h+1)*hd]
-		for c := 0; c < hd; c++ {
-			dqi[c] += scale * tensor.DotF32(sr, kt[c*L:])
+		for c, x := range dqh[i*hd : (i+1)*hd] {
+			dqi[c] += scale * x
 		}
 	}
 }

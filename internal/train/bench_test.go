@@ -6,14 +6,17 @@ import (
 	"testing"
 )
 
-func BenchmarkMatNT(b *testing.B) {
-	for _, s := range []struct{ m, n, k int }{{1024, 256, 256}, {1024, 768, 256}, {256, 256, 1024}} {
+// BenchmarkLinear measures the projections' matrix product (y = x·wᵀ for
+// x of m rows, w of n rows, k columns) over the worker pool.
+func BenchmarkLinear(b *testing.B) {
+	for _, s := range []struct{ m, n, k int }{{1024, 256, 256}, {1024, 768, 256}, {256, 256, 1024}, {4096, 128, 128}} {
 		b.Run(fmt.Sprintf("%dx%dx%d", s.m, s.n, s.k), func(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 1))
-			a, w, c := randVec(r, s.m*s.k, 1), randVec(r, s.n*s.k, 1), make([]float32, s.m*s.n)
+			x, y := randVec(r, s.m*s.k, 1), make([]float32, s.m*s.n)
+			w := &Tensor{Rows: s.n, Cols: s.k, W: randVec(r, s.n*s.k, 1)}
 			b.ResetTimer()
 			for range b.N {
-				matNT(c, a, w, s.m, s.n, s.k, false)
+				linear(y, x, w, s.m)
 			}
 			b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

@@ -42,3 +42,16 @@ func expSliceGo(x []float32) {
 		x[i] = expf(v)
 	}
 }
+
+// expShift replaces every x[i] by expf(x[i] − shift) and returns their
+// sum: a softmax row's exponentials and normaliser in one pass.
+var expShift = expShiftGo
+
+func expShiftGo(x []float32, shift float32) float32 {
+	var sum float32
+	for i, v := range x {
+		x[i] = expf(v - shift)
+		sum += x[i]
+	}
+	return sum
+}

@@ -26,5 +26,19 @@ func expSliceAVX2(x []float32) {
 func init() {
 	if cpu.X86.HasAVX2 {
 		expSlice = expSliceAVX2
+		expShift = expShiftSliceAVX2
 	}
+}
+
+//go:noescape
+func expShiftAVX2(x *float32, n int, c *[13]float32, shift *[8]float32) float32
+
+func expShiftSliceAVX2(x []float32, shift float32) float32 {
+	body := len(x) &^ 7
+	var sum float32
+	if body > 0 {
+		sh := [8]float32{shift, shift, shift, shift, shift, shift, shift, shift}
+		sum = expShiftAVX2(&x[0], body, &expConsts, &sh)
+	}
+	return sum + expShiftGo(x[body:], shift)
 }

@@ -40,3 +40,29 @@ func BenchmarkExpSlice(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(x)*b.N)/b.Elapsed().Seconds()/1e6, "Mexp/s")
 }
+
+// expShift (the vector kernel where there is one) gives expf(x − shift)
+// bit for bit and their sum, on odd lengths too.
+func TestExpShift(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{1, 7, 8, 9, 31, 1000} {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(r.NormFloat64() * 10)
+		}
+		shift := float32(r.NormFloat64())
+		y := append([]float32(nil), x...)
+		sum := expShift(y, shift)
+		var want float64
+		for i, v := range x {
+			e := expf(v - shift)
+			if math.Float32bits(e) != math.Float32bits(y[i]) {
+				t.Fatalf("n=%d: exp(%v - %v) = %v, expf %v", n, v, shift, y[i], e)
+			}
+			want += float64(e)
+		}
+		if math.Abs(float64(sum)-want) > 1e-5*want {
+			t.Fatalf("n=%d: sum %v, want %v", n, sum, want)
+		}
+	}
+}

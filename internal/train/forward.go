@@ -212,7 +212,6 @@ func (m *Model) backward(p *pass, scale float32) {
 	c := m.Cfg
 	hd := c.HeadDim()
 	qd, kd, E, n, V := c.Heads*hd, c.KVHeads*hd, c.Embd, p.n, c.Vocab
-	var s scratch
 	// dlogits = (softmax − onehot)·scale, in place.
 	dlog := p.probs
 	for r, t := range p.targets {
@@ -225,7 +224,7 @@ func (m *Model) backward(p *pass, scale float32) {
 	}
 	R := len(p.outRows)
 	dhf := make([]float32, R*E)
-	linearBack(dhf, dlog, p.hf, m.Out, R, &s)
+	linearBack(dhf, dlog, p.hf, m.Out, R)
 	drows := make([]float32, R*E)
 	rows := make([]float32, R*E)
 	for r, t := range p.outRows {
@@ -249,16 +248,16 @@ func (m *Model) backward(p *pass, scale float32) {
 		// x = xmid + down(act): dx flows to dmid directly and through the FFN.
 		copy(dmid, dx)
 		clear(dact)
-		linearBack(dact, dx, a.act, b.Dn, n, &s)
+		linearBack(dact, dx, a.act, b.Dn, n)
 		swigluBack(dgate, dup, dact, a.gate, a.up)
 		clear(dh)
-		linearBack(dh, dgate, a.h2, b.Gate, n, &s)
-		linearBack(dh, dup, a.h2, b.Up, n, &s)
+		linearBack(dh, dgate, a.h2, b.Gate, n)
+		linearBack(dh, dup, a.h2, b.Up, n)
 		rmsNormBack(dmid, b.FFNNorm.G, dh, a.xmid, a.inv2, b.FFNNorm.W, E)
 		// xmid = xin + o(att).
 		copy(dx, dmid)
 		clear(datt)
-		linearBack(datt, dmid, a.att, b.O, n, &s)
+		linearBack(datt, dmid, a.att, b.O, n)
 		clear(dq)
 		clear(dk)
 		clear(dv)
@@ -266,9 +265,9 @@ func (m *Model) backward(p *pass, scale float32) {
 		ropeRows(dq, n, c.Heads, hd, p.cs, true)
 		ropeRows(dk, n, c.KVHeads, hd, p.cs, true)
 		clear(dh)
-		linearBack(dh, dq, a.h1, b.Q, n, &s)
-		linearBack(dh, dk, a.h1, b.K, n, &s)
-		linearBack(dh, dv, a.h1, b.V, n, &s)
+		linearBack(dh, dq, a.h1, b.Q, n)
+		linearBack(dh, dk, a.h1, b.K, n)
+		linearBack(dh, dv, a.h1, b.V, n)
 		rmsNormBack(dx, b.AttnNorm.G, dh, a.xin, a.inv1, b.AttnNorm.W, E)
 	}
 	for t, tok := range p.tokens {

@@ -104,8 +104,7 @@ func TestOpGradients(t *testing.T) {
 			back: func(in [][]float32, dy []float32) [][]float32 {
 				w := &Tensor{Rows: 5, Cols: width, W: in[1], G: make([]float32, 5*width)}
 				dx := make([]float32, rows*width)
-				var s scratch
-				linearBack(dx, dy, in[0], w, rows, &s)
+				linearBack(dx, dy, in[0], w, rows)
 				return [][]float32{dx, w.G}
 			},
 			tol: 1e-3,

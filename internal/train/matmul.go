@@ -1,73 +1,23 @@
 package train
 
-import (
-	"github.com/longctx/longctx/internal/parallel"
-	"github.com/longctx/longctx/internal/tensor"
-)
+import "github.com/longctx/longctx/internal/parallel"
 
-// Tile sizes: a tile of tileB rows of b (tileB·k floats) stays in L2 while
-// tileA rows of a stream past it.
-const (
-	tileA = 8
-	tileB = 64
-)
-
-// matNT computes c[i][j] = dot(a[i], b[j]) (c = a·bᵀ) for a of m rows and
-// b of n rows, both of k columns, adding to c when acc is set. Each element
-// is one dot product computed by one goroutine, so the result does not
-// depend on how the work is split.
-func matNT(c, a, b []float32, m, n, k int, acc bool) {
-	if m == 0 || n == 0 {
+// pgemm is gemm split over the worker pool in blocks of whole tiles (rows
+// of c, or columns when c has few rows), so every element of c is computed
+// by the same kernel however many workers there are.
+func pgemm(m, n, k int, a []float32, ars, acs int, b []float32, ldb int, c []float32, ldc int) {
+	const rowBlock, colBlock = 8 * gemmRows, 4 * gemmCols
+	if m >= n || n <= colBlock {
+		parallel.Run((m+rowBlock-1)/rowBlock, 1, parallel.Func(func(lo, hi int) {
+			i0, i1 := lo*rowBlock, min(hi*rowBlock, m)
+			gemm(i1-i0, n, k, a[i0*ars:], ars, acs, b, ldb, c[i0*ldc:], ldc)
+		}))
 		return
 	}
-	c, a, b = c[:m*n], a[:m*k], b[:n*k]
-	job := &ntJob{c: c, a: a, b: b, m: m, n: n, k: k, acc: acc}
-	// Split over whichever side has more tiles.
-	if (m+tileA-1)/tileA >= (n+tileB-1)/tileB {
-		job.byRowsOfA = true
-		parallel.Run((m+tileA-1)/tileA, 1, job)
-	} else {
-		parallel.Run((n+tileB-1)/tileB, 1, job)
-	}
-}
-
-type ntJob struct {
-	c, a, b   []float32
-	m, n, k   int
-	acc       bool
-	byRowsOfA bool
-}
-
-func (j *ntJob) Do(lo, hi int) {
-	if j.byRowsOfA {
-		for jb := 0; jb < j.n; jb += tileB {
-			j.tile(lo*tileA, min(hi*tileA, j.m), jb, min(jb+tileB, j.n))
-		}
-		return
-	}
-	for ib := 0; ib < j.m; ib += tileA {
-		j.tile(ib, min(ib+tileA, j.m), lo*tileB, min(hi*tileB, j.n))
-	}
-}
-
-func (j *ntJob) tile(i0, i1, j0, j1 int) {
-	k := j.k
-	var tmp [tileB]float32
-	for i := i0; i < i1; i++ {
-		ar := j.a[i*k : (i+1)*k]
-		cr := j.c[i*j.n+j0 : i*j.n+j1]
-		if !j.acc {
-			tensor.DotsF32(cr, ar, j.b[j0*k:], k)
-			continue
-		}
-		for c0 := 0; c0 < len(cr); c0 += tileB {
-			t := tmp[:min(tileB, len(cr)-c0)]
-			tensor.DotsF32(t, ar, j.b[(j0+c0)*k:], k)
-			for jj, x := range t {
-				cr[c0+jj] += x
-			}
-		}
-	}
+	parallel.Run((n+colBlock-1)/colBlock, 1, parallel.Func(func(lo, hi int) {
+		j0, j1 := lo*colBlock, min(hi*colBlock, n)
+		gemm(m, j1-j0, k, a, ars, acs, b[j0:], ldb, c[j0:], ldc)
+	}))
 }
 
 // transpose writes the cols×rows transpose of x (rows×cols) into dst.
@@ -86,26 +36,26 @@ func transpose(dst, x []float32, rows, cols int) {
 
 // linear is y = x·wᵀ for x of n rows (the forward pass of a projection).
 func linear(y, x []float32, w *Tensor, n int) {
-	matNT(y, x, w.W, n, w.Rows, w.Cols, false)
+	s := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(s)
+	wt := s.get(0, w.Rows*w.Cols)
+	transpose(wt, w.W, w.Rows, w.Cols)
+	y = y[:n*w.Rows]
+	clear(y)
+	pgemm(n, w.Rows, w.Cols, x, w.Cols, 1, wt, w.Rows, y, w.Rows)
 }
 
 // linearBack adds the gradients of y = x·wᵀ: dx += dy·w (when dx is not
-// nil) and w.G += dyᵀ·x. scratch must hold max(w.Rows·w.Cols, n·(w.Rows+w.Cols)) floats.
-func linearBack(dx, dy, x []float32, w *Tensor, n int, s *scratch) {
+// nil) and w.G += dyᵀ·x.
+func linearBack(dx, dy, x []float32, w *Tensor, n int) {
 	if dx != nil {
-		wt := s.get(0, w.Rows*w.Cols)
-		transpose(wt, w.W, w.Rows, w.Cols)
-		matNT(dx, dy, wt, n, w.Cols, w.Rows, true)
+		pgemm(n, w.Cols, w.Rows, dy, w.Rows, 1, w.W, w.Cols, dx, w.Cols)
 	}
-	dyt := s.get(1, n*w.Rows)
-	xt := s.get(2, n*w.Cols)
-	transpose(dyt, dy, n, w.Rows)
-	transpose(xt, x, n, w.Cols)
-	matNT(w.G, dyt, xt, w.Rows, w.Cols, n, true)
+	pgemm(w.Rows, w.Cols, n, dy, 1, w.Rows, x, w.Cols, w.G, w.Cols)
 }
 
 // scratch is a set of reusable buffers.
-type scratch struct{ bufs [8][]float32 }
+type scratch struct{ bufs [9][]float32 }
 
 func (s *scratch) get(i, n int) []float32 {
 	if cap(s.bufs[i]) < n {

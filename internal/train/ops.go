@@ -59,7 +59,7 @@ func swiglu(act, gate, up []float32) {
 	parallel.Run(len(act), 4096, parallel.Func(func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			g := gate[i]
-			act[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
+			act[i] = g / (1 + expf(-g)) * up[i]
 		}
 	}))
 }
@@ -69,7 +69,7 @@ func swigluBack(dgate, dup, dact, gate, up []float32) {
 	parallel.Run(len(dact), 4096, parallel.Func(func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			g := gate[i]
-			sig := 1 / (1 + float32(math.Exp(float64(-g))))
+			sig := 1 / (1 + expf(-g))
 			silu := g * sig
 			dup[i] = dact[i] * silu
 			dgate[i] = dact[i] * up[i] * sig * (1 + g*(1-sig))
