@@ -14,7 +14,7 @@ const (
 // polynomial, 2^n put into the exponent bits. Inputs below −87 give 0
 // (softmax underflow). Every product is rounded before it is added (the
 // explicit conversions keep the compiler from fusing them into FMAs), so
-// the result is the same on every machine and equals expSlice's.
+// the result is the same on every machine and equals expShift's with shift 0.
 func expf(x float32) float32 {
 	if x < -87 {
 		return 0
@@ -31,16 +31,6 @@ func expf(x float32) float32 {
 	p = 1 + float32(r*p)
 	p = 1 + float32(r*p)
 	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
-}
-
-// expSlice replaces every x[i] by expf(x[i]), bit for bit; attention spends
-// most of its non-matmul time here.
-var expSlice = expSliceGo
-
-func expSliceGo(x []float32) {
-	for i, v := range x {
-		x[i] = expf(v)
-	}
 }
 
 // expShift replaces every x[i] by expf(x[i] − shift) and returns their

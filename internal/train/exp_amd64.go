@@ -12,20 +12,8 @@ import (
 // ln2hi, ln2lo, 1/720, 1/120, 1/24, 1/6, 1/2, 1, −87, 88, +Inf.
 var expConsts = [13]float32{expLog2e, expMagic, expLn2hi, expLn2lo, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1, -87, 88, float32(math.Inf(1))}
 
-//go:noescape
-func expAVX2(x *float32, n int, c *[13]float32)
-
-func expSliceAVX2(x []float32) {
-	body := len(x) &^ 7
-	if body > 0 {
-		expAVX2(&x[0], body, &expConsts)
-	}
-	expSliceGo(x[body:])
-}
-
 func init() {
 	if cpu.X86.HasAVX2 {
-		expSlice = expSliceAVX2
 		expShift = expShiftSliceAVX2
 	}
 }

@@ -51,29 +51,11 @@
 	VBROADCASTSS 44(DX), Y14 \
 	VBROADCASTSS 48(DX), Y15
 
-// func expAVX2(x *float32, n int, c *[13]float32)
-// expf on 8 lanes at a time, in place, n a positive multiple of 8. The same
-// operations in the same order as expf, each rounded (multiplies and adds
-// kept apart: no FMA), so every lane is expf's result bit for bit.
-TEXT ·expAVX2(SB), NOSPLIT, $0-24
-	MOVQ         x+0(FP), SI
-	MOVQ         n+8(FP), CX
-	MOVQ         c+16(FP), DX
-	EXPCONSTS
-
-exploop:
-	VMOVUPS (SI), Y0
-	EXPF
-	VMOVUPS Y4, (SI)
-	ADDQ    $32, SI
-	SUBQ    $8, CX
-	JNZ     exploop
-	VZEROUPPER
-	RET
-
 // func expShiftAVX2(x *float32, n int, c *[13]float32, shift *[8]float32) float32
-// x[i] = expf(x[i] − shift) in place, as expAVX2 does it, n a positive
-// multiple of 8; returns the sum of the results (8 lanes, then the lanes).
+// x[i] = expf(x[i] − shift) in place, n a positive multiple of 8; returns
+// the sum of the results (8 lanes, then the lanes). The same operations in
+// the same order as expf, each rounded (multiplies and adds kept apart: no
+// FMA), so every lane is expf's result bit for bit.
 TEXT ·expShiftAVX2(SB), NOSPLIT, $0-36
 	MOVQ    x+0(FP), SI
 	MOVQ    n+8(FP), CX

@@ -152,7 +152,8 @@ func naiveAttention(q, k, v, do []float32, a attnShape) (out, dq, dk, dv []float
 
 // TestAttentionMatchesNaive checks the blocked attention and its backward
 // pass against naiveAttention on lengths around the block sizes, head
-// sizes that are and are not whole tiles, with GQA and packed sequences.
+// sizes that are and are not whole tiles, with GQA and packed sequences,
+// and that the thread count does not change a bit.
 func TestAttentionMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 9))
 	for _, tc := range []struct {
@@ -181,6 +182,18 @@ func TestAttentionMatchesNaive(t *testing.T) {
 			dq, dk, dv := make([]float32, rows*a.qDim()), make([]float32, rows*a.kvDim()), make([]float32, rows*a.kvDim())
 			attentionBack(dq, dk, dv, do, out, lse, q, k, v, a, make([]float32, 2*a.heads*rows*a.hd))
 			wo, wdq, wdk, wdv := naiveAttention(q, k, v, do, a)
+			// Other thread counts give the same bits.
+			defer parallel.SetThreads(parallel.Threads())
+			for _, threads := range []int{1, 3} {
+				parallel.SetThreads(threads)
+				o2, l2 := make([]float32, len(out)), make([]float32, len(lse))
+				attention(o2, l2, q, k, v, a)
+				q2, k2, v2 := make([]float32, len(dq)), make([]float32, len(dk)), make([]float32, len(dv))
+				attentionBack(q2, k2, v2, do, o2, l2, q, k, v, a, make([]float32, 2*a.heads*rows*a.hd))
+				if !slices.Equal(o2, out) || !slices.Equal(l2, lse) || !slices.Equal(q2, dq) || !slices.Equal(k2, dk) || !slices.Equal(v2, dv) {
+					t.Fatalf("%d threads give other bits than the default count", threads)
+				}
+			}
 			for _, c := range []struct {
 				name string
 				got  []float32
