@@ -53,6 +53,10 @@ func gemm(m, n, k int, a []float32, ars, acs int, b []float32, ldb int, c []floa
 	}
 }
 
+// gemmKernel names the kernel gemmTile runs: the bits of a training run
+// depend on it.
+var gemmKernel = "go"
+
 // gemmTile is one gemmRows x gemmCols tile of gemm, operands already
 // bounds-checked by gemm.
 var gemmTile = func(k int, a []float32, ars, acs int, b []float32, ldb int, c []float32, ldc int) {
