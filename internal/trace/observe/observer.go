@@ -48,6 +48,7 @@ type Observer struct {
 	kbuf   []float32
 	scores []float32
 	probs  []float32
+	exps   []float64
 	q16    []uint16
 	qr     []float32
 }
@@ -113,6 +114,7 @@ func (o *Observer) Attend(layer, pos int, q []float32, n, nHead int, scale float
 		o.kbuf = make([]float32, seen*hd)
 		o.scores = make([]float32, seen)
 		o.probs = make([]float32, seen)
+		o.exps = make([]float64, seen)
 	}
 	keys := o.kbuf[:seen*hd]
 	group := g.Heads / g.KVHeads
@@ -143,22 +145,28 @@ func (o *Observer) observeRow(layer, h, row int, qv, keys []float32, scale float
 	}
 	n := row + 1
 	scores := o.scores[:n]
+	tensor.DotsF32(scores, qv, keys, hd)
 	maxs := math.Inf(-1)
-	for j := 0; j < n; j++ {
-		scores[j] = tensor.DotF32(qv, keys[j*hd:(j+1)*hd]) * scale
-		maxs = max(maxs, float64(scores[j]))
+	for j, s := range scores {
+		s *= scale
+		scores[j] = s
+		maxs = max(maxs, float64(s))
 	}
-	var sum float64
-	for _, s := range scores {
-		sum += math.Exp(float64(s) - maxs)
-	}
+	// Each exponential once, in float64, kept for the watched columns.
 	c0, c1 := max(0, o.cols.From), min(n, o.cols.To)
+	exps := o.exps[:n]
+	var sum float64
+	for j, s := range scores {
+		e := math.Exp(float64(s) - maxs)
+		exps[j] = e
+		sum += e
+	}
 	if c0 >= c1 {
 		return
 	}
 	probs := o.probs[:c1-c0]
 	for j := c0; j < c1; j++ {
-		probs[j-c0] = float32(math.Exp(float64(scores[j])-maxs) / sum)
+		probs[j-c0] = float32(exps[j] / sum)
 	}
 	o.red.Observe(layer, h, row, c0, probs)
 }
