@@ -2,6 +2,11 @@
 
 #include "textflag.h"
 
+// The weight loops prefetch 4 KiB ahead of the row they read (about one
+// PREFETCHT0 per 64 bytes a loop consumes): on the Zen 1 CPU the hardware
+// prefetchers alone left single-token decode at about 70% of the read
+// bandwidth, and rows are read in order, so 4 KiB ahead is the next rows.
+
 // Dot-product kernels for AVX2 + FMA + F16C. Integer block dots use the
 // sign trick (|x| as unsigned bytes times y carrying x's sign) so that
 // VPMADDUBSW can multiply signed int8 pairs; block sums become float32 and
@@ -33,6 +38,7 @@ TEXT ·dotF16AVX2(SB), NOSPLIT, $0-28
 	JLT         f16tail
 
 f16loop:
+	PREFETCHT0 4096(SI)
 	VCVTPH2PS   0(SI), Y4
 	VCVTPH2PS   16(SI), Y5
 	VCVTPH2PS   32(SI), Y6
@@ -86,6 +92,7 @@ TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-28
 	JLT         dotQ8_0AVX2_tail
 
 dotQ8_0AVX2_loop2:
+	PREFETCHT0 4096(SI)
 	VMOVDQU      2(SI), Y1
 	VMOVDQU      2(DI), Y2
 	VPSIGNB      Y1, Y1, Y3
@@ -165,6 +172,7 @@ TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-28
 	JLT         dotQ4_0AVX2_tail
 
 dotQ4_0AVX2_loop2:
+	PREFETCHT0 4096(SI)
 	VMOVDQU      2(SI), X1
 	VPSRLW       $4, X1, X2
 	VINSERTI128  $1, X2, Y1, Y1
@@ -250,6 +258,8 @@ TEXT ·dotQ4KAVX2(SB), NOSPLIT, $0-28
 	VXORPS       Y1, Y1, Y1
 
 q4kloop:
+	PREFETCHT0 4096(SI)
+	PREFETCHT0 4160(SI)
 	// scales: bytes 0-3 low 6 bits of a0; bytes 4-7 low nibbles of a2 with
 	// a0's top bits above. mins: the same from a1 and a2's high nibbles.
 	MOVL  4(SI), AX
@@ -371,6 +381,9 @@ TEXT ·dotQ6KAVX2(SB), NOSPLIT, $0-28
 	VXORPS       Y0, Y0, Y0
 
 q6kloop:
+	PREFETCHT0 4096(SI)
+	PREFETCHT0 4160(SI)
+	PREFETCHT0 4224(SI)
 	VPMOVSXBW    192(SI), Y3
 	VPMADDWD     260(DI), Y3, Y3
 	VPSLLD       $5, Y3, Y3
@@ -564,6 +577,7 @@ TEXT ·dotQ4_1AVX2(SB), NOSPLIT, $0-28
 	VXORPS       X8, X8, X8
 
 q41loop:
+	PREFETCHT0 4096(SI)
 	NIBBLES32(4)
 	VPMADDUBSW   4(DI), Y1, Y1
 	MINDOT
@@ -598,6 +612,7 @@ TEXT ·dotQ5_1AVX2(SB), NOSPLIT, $0-28
 	VXORPS       X8, X8, X8
 
 q51loop:
+	PREFETCHT0 4096(SI)
 	NIBBLES32(8)
 	BITS32(4)
 	VPAND        Y13, Y3, Y3
@@ -634,6 +649,7 @@ TEXT ·dotQ5_0AVX2(SB), NOSPLIT, $0-28
 	VXORPS       Y0, Y0, Y0
 
 q50loop:
+	PREFETCHT0 4096(SI)
 	NIBBLES32(6)
 	BITS32(2)
 	VPANDN       Y13, Y3, Y3
@@ -702,6 +718,9 @@ TEXT ·dotQ5KAVX2(SB), NOSPLIT, $0-28
 	VXORPS       Y1, Y1, Y1
 
 q5kloop:
+	PREFETCHT0 4096(SI)
+	PREFETCHT0 4160(SI)
+	PREFETCHT0 4224(SI)
 	Q4KSCALES
 	VMOVQ        R8, X2
 	VPBROADCASTQ X2, Y2
@@ -750,6 +769,7 @@ TEXT ·dotBF16AVX2(SB), NOSPLIT, $0-28
 	VPXOR  Y15, Y15, Y15
 
 bf16loop:
+	PREFETCHT0 4096(SI)
 	VMOVDQU     0(SI), Y4
 	VMOVDQU     0(DI), Y5
 	VPUNPCKLWD  Y4, Y15, Y6

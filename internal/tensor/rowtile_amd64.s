@@ -185,6 +185,7 @@ rowsrow:
 	JLT    rowstail
 
 rowsloop2:
+	PREFETCHT0 4096(SI)
 	VMOVDQU      2(SI), Y1
 	VMOVDQU      2(DI), Y2
 	VPSIGNB      Y1, Y1, Y3
