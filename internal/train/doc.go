@@ -13,11 +13,15 @@
 // targets (answers), averaged over all targets of a batch.
 //
 // Sequences of a batch are packed end to end: the linear layers see all
-// their tokens at once, attention runs per sequence. Matrix products are
-// dot products on the AVX2 kernel of package tensor, tiled and spread over
-// the parallel pool; each output element is computed by one goroutine in a
-// fixed order, so results do not depend on scheduling and a run is
-// reproducible bit for bit from its seed.
+// their tokens at once, attention runs per sequence and head in blocks of
+// 16 rows or keys (the backward pass in FlashAttention-2 order, recomputing
+// probabilities from the saved log-sum-exp). Every matrix product, in the
+// projections and inside attention, is gemm: a 4x16 AVX2+FMA register tile
+// (plain Go at the edges and elsewhere), split over the parallel pool in
+// whole tiles; each output element is computed by one goroutine in a fixed
+// order, so results do not depend on scheduling and a run is reproducible
+// bit for bit from its seed on machines with the same kernels
+// (TestArithmeticUnchanged pins those bits).
 //
 // Training state (weights, AdamW moments, step, seed, loss history) is
 // checkpointed atomically; the data of step s is a pure function of
