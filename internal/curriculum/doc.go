@@ -59,6 +59,7 @@
 //	niah_multikey_essay   RULER niah_multikey_1 shape (3 distractor keys)
 //	niah_multikey_needle  RULER niah_multikey_2 shape (every line a needle)
 //	niah_multikey_uuid    RULER niah_multikey_3 shape
+//	niah_multikey_confusable  niah_multikey_essay with four numbers that share digits
 //	niah_multivalue       RULER niah_multivalue shape
 //	niah_multiquery       RULER niah_multiquery shape
 //	ruler_vt              RULER vt shape

@@ -53,12 +53,16 @@ var tasks = map[string]taskFunc{
 	"niah_multikey_essay":  niah("essay", "words", "numbers", 4, 1, 1),
 	"niah_multikey_needle": niah("needle", "words", "numbers", 1, 1, 1),
 	"niah_multikey_uuid":   niah("needle", "uuids", "uuids", 1, 1, 1),
-	"niah_multivalue":      niah("essay", "words", "numbers", 1, 4, 1),
-	"niah_multiquery":      niah("essay", "words", "numbers", 4, 1, 4),
-	"ruler_vt":             rulerVT,
-	"kamradt":              kamradt,
-	"repeat":               repeat,
-	"recall":               recall,
+	// The four numbers share digits (see confusableDigits), so copying a
+	// number digit by digit cannot follow whichever number holds the
+	// digit just written: it must stay on the needle the key chose.
+	"niah_multikey_confusable": niah("essay", "words", confusable, 4, 1, 1),
+	"niah_multivalue":          niah("essay", "words", "numbers", 1, 4, 1),
+	"niah_multiquery":          niah("essay", "words", "numbers", 4, 1, 4),
+	"ruler_vt":                 rulerVT,
+	"kamradt":                  kamradt,
+	"repeat":                   repeat,
+	"recall":                   recall,
 }
 
 // Tasks lists the task names.
@@ -319,12 +323,52 @@ func (r *rng) ofType(typ string) string {
 	return r.keyWords()
 }
 
+// confusable is niah's value type for numbers drawn by confusableDigits.
+const confusable = "confusable"
+
+// confusableDigits returns a source of distinct n-digit numbers that look
+// alike: the first is random, each later one keeps every digit of the
+// first with probability 1/2, and about a third repeat a digit in place of
+// their next one. A model that copies a number by looking up where the
+// digit it just wrote occurs jumps between such numbers (what the default
+// model did on RULER's multi-key task).
+func (r *rng) confusableDigits(n int) func() string {
+	var base []byte
+	seen := map[string]bool{}
+	return func() string {
+		for {
+			b := []byte(r.digits(n))
+			if base == nil {
+				base = b
+			} else {
+				for i := range b {
+					if r.chance(0.5) {
+						b[i] = base[i]
+					}
+				}
+				if r.chance(0.33) {
+					i := 1 + r.intn(n-1)
+					b[i] = b[i-1]
+				}
+			}
+			if !seen[string(b)] {
+				seen[string(b)] = true
+				return string(b)
+			}
+		}
+	}
+}
+
 func niah(haystack, keyType, valType string, k, v, q int) taskFunc {
 	return func(r *rng, words int) Sample {
 		used := map[string]bool{}
 		var keys []string
 		var values [][]string
 		var needles []string
+		typName, value := valType, func() string { return r.ofType(valType) }
+		if valType == confusable {
+			typName, value = "numbers", r.confusableDigits(7)
+		}
 		for range k {
 			key := r.ofType(keyType)
 			for used[key] {
@@ -334,9 +378,9 @@ func niah(haystack, keyType, valType string, k, v, q int) taskFunc {
 			keys = append(keys, key)
 			var vs []string
 			for range v {
-				val := r.ofType(valType)
+				val := value()
 				vs = append(vs, val)
-				needles = append(needles, fill(rulerNeedle, "{type}", valType, "{key}", key, "{value}", val))
+				needles = append(needles, fill(rulerNeedle, "{type}", typName, "{key}", key, "{value}", val))
 			}
 			values = append(values, vs)
 		}
@@ -353,7 +397,7 @@ func niah(haystack, keyType, valType string, k, v, q int) taskFunc {
 				for used[key] {
 					key = r.ofType(keyType)
 				}
-				lines[i] = fill(rulerNeedle, "{type}", valType, "{key}", key, "{value}", r.ofType(valType))
+				lines[i] = fill(rulerNeedle, "{type}", typName, "{key}", key, "{value}", value())
 			}
 			context = r.insert(lines, needles, "\n")
 		}
@@ -366,7 +410,7 @@ func niah(haystack, keyType, valType string, k, v, q int) taskFunc {
 		if len(queries) > 1 {
 			query = strings.Join(queries[:len(queries)-1], ", ") + ", and " + queries[len(queries)-1]
 		}
-		tmpl, prefix, typ := rulerNIAH, rulerNIAHPrefix, valType
+		tmpl, prefix, typ := rulerNIAH, rulerNIAHPrefix, typName
 		if q*v == 1 { // RULER's singular rewrite
 			sing := strings.NewReplacer("Some", "A", "are all", "is", "are", "is")
 			tmpl, prefix, typ = sing.Replace(tmpl), sing.Replace(prefix), typ[:len(typ)-1]
