@@ -3,6 +3,7 @@ package train
 import (
 	"bytes"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -184,5 +185,50 @@ func TestScaledRopeMatchesEngine(t *testing.T) {
 		if moved < 1e-3 {
 			t.Errorf("%s x%g: logits moved only %.3g: did training run?", sc.typ, sc.factor, moved)
 		}
+	}
+}
+
+// TestDigitPairs: the pairs recipe's vocabulary is the default's with the
+// hundred digit pairs after it, and tokenizes as llama.cpp does (ids from
+// llama_tokenize, llama.cpp d775b89, on the vocabulary exported by
+// `longctx train --recipe pairs --until 1` and `--export`): numbers in
+// pairs from the left, ties between equal scores going to the leftmost.
+func TestDigitPairs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains two vocabularies")
+	}
+	def, err := Recipes["default"].BuildVocab()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := Recipes["pairs"].BuildVocab()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Tokens) != len(def.Tokens)+DigitPairs || !slices.Equal(v.Tokens[:len(def.Tokens)], def.Tokens) {
+		t.Fatalf("pairs vocabulary: %d pieces, default's a prefix: %v", len(v.Tokens), slices.Equal(v.Tokens[:len(def.Tokens)], def.Tokens))
+	}
+	tok, err := v.Tokenizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "The special magic number for sunny-copper is: 7284913. And 2024-07-15, 1234567890, 5, 05 and x99y.\n"
+	want := []int32{1, 355, 387, 386, 416, 370, 836, 264, 307, 319, 320, 320, 338, 341, 276, 333, 1096, 1108, 1115,
+		269, 265, 446, 318, 308, 333, 1044, 1048, 264, 1031, 264, 1039, 263, 333, 1036, 1058, 1080, 1102, 1114, 263,
+		333, 271, 263, 333, 1029, 449, 333, 328, 1123, 329, 265, 13}
+	got, err := tok.Encode(text, true, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("tokenized as\n%v\nllama.cpp:\n%v", got, want)
+	}
+	ids, _ := tok.Encode("7284913", false, false)
+	var pieces []string
+	for _, id := range ids {
+		pieces = append(pieces, tok.Token(id))
+	}
+	if s := strings.Join(pieces, "|"); s != "▁|72|84|91|3" {
+		t.Errorf("7284913 tokenized as %s", s)
 	}
 }
