@@ -245,7 +245,11 @@ dotQ4_0AVX2_done:
 // nb is the number of 256-element super-blocks (Q4_K weights, Q8_K
 // activations), > 0. Per super-block the 6-bit scales and mins are unpacked
 // with integer ops into 8 bytes each; the quants times scales are summed in
-// int32 lanes, the mins through Q8_K's 16 bsums.
+// int32 lanes, the mins through Q8_K's 16 bsums. The int16 pair sums of two
+// sub-blocks are folded (VPUNPCK[LH]QDQ + VPADDW: 4 lanes of each per
+// 128 bits, |sum| <= 4*15*128) before one VPMADDWD applies both scales:
+// 3 multiplies per 64 products instead of 4, which is what bounds this
+// loop on CPUs with one vector integer multiplier (Zen 1).
 TEXT ·dotQ4KAVX2(SB), NOSPLIT, $0-28
 	MOVQ         w+0(FP), SI
 	MOVQ         a+8(FP), DI
@@ -301,55 +305,55 @@ q4kloop:
 	VPBROADCASTW 0(SI), X5
 	VCVTPH2PS    X5, Y5
 	VMULPS       Y4, Y5, Y4
-	VPXOR        Y6, Y6, Y6
+	VPXOR       Y6, Y6, Y6
 	VMOVDQU     16(SI), Y7
 	VPSRLW      $4, Y7, Y8
 	VPAND       Y15, Y7, Y7
 	VPAND       Y15, Y8, Y8
 	VPMADDUBSW  4(DI), Y7, Y7
 	VPMADDUBSW  36(DI), Y8, Y8
-	VPSHUFB     q4kScaleMask<>+0(SB), Y2, Y9
-	VPSHUFB     q4kScaleMask<>+32(SB), Y2, Y10
-	VPMADDWD    Y9, Y7, Y7
-	VPMADDWD    Y10, Y8, Y8
-	VPADDD      Y7, Y6, Y6
-	VPADDD      Y8, Y6, Y6
+	VPUNPCKLQDQ Y8, Y7, Y9
+	VPUNPCKHQDQ Y8, Y7, Y10
+	VPADDW      Y10, Y9, Y9
+	VPSHUFB     q4kPairMask<>+0(SB), Y2, Y10
+	VPMADDWD    Y10, Y9, Y9
+	VPADDD      Y9, Y6, Y6
 	VMOVDQU     48(SI), Y7
 	VPSRLW      $4, Y7, Y8
 	VPAND       Y15, Y7, Y7
 	VPAND       Y15, Y8, Y8
 	VPMADDUBSW  68(DI), Y7, Y7
 	VPMADDUBSW  100(DI), Y8, Y8
-	VPSHUFB     q4kScaleMask<>+64(SB), Y2, Y9
-	VPSHUFB     q4kScaleMask<>+96(SB), Y2, Y10
-	VPMADDWD    Y9, Y7, Y7
-	VPMADDWD    Y10, Y8, Y8
-	VPADDD      Y7, Y6, Y6
-	VPADDD      Y8, Y6, Y6
+	VPUNPCKLQDQ Y8, Y7, Y9
+	VPUNPCKHQDQ Y8, Y7, Y10
+	VPADDW      Y10, Y9, Y9
+	VPSHUFB     q4kPairMask<>+32(SB), Y2, Y10
+	VPMADDWD    Y10, Y9, Y9
+	VPADDD      Y9, Y6, Y6
 	VMOVDQU     80(SI), Y7
 	VPSRLW      $4, Y7, Y8
 	VPAND       Y15, Y7, Y7
 	VPAND       Y15, Y8, Y8
 	VPMADDUBSW  132(DI), Y7, Y7
 	VPMADDUBSW  164(DI), Y8, Y8
-	VPSHUFB     q4kScaleMask<>+128(SB), Y2, Y9
-	VPSHUFB     q4kScaleMask<>+160(SB), Y2, Y10
-	VPMADDWD    Y9, Y7, Y7
-	VPMADDWD    Y10, Y8, Y8
-	VPADDD      Y7, Y6, Y6
-	VPADDD      Y8, Y6, Y6
+	VPUNPCKLQDQ Y8, Y7, Y9
+	VPUNPCKHQDQ Y8, Y7, Y10
+	VPADDW      Y10, Y9, Y9
+	VPSHUFB     q4kPairMask<>+64(SB), Y2, Y10
+	VPMADDWD    Y10, Y9, Y9
+	VPADDD      Y9, Y6, Y6
 	VMOVDQU     112(SI), Y7
 	VPSRLW      $4, Y7, Y8
 	VPAND       Y15, Y7, Y7
 	VPAND       Y15, Y8, Y8
 	VPMADDUBSW  196(DI), Y7, Y7
 	VPMADDUBSW  228(DI), Y8, Y8
-	VPSHUFB     q4kScaleMask<>+192(SB), Y2, Y9
-	VPSHUFB     q4kScaleMask<>+224(SB), Y2, Y10
-	VPMADDWD    Y9, Y7, Y7
-	VPMADDWD    Y10, Y8, Y8
-	VPADDD      Y7, Y6, Y6
-	VPADDD      Y8, Y6, Y6
+	VPUNPCKLQDQ Y8, Y7, Y9
+	VPUNPCKHQDQ Y8, Y7, Y10
+	VPADDW      Y10, Y9, Y9
+	VPSHUFB     q4kPairMask<>+96(SB), Y2, Y10
+	VPMADDWD    Y10, Y9, Y9
+	VPADDD      Y9, Y6, Y6
 	VCVTDQ2PS    Y6, Y6
 	VFMADD231PS  Y4, Y6, Y0
 	ADDQ         $144, SI
@@ -366,7 +370,9 @@ q4kloop:
 // func dotQ6KAVX2(w, a unsafe.Pointer, nb int) float32
 // nb is the number of 256-element super-blocks (Q6_K weights, Q8_K
 // activations), > 0. The 6-bit quants are used unsigned (0..63); their
-// offset of 32 is removed once per super-block as 32*sum(scale*bsum).
+// offset of 32 is removed once per super-block as 32*sum(scale*bsum). As in
+// dotQ4KAVX2, the pair sums of four 16-element groups are folded into 4
+// lanes each (|sum| <= 4*63*128 < 32768) before one VPMADDWD scales them.
 TEXT ·dotQ6KAVX2(SB), NOSPLIT, $0-28
 	MOVQ         w+0(FP), SI
 	MOVQ         a+8(FP), DI
@@ -377,7 +383,7 @@ TEXT ·dotQ6KAVX2(SB), NOSPLIT, $0-28
 	MOVL         $0x30303030, AX
 	VMOVD        AX, X14
 	VPBROADCASTD X14, Y14
-	VMOVDQU      q6kScaleDup<>(SB), X13
+	VMOVDQU      q6kQuadMask<>(SB), X13
 	VXORPS       Y0, Y0, Y0
 
 q6kloop:
@@ -396,17 +402,15 @@ q6kloop:
 	VPAND        Y14, Y12, Y12
 	VPOR         Y12, Y11, Y11
 	VPMADDUBSW   4(DI), Y11, Y11
-	VPBROADCASTW 192(SI), X9
-	VPSHUFB      X13, X9, X9
-	VPMOVSXBW    X9, Y9
-	VPMADDWD     Y9, Y11, Y11
-	VPADDD       Y11, Y6, Y6
-	VPAND        Y15, Y8, Y11
+	VPAND        Y15, Y8, Y1
 	VPSLLW       $2, Y10, Y12
 	VPAND        Y14, Y12, Y12
-	VPOR         Y12, Y11, Y11
-	VPMADDUBSW   36(DI), Y11, Y11
-	VPBROADCASTW 194(SI), X9
+	VPOR         Y12, Y1, Y1
+	VPMADDUBSW   36(DI), Y1, Y1
+	VPUNPCKLQDQ  Y1, Y11, Y12
+	VPUNPCKHQDQ  Y1, Y11, Y11
+	VPADDW       Y12, Y11, Y11
+	VMOVD        192(SI), X9
 	VPSHUFB      X13, X9, X9
 	VPMOVSXBW    X9, Y9
 	VPMADDWD     Y9, Y11, Y11
@@ -416,18 +420,16 @@ q6kloop:
 	VPAND        Y14, Y10, Y12
 	VPOR         Y12, Y11, Y11
 	VPMADDUBSW   68(DI), Y11, Y11
-	VPBROADCASTW 196(SI), X9
-	VPSHUFB      X13, X9, X9
-	VPMOVSXBW    X9, Y9
-	VPMADDWD     Y9, Y11, Y11
-	VPADDD       Y11, Y6, Y6
-	VPSRLW       $4, Y8, Y11
-	VPAND        Y15, Y11, Y11
+	VPSRLW       $4, Y8, Y1
+	VPAND        Y15, Y1, Y1
 	VPSRLW       $2, Y10, Y12
 	VPAND        Y14, Y12, Y12
-	VPOR         Y12, Y11, Y11
-	VPMADDUBSW   100(DI), Y11, Y11
-	VPBROADCASTW 198(SI), X9
+	VPOR         Y12, Y1, Y1
+	VPMADDUBSW   100(DI), Y1, Y1
+	VPUNPCKLQDQ  Y1, Y11, Y12
+	VPUNPCKHQDQ  Y1, Y11, Y11
+	VPADDW       Y12, Y11, Y11
+	VMOVD        196(SI), X9
 	VPSHUFB      X13, X9, X9
 	VPMOVSXBW    X9, Y9
 	VPMADDWD     Y9, Y11, Y11
@@ -440,17 +442,15 @@ q6kloop:
 	VPAND        Y14, Y12, Y12
 	VPOR         Y12, Y11, Y11
 	VPMADDUBSW   132(DI), Y11, Y11
-	VPBROADCASTW 200(SI), X9
-	VPSHUFB      X13, X9, X9
-	VPMOVSXBW    X9, Y9
-	VPMADDWD     Y9, Y11, Y11
-	VPADDD       Y11, Y6, Y6
-	VPAND        Y15, Y8, Y11
+	VPAND        Y15, Y8, Y1
 	VPSLLW       $2, Y10, Y12
 	VPAND        Y14, Y12, Y12
-	VPOR         Y12, Y11, Y11
-	VPMADDUBSW   164(DI), Y11, Y11
-	VPBROADCASTW 202(SI), X9
+	VPOR         Y12, Y1, Y1
+	VPMADDUBSW   164(DI), Y1, Y1
+	VPUNPCKLQDQ  Y1, Y11, Y12
+	VPUNPCKHQDQ  Y1, Y11, Y11
+	VPADDW       Y12, Y11, Y11
+	VMOVD        200(SI), X9
 	VPSHUFB      X13, X9, X9
 	VPMOVSXBW    X9, Y9
 	VPMADDWD     Y9, Y11, Y11
@@ -460,18 +460,16 @@ q6kloop:
 	VPAND        Y14, Y10, Y12
 	VPOR         Y12, Y11, Y11
 	VPMADDUBSW   196(DI), Y11, Y11
-	VPBROADCASTW 204(SI), X9
-	VPSHUFB      X13, X9, X9
-	VPMOVSXBW    X9, Y9
-	VPMADDWD     Y9, Y11, Y11
-	VPADDD       Y11, Y6, Y6
-	VPSRLW       $4, Y8, Y11
-	VPAND        Y15, Y11, Y11
+	VPSRLW       $4, Y8, Y1
+	VPAND        Y15, Y1, Y1
 	VPSRLW       $2, Y10, Y12
 	VPAND        Y14, Y12, Y12
-	VPOR         Y12, Y11, Y11
-	VPMADDUBSW   228(DI), Y11, Y11
-	VPBROADCASTW 206(SI), X9
+	VPOR         Y12, Y1, Y1
+	VPMADDUBSW   228(DI), Y1, Y1
+	VPUNPCKLQDQ  Y1, Y11, Y12
+	VPUNPCKHQDQ  Y1, Y11, Y11
+	VPADDW       Y12, Y11, Y11
+	VMOVD        204(SI), X9
 	VPSHUFB      X13, X9, X9
 	VPMOVSXBW    X9, Y9
 	VPMADDWD     Y9, Y11, Y11
@@ -1045,9 +1043,30 @@ DATA q4kMinDup<>+0(SB)/8, $0x0303020201010000
 DATA q4kMinDup<>+8(SB)/8, $0x0707060605050404
 GLOBL q4kMinDup<>(SB), RODATA|NOPTR, $16
 
-DATA q6kScaleDup<>+0(SB)/8, $0x0000000000000000
-DATA q6kScaleDup<>+8(SB)/8, $0x0101010101010101
-GLOBL q6kScaleDup<>(SB), RODATA|NOPTR, $16
+// q4kPairMask+32k spreads scales 2k and 2k+1 (bytes of every qword) as
+// int16 over 4 lanes each, in both 128-bit halves.
+DATA q4kPairMask<>+0(SB)/8, $0x8000800080008000
+DATA q4kPairMask<>+8(SB)/8, $0x8001800180018001
+DATA q4kPairMask<>+16(SB)/8, $0x8000800080008000
+DATA q4kPairMask<>+24(SB)/8, $0x8001800180018001
+DATA q4kPairMask<>+32(SB)/8, $0x8002800280028002
+DATA q4kPairMask<>+40(SB)/8, $0x8003800380038003
+DATA q4kPairMask<>+48(SB)/8, $0x8002800280028002
+DATA q4kPairMask<>+56(SB)/8, $0x8003800380038003
+DATA q4kPairMask<>+64(SB)/8, $0x8004800480048004
+DATA q4kPairMask<>+72(SB)/8, $0x8005800580058005
+DATA q4kPairMask<>+80(SB)/8, $0x8004800480048004
+DATA q4kPairMask<>+88(SB)/8, $0x8005800580058005
+DATA q4kPairMask<>+96(SB)/8, $0x8006800680068006
+DATA q4kPairMask<>+104(SB)/8, $0x8007800780078007
+DATA q4kPairMask<>+112(SB)/8, $0x8006800680068006
+DATA q4kPairMask<>+120(SB)/8, $0x8007800780078007
+GLOBL q4kPairMask<>(SB), RODATA|NOPTR, $128
+
+// q6kQuadMask orders 4 scale bytes s0 s1 s2 s3 as s0 x4, s2 x4, s1 x4, s3 x4.
+DATA q6kQuadMask<>+0(SB)/8, $0x0202020200000000
+DATA q6kQuadMask<>+8(SB)/8, $0x0303030301010101
+GLOBL q6kQuadMask<>(SB), RODATA|NOPTR, $16
 
 // VPSHUFB pattern that spreads the first int16 of each 128-bit lane's low
 // dword over the low lane and the second over the high lane.

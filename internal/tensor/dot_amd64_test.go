@@ -3,8 +3,11 @@
 package tensor
 
 import (
+	"bytes"
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -287,5 +290,49 @@ func TestDotRowsMatchesReference(t *testing.T) {
 	}
 	if hasVNNI && tested == 0 {
 		t.Fatal("no vecDotRows kernel on a CPU with AVX512-VNNI")
+	}
+}
+
+// TestKQuantDotExtremes feeds the K-quant kernels the largest quants,
+// scales and activations (-128 and 127): their int16 sums are folded four
+// products to a lane before the scales are applied, and must not wrap.
+func TestKQuantDotExtremes(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("CPU lacks AVX2+FMA+F16C; the reference kernels are in use")
+	}
+	const nb = 3
+	one := []byte{0x00, 0x3c} // f16 1.0
+	for _, c := range []struct {
+		typ      Type
+		asm, ref vecDotFunc
+		block    func() []byte
+	}{
+		{Q4_K, dotQ4KQ8KAVX2, dotQ4KQ8K, func() []byte {
+			b := append(slices.Clone(one), one...)                  // d, dmin
+			return append(b, bytes.Repeat([]byte{0xff}, 12+128)...) // scales and mins 63, quants 15
+		}},
+		{Q6_K, dotQ6KQ8KAVX2, dotQ6KQ8K, func() []byte {
+			b := bytes.Repeat([]byte{0xff}, 128+64) // quants 63
+			b = append(b, bytes.Repeat([]byte{0x7f}, 16)...)
+			return append(b, one...)
+		}},
+	} {
+		for _, v := range []int8{-128, 127} {
+			var w, a []byte
+			for range nb {
+				w = append(w, c.block()...)
+				a = binary.LittleEndian.AppendUint32(a, math.Float32bits(1))
+				for range QK_K {
+					a = append(a, byte(v))
+				}
+				for range QK_K / 16 {
+					a = binary.LittleEndian.AppendUint16(a, uint16(int16(v)*16))
+				}
+			}
+			got, want := c.asm(nb*QK_K, w, a), c.ref(nb*QK_K, w, a)
+			if got != want {
+				t.Errorf("%s, activations %d: asm %g, reference %g", c.typ, v, got, want)
+			}
+		}
 	}
 }
