@@ -691,16 +691,16 @@ q50loop:
 	VPOR        Y9, Y8, Y8                          \
 	VPMADDUBSW  (4+64*r)(DI), Y7, Y7                \
 	VPMADDUBSW  (36+64*r)(DI), Y8, Y8               \
-	VPSHUFB     q4kScaleMask<>+(64*r)(SB), Y2, Y9   \
-	VPSHUFB     q4kScaleMask<>+(64*r+32)(SB), Y2, Y10 \
-	VPMADDWD    Y9, Y7, Y7                          \
-	VPMADDWD    Y10, Y8, Y8                         \
-	VPADDD      Y7, Y6, Y6                          \
-	VPADDD      Y8, Y6, Y6
+	VPUNPCKLQDQ Y8, Y7, Y9                          \
+	VPUNPCKHQDQ Y8, Y7, Y10                         \
+	VPADDW      Y10, Y9, Y9                         \
+	VPSHUFB     q4kPairMask<>+(32*r)(SB), Y2, Y10   \
+	VPMADDWD    Y10, Y9, Y9                         \
+	VPADDD      Y9, Y6, Y6
 
 // func dotQ5KAVX2(w, a unsafe.Pointer, nb int) float32
 // nb 256-element super-blocks (Q5_K weights, Q8_K activations), > 0: the
-// Q4_K kernel with each quant's 5th bit from qh.
+// Q4_K kernel with each quant's 5th bit from qh (folded sums |s| <= 4*31*128).
 TEXT ·dotQ5KAVX2(SB), NOSPLIT, $0-28
 	MOVQ         w+0(FP), SI
 	MOVQ         a+8(FP), DI

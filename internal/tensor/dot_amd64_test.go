@@ -311,6 +311,10 @@ func TestKQuantDotExtremes(t *testing.T) {
 			b := append(slices.Clone(one), one...)                  // d, dmin
 			return append(b, bytes.Repeat([]byte{0xff}, 12+128)...) // scales and mins 63, quants 15
 		}},
+		{Q5_K, blockDot(dotQ5KAVX2, QK_K), dotQ5KQ8K, func() []byte {
+			b := append(slices.Clone(one), one...)
+			return append(b, bytes.Repeat([]byte{0xff}, 12+32+128)...) // quants 31
+		}},
 		{Q6_K, dotQ6KQ8KAVX2, dotQ6KQ8K, func() []byte {
 			b := bytes.Repeat([]byte{0xff}, 128+64) // quants 63
 			b = append(b, bytes.Repeat([]byte{0x7f}, 16)...)
