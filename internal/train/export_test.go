@@ -10,6 +10,7 @@ import (
 	"github.com/longctx/longctx/internal/gguf"
 	"github.com/longctx/longctx/internal/model"
 	"github.com/longctx/longctx/internal/tensor"
+	"github.com/longctx/longctx/internal/tokenizer"
 )
 
 const vocabText = "the cat sat on the mat. the dog sat on the log. a cat and a dog met on the mat at 10:45, then the cat ran.\n" +
@@ -41,16 +42,11 @@ func TestVocabRoundTripAndDigits(t *testing.T) {
 		}
 	}
 	// Numbers are spelled one digit per token.
-	ids, _ := tok.Encode("8812734", false, false)
-	var pieces []string
-	for _, id := range ids {
-		pieces = append(pieces, tok.Token(id))
-	}
-	if got := strings.Join(pieces, "|"); got != "▁|8|8|1|2|7|3|4" {
+	if got := pieces(tok, "8812734"); got != "▁|8|8|1|2|7|3|4" {
 		t.Errorf("8812734 tokenized as %s", got)
 	}
 	// Frequent words become single pieces.
-	ids, _ = tok.Encode("the cat", false, false)
+	ids, _ := tok.Encode("the cat", false, false)
 	if len(ids) != 2 {
 		t.Errorf("'the cat' is %d tokens, want 2", len(ids))
 	}
@@ -223,12 +219,17 @@ func TestDigitPairs(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("tokenized as\n%v\nllama.cpp:\n%v", got, want)
 	}
-	ids, _ := tok.Encode("7284913", false, false)
-	var pieces []string
-	for _, id := range ids {
-		pieces = append(pieces, tok.Token(id))
-	}
-	if s := strings.Join(pieces, "|"); s != "▁|72|84|91|3" {
+	if s := pieces(tok, "7284913"); s != "▁|72|84|91|3" {
 		t.Errorf("7284913 tokenized as %s", s)
 	}
+}
+
+// pieces is text's tokens (no BOS) joined by "|".
+func pieces(tok *tokenizer.Tokenizer, text string) string {
+	ids, _ := tok.Encode(text, false, false)
+	var p []string
+	for _, id := range ids {
+		p = append(p, tok.Token(id))
+	}
+	return strings.Join(p, "|")
 }
