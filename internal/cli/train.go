@@ -22,7 +22,7 @@ import (
 // and, when the run is complete, model.gguf.
 func trainCmd(env *Env) error {
 	fs := newFlags(env, "train", "--recipe NAME|FILE --out DIR [--resume] [--steps N] [--seed S] [--until N] [--probe N] [--check]")
-	recipe := fs.String("recipe", "", "built-in recipe name (smoke, default, pairs) or a JSON recipe `file` (with --resume: DIR/recipe.json)")
+	recipe := fs.String("recipe", "", "built-in recipe name ("+strings.Join(train.RecipeNames(), ", ")+") or a JSON recipe `file` (with --resume: DIR/recipe.json)")
 	out := fs.String("out", "", "output `directory`")
 	resume := fs.Bool("resume", false, "continue from DIR/checkpoint.bin")
 	steps := fs.Int("steps", 0, "total steps (overrides the recipe)")

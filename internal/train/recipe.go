@@ -188,13 +188,13 @@ var Recipes = map[string]Recipe{
 }
 
 // pairs is the default recipe with numbers spelled in digit pairs
-// (DigitPairs: the default's 1024 pieces and the 100 pairs). The default model's multi-key
-// failures are mostly a digit copy that jumps to another needle holding
-// the digit it just wrote; with pairs there are half the jumps to make
-// and a hundred pieces to key them on.
+// (DigitPairs: the default's pieces and the 100 pairs). The default
+// model's multi-key failures are mostly a digit copy that jumps to another
+// needle holding the digit it just wrote; with pairs there are half the
+// jumps to make and a hundred pieces to key them on.
 func init() {
 	r := Recipes["default"]
-	r.Name, r.DigitPairs, r.VocabSize = "pairs", true, 1024+DigitPairs
+	r.Name, r.DigitPairs, r.VocabSize = "pairs", true, r.VocabSize+DigitPairs
 	Recipes["pairs"] = r
 }
 
@@ -226,6 +226,16 @@ var phase2Tasks = map[string]float64{
 	"repeat": 1, "recall": 1, CopyTokens: 1,
 }
 
+// RecipeNames lists the built-in recipes in name order.
+func RecipeNames() []string {
+	names := make([]string, 0, len(Recipes))
+	for n := range Recipes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
 // LoadRecipe returns a built-in recipe by name or reads a JSON file.
 func LoadRecipe(nameOrFile string) (Recipe, error) {
 	if r, ok := Recipes[nameOrFile]; ok {
@@ -233,12 +243,7 @@ func LoadRecipe(nameOrFile string) (Recipe, error) {
 	}
 	b, err := os.ReadFile(nameOrFile)
 	if err != nil {
-		var names []string
-		for n := range Recipes {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return Recipe{}, fmt.Errorf("train: recipe %q is neither built in (%s) nor a readable file: %w", nameOrFile, strings.Join(names, ", "), err)
+		return Recipe{}, fmt.Errorf("train: recipe %q is neither built in (%s) nor a readable file: %w", nameOrFile, strings.Join(RecipeNames(), ", "), err)
 	}
 	r, err := ParseRecipe(b)
 	if err != nil {
